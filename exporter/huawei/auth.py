@@ -1,0 +1,224 @@
+"""Credentials: AK/SK request signing, or an IAM password login that yields a project token.
+
+Both answer one question for the HTTP layer: which headers make this request authentic.
+Secrets stay inside `SecretStr` until the moment they are hashed or sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Protocol
+
+import aiohttp
+from pydantic import SecretStr
+
+from exporter.huawei import signing
+from exporter.huawei.errors import (
+    ApiError,
+    ApiTimeoutError,
+    BadResponseError,
+    NetworkError,
+    for_status,
+)
+
+Clock = Callable[[], float]  # wall-clock seconds since the epoch
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """What a token is scoped to: a project id (OMS) or a project name (the region, SMS)."""
+
+    project_id: str | None = None
+    project_name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Unsigned:
+    method: str
+    host: str  # Host header value, port included when not default
+    path: str
+    query: signing.Query
+    headers: Mapping[str, str]
+    body: bytes = b""
+
+
+class Authenticator(Protocol):
+    # True when a 401 may be cured by fetching fresh credentials (tokens); False for AK/SK,
+    # where a 401 means the key or the signature is wrong and retrying risks the AK lock-out.
+    refreshable: bool
+
+    async def authorize(self, request: Unsigned, scope: Scope) -> signing.SignedRequest: ...
+
+    def invalidate(self, scope: Scope) -> None: ...
+
+
+class AkSkAuth:
+    refreshable = False
+
+    def __init__(
+        self,
+        access_key: SecretStr,
+        secret_key: SecretStr,
+        security_token: SecretStr | None = None,
+        *,
+        clock: Clock,
+    ) -> None:
+        self._access_key = access_key
+        self._secret_key = secret_key
+        self._security_token = security_token
+        self._clock = clock
+
+    def __repr__(self) -> str:
+        return "AkSkAuth(access_key=**********, secret_key=**********)"
+
+    async def authorize(self, request: Unsigned, scope: Scope) -> signing.SignedRequest:
+        headers = dict(request.headers)
+        if self._security_token is not None:
+            headers["X-Security-Token"] = self._security_token.get_secret_value()
+        return signing.sign(
+            method=request.method,
+            host=request.host,
+            path=request.path,
+            query=request.query,
+            headers=headers,
+            body=request.body,
+            access_key=self._access_key.get_secret_value(),
+            secret_key=self._secret_key.get_secret_value(),
+            now=datetime.fromtimestamp(self._clock(), UTC),
+        )
+
+    def invalidate(self, scope: Scope) -> None:
+        """Nothing to refresh: a signature is made anew for every request."""
+
+
+@dataclass(slots=True)
+class _Token:
+    value: str
+    expires_at: float
+    refresh_at: float
+
+
+class TokenAuth:
+    """IAM password login (`POST /v3/auth/tokens`), one cached token per scope.
+
+    A token is refreshed at 80% of its life (IAM tokens live about 24 h), and at once after
+    `invalidate`, which the HTTP layer calls on a 401.
+    """
+
+    refreshable = True
+
+    def __init__(
+        self,
+        *,
+        session: aiohttp.ClientSession,
+        iam_endpoint: str,
+        username: str,
+        password: SecretStr,
+        domain_name: str,
+        clock: Clock,
+        timeout: float = 10.0,
+    ) -> None:
+        self._session = session
+        self._url = iam_endpoint.rstrip("/") + "/v3/auth/tokens"
+        self._username = username
+        self._password = password
+        self._domain_name = domain_name
+        self._clock = clock
+        self._timeout = timeout
+        self._tokens: dict[Scope, _Token] = {}
+        self._locks: dict[Scope, asyncio.Lock] = {}
+        self.logins = 0  # how many tokens were obtained (for tests and logs)
+
+    def __repr__(self) -> str:
+        return f"TokenAuth(username={self._username!r}, password=**********)"
+
+    async def authorize(self, request: Unsigned, scope: Scope) -> signing.SignedRequest:
+        token = await self._token(scope)
+        headers = {**request.headers, "Host": request.host, "X-Auth-Token": token}
+        query = signing.canonical_query(request.query)
+        path_and_query = f"{request.path}?{query}" if query else request.path
+        return signing.SignedRequest(path_and_query=path_and_query, headers=headers)
+
+    def invalidate(self, scope: Scope) -> None:
+        self._tokens.pop(scope, None)
+
+    async def _token(self, scope: Scope) -> str:
+        lock = self._locks.setdefault(scope, asyncio.Lock())
+        async with lock:
+            cached = self._tokens.get(scope)
+            if cached is not None and self._clock() < cached.refresh_at:
+                return cached.value
+            token = await self._login(scope)
+            self._tokens[scope] = token
+            return token.value
+
+    def _body(self, scope: Scope) -> bytes:
+        project = {"id": scope.project_id} if scope.project_id else {"name": scope.project_name}
+        return json.dumps(
+            {
+                "auth": {
+                    "identity": {
+                        "methods": ["password"],
+                        "password": {
+                            "user": {
+                                "name": self._username,
+                                "password": self._password.get_secret_value(),
+                                "domain": {"name": self._domain_name},
+                            }
+                        },
+                    },
+                    "scope": {"project": project},
+                }
+            }
+        ).encode()
+
+    async def _login(self, scope: Scope) -> _Token:
+        now = self._clock()
+        try:
+            async with self._session.post(
+                self._url,
+                data=self._body(scope),
+                headers={"Content-Type": "application/json;charset=utf8"},
+                timeout=aiohttp.ClientTimeout(total=self._timeout),
+            ) as response:
+                body = await response.read()
+                status = response.status
+                request_id = response.headers.get("X-Request-Id")
+                subject_token = response.headers.get("X-Subject-Token")
+        except TimeoutError as exc:
+            raise ApiTimeoutError("IAM token request timed out") from exc
+        except (aiohttp.ClientError, OSError) as exc:
+            raise NetworkError(f"IAM token request failed: {type(exc).__name__}") from exc
+        if status != 201 or not subject_token:
+            raise _iam_error(status, body, request_id)
+        self.logins += 1
+        expires_at = _expires_at(body) or now + 3600.0
+        lifetime = max(expires_at - now, 0.0)
+        return _Token(value=subject_token, expires_at=expires_at, refresh_at=now + 0.8 * lifetime)
+
+
+def _expires_at(body: bytes) -> float | None:
+    try:
+        text = json.loads(body)["token"]["expires_at"]
+        return datetime.fromisoformat(str(text).replace("Z", "+00:00")).timestamp()
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def _iam_error(status: int, body: bytes, request_id: str | None) -> ApiError:
+    code = None
+    try:
+        parsed = json.loads(body)
+        error = parsed.get("error", parsed) if isinstance(parsed, dict) else {}
+        code = str(error.get("error_code") or error.get("code") or "") or None
+    except (ValueError, AttributeError):
+        pass
+    if status == 201:  # created, but no X-Subject-Token header
+        return BadResponseError(
+            "IAM answered without a token", status=status, request_id=request_id
+        )
+    return for_status(status, "IAM token request failed", error_code=code, request_id=request_id)

@@ -1,0 +1,113 @@
+"""Every error the Huawei clients raise, and nothing else.
+
+    ApiError                      reason=...      (the `reason` label of poll_errors_total)
+    ├── AuthError                 auth            401, bad signature or token, backed-off account
+    ├── ForbiddenError            forbidden       403
+    ├── ThrottledError            throttled       429
+    ├── ServerError               server          5xx
+    ├── ApiTimeoutError           timeout         connect or total timeout, poll deadline
+    ├── NetworkError              network         connection refused or reset, DNS
+    └── BadResponseError          bad_response    malformed JSON, HTML page, wrong shape
+
+The message carries the HTTP status, the API's `error_code` and the `X-Request-Id`, never a
+credential: errors are built from response fields only, and nothing here sees a secret.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ApiError(Exception):
+    reason = "unknown"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        error_code: str | None = None,
+        request_id: str | None = None,
+    ) -> None:
+        self.message = message
+        self.status = status
+        self.error_code = error_code
+        self.request_id = request_id
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        parts = [self.message]
+        if self.status is not None:
+            parts.append(f"status={self.status}")
+        if self.error_code:
+            parts.append(f"error_code={self.error_code}")
+        if self.request_id:
+            parts.append(f"request_id={self.request_id}")
+        return " ".join(parts)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({str(self)!r})"
+
+
+class AuthError(ApiError):
+    reason = "auth"
+
+
+class ForbiddenError(ApiError):
+    reason = "forbidden"
+
+
+class ThrottledError(ApiError):
+    reason = "throttled"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        error_code: str | None = None,
+        request_id: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        self.retry_after = retry_after
+        super().__init__(message, status=status, error_code=error_code, request_id=request_id)
+
+
+class ServerError(ApiError):
+    reason = "server"
+
+
+class ApiTimeoutError(ApiError):
+    reason = "timeout"
+
+
+class NetworkError(ApiError):
+    reason = "network"
+
+
+class BadResponseError(ApiError):
+    reason = "bad_response"
+
+
+REASONS = ("auth", "forbidden", "throttled", "server", "timeout", "network", "bad_response")
+
+
+def for_status(
+    status: int,
+    message: str,
+    *,
+    error_code: str | None = None,
+    request_id: str | None = None,
+    retry_after: float | None = None,
+) -> ApiError:
+    """The error for a non-success HTTP status: 401, 403, 429, 5xx, or any other answer."""
+    kw: dict[str, Any] = {"status": status, "error_code": error_code, "request_id": request_id}
+    if status == 401:
+        return AuthError(message, **kw)
+    if status == 403:
+        return ForbiddenError(message, **kw)
+    if status == 429:
+        return ThrottledError(message, retry_after=retry_after, **kw)
+    if status >= 500:
+        return ServerError(message, **kw)
+    return BadResponseError(message, **kw)

@@ -1,0 +1,296 @@
+"""Polite, safe GETs against Huawei Cloud: rate limit, bounded concurrency, retries.
+
+Retries follow DESIGN section 5: 429, 5xx, timeouts and connection failures are tried at most
+`max_tries` times with exponential backoff and full jitter (or the `Retry-After` the server
+asked for), always inside the caller's deadline. A 401 with a token refreshes it and retries
+once. A 401/403 with AK/SK is never retried: the account is backed off for five minutes,
+because the gateway locks an AK after five failed signatures.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Protocol, TypeVar
+
+import aiohttp
+import pydantic
+import structlog
+from yarl import URL
+
+from exporter.huawei.auth import Authenticator, Scope, Unsigned
+from exporter.huawei.errors import (
+    ApiError,
+    ApiTimeoutError,
+    AuthError,
+    BadResponseError,
+    ForbiddenError,
+    NetworkError,
+    ServerError,
+    ThrottledError,
+    for_status,
+)
+from exporter.huawei.models import ApiErrorBody
+from exporter.huawei.signing import Query, host_header
+
+log = structlog.get_logger(__name__)
+
+M = TypeVar("M", bound=pydantic.BaseModel)
+MAX_BODY_BYTES = 64 * 1024 * 1024
+AUTH_BACKOFF_SECONDS = 300.0
+
+
+@dataclass(frozen=True, slots=True)
+class RequestPolicy:
+    connect_timeout: float = 5.0
+    total_timeout: float = 30.0
+    max_tries: int = 3
+    backoff_base: float = 1.0  # first retry waits up to this long, doubling each time
+    backoff_cap: float = 10.0
+    max_in_flight: int = 4  # per endpoint
+    rate_per_second: float = 20.0  # per account, token bucket
+    burst: int = 20
+
+
+class TokenBucket:
+    """`rate` requests a second on average, `burst` at once."""
+
+    def __init__(self, rate: float, burst: int, monotonic: Callable[[], float]) -> None:
+        self._rate = rate
+        self._capacity = float(burst)
+        self._tokens = float(burst)
+        self._monotonic = monotonic
+        self._updated = monotonic()
+        self._lock = asyncio.Lock()
+
+    async def acquire(self) -> None:
+        async with self._lock:
+            while True:
+                now = self._monotonic()
+                self._tokens = min(
+                    self._capacity, self._tokens + (now - self._updated) * self._rate
+                )
+                self._updated = now
+                if self._tokens >= 1.0:
+                    self._tokens -= 1.0
+                    return
+                await asyncio.sleep((1.0 - self._tokens) / self._rate)
+
+
+@dataclass(slots=True)
+class AccountGuard:
+    """What one account's clients share: its rate limit and its credential back-off."""
+
+    bucket: TokenBucket
+    backoff_until: float = 0.0  # monotonic seconds
+    backoff_seconds: float = AUTH_BACKOFF_SECONDS
+
+    def check(self, now: float) -> None:
+        if now < self.backoff_until:
+            raise AuthError(
+                f"credentials rejected earlier; account backed off for "
+                f"{self.backoff_until - now:.0f} s more to avoid the AK lock-out"
+            )
+
+    def back_off(self, now: float) -> None:
+        self.backoff_until = now + self.backoff_seconds
+
+
+class RequestObserver(Protocol):
+    def __call__(self, *, code: str, seconds: float) -> None: ...
+
+
+def _ignore(*, code: str, seconds: float) -> None:
+    """Default observer: no telemetry."""
+
+
+@dataclass(slots=True)
+class _Answer:
+    status: int
+    body: bytes
+    request_id: str | None
+    retry_after: float | None
+
+
+@dataclass
+class Endpoint:
+    """One service endpoint of one account, e.g. `https://sms.ap-southeast-3.myhuaweicloud.com`.
+
+    Every request it sends is authorised by `auth`, limited by the account's `guard` and
+    by `max_in_flight` here, and reported to `observe` (code and duration).
+    """
+
+    session: aiohttp.ClientSession
+    base_url: str
+    auth: Authenticator
+    scope: Scope
+    guard: AccountGuard
+    policy: RequestPolicy = field(default_factory=RequestPolicy)
+    observe: RequestObserver = _ignore
+    monotonic: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    rng: random.Random = field(default_factory=random.Random)
+
+    def __post_init__(self) -> None:
+        url = URL(self.base_url)
+        if url.scheme not in ("http", "https") or not url.host:
+            raise ValueError(f"endpoint must be an http(s) URL, got {self.base_url!r}")
+        self._origin = url.origin()
+        self._prefix = url.raw_path.rstrip("/")
+        self._host = host_header(url.raw_host or "", url.explicit_port, url.scheme)
+        self._semaphore = asyncio.Semaphore(self.policy.max_in_flight)
+
+    async def get(
+        self, path: str, query: Query, model: type[M], headers: dict[str, str] | None = None
+    ) -> M:
+        """GET `path` and parse the body as `model`, retrying as the policy says."""
+        unsigned = Unsigned(
+            method="GET",
+            host=self._host,
+            path=self._prefix + path,
+            query=query,
+            headers=headers or {},
+        )
+        answer = await self._with_retries(unsigned)
+        try:
+            return model.model_validate_json(answer.body)
+        except pydantic.ValidationError as exc:
+            raise BadResponseError(
+                f"unexpected response body ({exc.error_count()} validation errors)",
+                status=answer.status,
+                request_id=answer.request_id,
+            ) from None
+
+    async def _with_retries(self, unsigned: Unsigned) -> _Answer:
+        refreshed = False
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                answer = await self._send(unsigned)
+            except (ApiTimeoutError, NetworkError) as exc:
+                await self._pause_or_raise(exc, attempt, None)
+                continue
+            if 200 <= answer.status < 300:
+                return answer
+            error = self._error(answer)
+            if isinstance(error, AuthError | ForbiddenError):
+                if isinstance(error, AuthError) and self.auth.refreshable and not refreshed:
+                    # A token expired or was revoked: one fresh token, one more try.
+                    self.auth.invalidate(self.scope)
+                    refreshed = True
+                    attempt -= 1
+                    continue
+                if not self.auth.refreshable:
+                    self.guard.back_off(self.monotonic())
+                log.warning(
+                    "credentials rejected",
+                    base_url=self.base_url,
+                    status=error.status,
+                    error_code=error.error_code,
+                    request_id=error.request_id,
+                    backed_off=not self.auth.refreshable,
+                )
+                raise error
+            if isinstance(error, ThrottledError | ServerError):
+                await self._pause_or_raise(error, attempt, answer.retry_after)
+                continue
+            raise error
+
+    async def _pause_or_raise(
+        self, error: ApiError, attempt: int, retry_after: float | None
+    ) -> None:
+        if attempt >= self.policy.max_tries:
+            raise error
+        if retry_after is not None:
+            delay = retry_after
+        else:
+            ceiling = min(self.policy.backoff_cap, self.policy.backoff_base * 2 ** (attempt - 1))
+            delay = self.rng.uniform(0.0, ceiling)
+        log.debug(
+            "retrying request",
+            base_url=self.base_url,
+            reason=error.reason,
+            status=error.status,
+            request_id=error.request_id,
+            attempt=attempt,
+            delay_s=round(delay, 3),
+        )
+        await self.sleep(delay)
+
+    async def _send(self, unsigned: Unsigned) -> _Answer:
+        self.guard.check(self.monotonic())
+        await self.guard.bucket.acquire()
+        async with self._semaphore:
+            # Checked again: another request may have tripped the back-off while we queued.
+            self.guard.check(self.monotonic())
+            try:
+                signed = await self.auth.authorize(unsigned, self.scope)
+            except AuthError:
+                # IAM refused the password: logins lock users just as signatures lock AKs.
+                self.guard.back_off(self.monotonic())
+                raise
+            url = self._origin.join(URL(signed.path_and_query, encoded=True))
+            timeout = aiohttp.ClientTimeout(
+                total=self.policy.total_timeout, sock_connect=self.policy.connect_timeout
+            )
+            started = self.monotonic()
+            code = "error"
+            try:
+                async with self.session.get(
+                    url, headers=signed.headers, timeout=timeout, allow_redirects=False
+                ) as response:
+                    code = str(response.status)
+                    body = await _read_capped(response)
+                    return _Answer(
+                        status=response.status,
+                        body=body,
+                        request_id=response.headers.get("X-Request-Id"),
+                        retry_after=_retry_after(response.headers.get("Retry-After")),
+                    )
+            except TimeoutError:
+                raise ApiTimeoutError("request timed out") from None
+            except (aiohttp.ClientError, OSError) as exc:
+                raise NetworkError(f"request failed: {type(exc).__name__}") from None
+            finally:
+                self.observe(code=code, seconds=self.monotonic() - started)
+
+    def _error(self, answer: _Answer) -> ApiError:
+        error_code = None
+        with contextlib.suppress(pydantic.ValidationError):  # HTML pages, empty bodies
+            error_code = ApiErrorBody.model_validate_json(answer.body).error_code
+        return for_status(
+            answer.status,
+            "API request failed",
+            error_code=error_code,
+            request_id=answer.request_id,
+            retry_after=answer.retry_after,
+        )
+
+
+async def _read_capped(response: aiohttp.ClientResponse) -> bytes:
+    if response.content_length is not None and response.content_length > MAX_BODY_BYTES:
+        raise BadResponseError("response body too large", status=response.status)
+    chunks = []
+    size = 0
+    async for chunk in response.content.iter_chunked(1 << 16):
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise BadResponseError("response body too large", status=response.status)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Seconds from a `Retry-After` header; HTTP dates are rare here and are ignored."""
+    if value is None:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        return None
+    return min(max(seconds, 0.0), 60.0)

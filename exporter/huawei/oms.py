@@ -1,0 +1,29 @@
+"""OMS client: every migration task of a project (`GET /v2/{project_id}/tasks`)."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from exporter.huawei.http import Endpoint
+from exporter.huawei.models import OmsTask, OmsTaskPage
+from exporter.huawei.paging import Listing, Page, list_all
+
+PAGE_LIMIT = 100  # the largest `limit` OMS accepts
+
+
+class OmsClient:
+    def __init__(self, endpoint: Endpoint, *, project_id: str) -> None:
+        self._endpoint = endpoint
+        self._project_id = project_id
+        self._path = f"/v2/{quote(project_id, safe='')}/tasks"
+
+    async def list_tasks(self, *, max_tasks: int) -> Listing[OmsTask]:
+        return await list_all(self._page, limit=PAGE_LIMIT, max_offset=None, max_tasks=max_tasks)
+
+    async def _page(self, offset: int, limit: int) -> Page[OmsTask]:
+        # OMS wants the project in a signed header as well as in the path.
+        headers = {"X-Project-Id": self._project_id}
+        page = await self._endpoint.get(
+            self._path, [("limit", limit), ("offset", offset)], OmsTaskPage, headers=headers
+        )
+        return Page(count=page.count, tasks=[t for t in page.tasks or () if t is not None])

@@ -1,0 +1,89 @@
+"""Listing every task behind an offset/limit API, fast and without double counting.
+
+Page 1 tells the total (`count`); the other pages are requested at once (the HTTP layer
+bounds how many are in flight). The list may change between pages, so tasks are
+de-duplicated by id, and when the last page comes back full although `count` said it was the
+last, paging goes on one page at a time until a short page.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Generic, Protocol, TypeVar
+
+
+class HasId(Protocol):
+    @property
+    def id(self) -> str | None: ...
+
+
+T = TypeVar("T", bound=HasId)
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    count: int | None
+    tasks: Sequence[T]
+
+
+@dataclass(frozen=True, slots=True)
+class Listing(Generic[T]):
+    tasks: list[T]
+    count: int  # what the API said is there (or what we saw, if more)
+    not_fetched: int  # tasks beyond the offset ceiling or `max_tasks`
+    pages: int
+
+
+FetchPage = Callable[[int, int], Awaitable[Page[T]]]  # (offset, limit) -> page
+
+
+async def list_all(
+    fetch: FetchPage[T], *, limit: int, max_offset: int | None, max_tasks: int
+) -> Listing[T]:
+    """Every task once, in API order; `max_offset` is the largest offset the API accepts."""
+    first = await fetch(0, limit)
+    pages: dict[int, Page[T]] = {0: first}
+    count = first.count if first.count is not None else len(first.tasks)
+    reachable = _reachable(count, limit, max_offset, max_tasks)
+    offsets = _offsets(limit, reachable, max_offset)
+    rest = await asyncio.gather(*(fetch(offset, limit) for offset in offsets))
+    pages.update(zip(offsets, rest, strict=True))
+    # `count` may be stale: a full last page that reaches past it means there may be more.
+    last = max(pages)
+    while len(pages[last].tasks) >= limit > 0 and last + limit > count:
+        offset = last + limit
+        if (max_offset is not None and offset > max_offset) or offset >= max_tasks:
+            break
+        pages[offset] = await fetch(offset, limit)
+        last = offset
+    seen: dict[str, T] = {}
+    anonymous: list[T] = []
+    for offset in sorted(pages):
+        for task in pages[offset].tasks:
+            if task.id is None:
+                anonymous.append(task)
+            else:
+                seen.setdefault(task.id, task)
+    tasks = [*seen.values(), *anonymous]
+    total = max(count, len(tasks))
+    kept = tasks[:max_tasks]
+    return Listing(tasks=kept, count=total, not_fetched=total - len(kept), pages=len(pages))
+
+
+def _reachable(count: int, limit: int, max_offset: int | None, max_tasks: int) -> int:
+    ceiling = count if max_offset is None else min(count, max_offset + limit)
+    return min(ceiling, max_tasks)
+
+
+def _offsets(limit: int, reachable: int, max_offset: int | None) -> list[int]:
+    if limit <= 0:
+        return []
+    offsets = list(range(limit, reachable, limit))
+    if max_offset is not None:
+        offsets = [o for o in offsets if o <= max_offset]
+        # One last page at the ceiling itself reaches the tasks just past it.
+        if offsets and reachable > max_offset and offsets[-1] < max_offset:
+            offsets.append(max_offset)
+    return offsets

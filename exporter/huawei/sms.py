@@ -1,0 +1,29 @@
+"""SMS client: every migration task of an account (`GET /v3/tasks`)."""
+
+from __future__ import annotations
+
+from exporter.huawei.http import Endpoint
+from exporter.huawei.models import SmsTask, SmsTaskPage
+from exporter.huawei.paging import Listing, Page, list_all
+from exporter.huawei.signing import QueryValue
+
+PAGE_LIMIT = 200  # the largest `limit` SMS accepts
+MAX_OFFSET = 65535  # SMS rejects larger offsets: tasks past it cannot be listed
+
+
+class SmsClient:
+    def __init__(self, endpoint: Endpoint, *, enterprise_project_id: str | None = None) -> None:
+        self._endpoint = endpoint
+        self._enterprise_project_id = enterprise_project_id
+
+    async def list_tasks(self, *, max_tasks: int) -> Listing[SmsTask]:
+        return await list_all(
+            self._page, limit=PAGE_LIMIT, max_offset=MAX_OFFSET, max_tasks=max_tasks
+        )
+
+    async def _page(self, offset: int, limit: int) -> Page[SmsTask]:
+        query: list[tuple[str, QueryValue]] = [("limit", limit), ("offset", offset)]
+        if self._enterprise_project_id:
+            query.append(("enterprise_project_id", self._enterprise_project_id))
+        page = await self._endpoint.get("/v3/tasks", query, SmsTaskPage)
+        return Page(count=page.count, tasks=[t for t in page.tasks or () if t is not None])

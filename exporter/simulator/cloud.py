@@ -1,0 +1,180 @@
+"""The state of the fake Huawei Cloud: tenants, their tasks, faults, and what was served.
+
+Tests and the demo change it directly (`tenant.sms_overrides[...] = {...}`, `tenant.add_fault`)
+while the server in `server.py` answers from it.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal
+
+from exporter.simulator.tasks import Payload, Plan
+
+Service = Literal["sms", "oms", "iam"]
+FaultKind = Literal[
+    "status", "html", "malformed", "wrong_shape", "reset", "churn", "vanish", "empty"
+]
+
+AK_LOCK_FAILURES = 5
+AK_LOCK_SECONDS = 300.0
+
+
+@dataclass
+class Fault:
+    """One injected misbehaviour. `times=None` keeps it until removed.
+
+    - status: answer `status` with a JSON error body (`error_code`), `Retry-After` if given
+    - html: a 200 HTML page; malformed: truncated JSON; wrong_shape: JSON of the wrong shape
+    - empty: a 502 with no body; reset: drop the connection without answering
+    - churn: a new task appears at the head of the list before the page is cut (duplicates)
+    - vanish: the task at the head of the list disappears before the page is cut (gaps)
+    """
+
+    service: Service
+    kind: FaultKind
+    status: int = 500
+    error_code: str = "SMS.0000"
+    retry_after: float | None = None
+    times: int | None = None
+
+
+@dataclass
+class Tenant:
+    """One Huawei Cloud account: its credentials and its SMS and OMS tasks."""
+
+    name: str
+    access_key: str
+    secret_key: str
+    project_id: str
+    region: str = "ap-southeast-3"
+    username: str | None = None
+    password: str | None = None
+    domain_name: str | None = None
+    security_token: str | None = None
+    sms_tasks: list[Payload] = field(default_factory=list)
+    oms_tasks: list[Payload] = field(default_factory=list)
+    sms_plans: dict[str, Plan] = field(default_factory=dict)
+    oms_plans: dict[str, Plan] = field(default_factory=dict)
+    # Fields forced onto a task after its plan ran: how tests fail and recover a task.
+    sms_overrides: dict[str, Payload] = field(default_factory=dict)
+    oms_overrides: dict[str, Payload] = field(default_factory=dict)
+    faults: list[Fault] = field(default_factory=list)
+    latency: float = 0.0  # seconds added to every SMS/OMS answer
+    count_skew: int = 0  # added to the `count` the APIs report: a stale or lying total
+
+    def add_fault(self, fault: Fault) -> Fault:
+        self.faults.append(fault)
+        return fault
+
+    def take_fault(self, service: Service) -> Fault | None:
+        for fault in self.faults:
+            if fault.service == service:
+                if fault.times is not None:
+                    fault.times -= 1
+                    if fault.times <= 0:
+                        self.faults.remove(fault)
+                return fault
+        return None
+
+    def sms_page(self, now: float, offset: int, limit: int) -> list[Payload]:
+        """The SMS tasks at [offset, offset+limit) as they are at `now`."""
+        page = self.sms_tasks[offset : offset + limit]
+        return _view(page, offset, self.sms_plans, self.sms_overrides, now, sms=True)
+
+    def oms_page(self, now: float, offset: int, limit: int) -> list[Payload]:
+        page = self.oms_tasks[offset : offset + limit]
+        return _view(page, offset, self.oms_plans, self.oms_overrides, now, sms=False)
+
+
+def _view(
+    tasks: list[Payload],
+    first_index: int,
+    plans: dict[str, Plan],
+    overrides: dict[str, Payload],
+    now: float,
+    *,
+    sms: bool,
+) -> list[Payload]:
+    if not plans and not overrides:
+        return tasks
+    out = []
+    for index, task in enumerate(tasks, start=first_index):
+        key = str(task.get("id"))
+        plan = plans.get(key)
+        override = overrides.get(key)
+        if plan is None and override is None:
+            out.append(task)
+            continue
+        task = copy.deepcopy(task)
+        if plan is not None:
+            if sms:
+                plan.apply_sms(task, now, wobble=float(index))
+            else:
+                plan.apply_oms(task, now)
+        if override:
+            task.update(override)
+        out.append(task)
+    return out
+
+
+@dataclass
+class RequestRecord:
+    service: Service
+    method: str
+    path: str
+    query: str
+    status: int
+    auth: str  # "aksk", "token", "password", "none"
+
+
+@dataclass
+class Stats:
+    requests: Counter[Service] = field(default_factory=Counter)
+    in_flight: int = 0
+    max_in_flight: int = 0
+    log: list[RequestRecord] = field(default_factory=list)
+
+    def served(self, service: Service) -> int:
+        return self.requests[service]
+
+    def reset(self) -> None:
+        self.requests.clear()
+        self.max_in_flight = 0
+        self.log.clear()
+
+
+@dataclass
+class IssuedToken:
+    tenant: str
+    expires_at: float
+    revoked: bool = False
+
+
+@dataclass
+class FakeCloud:
+    tenants: list[Tenant] = field(default_factory=list)
+    clock: Callable[[], float] = time.time
+    token_lifetime: float = 24 * 3600.0
+    stats: Stats = field(default_factory=Stats)
+    tokens: dict[str, IssuedToken] = field(default_factory=dict)
+    ak_failures: Counter[str] = field(default_factory=Counter)
+    ak_locked_until: dict[str, float] = field(default_factory=dict)
+
+    def tenant(self, name: str) -> Tenant:
+        for tenant in self.tenants:
+            if tenant.name == name:
+                return tenant
+        raise KeyError(name)
+
+    def by_access_key(self, access_key: str) -> Tenant | None:
+        return next((t for t in self.tenants if t.access_key == access_key), None)
+
+    def expire_tokens(self) -> None:
+        """Every token issued so far is rejected from now on (as after a password change)."""
+        for token in self.tokens.values():
+            token.revoked = True

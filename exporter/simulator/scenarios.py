@@ -1,0 +1,79 @@
+"""Ready-made fake clouds: the lively demo, and uniform estates of any size."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from exporter.simulator.cloud import FakeCloud, Tenant
+from exporter.simulator.tasks import Plan, oms_task, sms_task
+
+DEMO_ACCESS_KEY = "DEMOACCESSKEY0000001"
+DEMO_SECRET_KEY = "demo-secret-key-not-a-real-one"  # obviously fake: the demo's own cloud
+DEMO_PASSWORD = "demo-password-not-real"
+
+
+def estate(
+    tenant: Tenant,
+    *,
+    sms: int,
+    oms: int,
+    now: float,
+    subtasks: int = 10,
+    plans: bool = True,
+) -> Tenant:
+    """Fill `tenant` with `sms` + `oms` tasks; with `plans`, tasks move as time goes by.
+
+    Tasks start spread over a ten-minute cycle that repeats; one in seven fails part-way.
+    """
+    now_ms = int(now * 1000)
+    for i in range(sms):
+        task = sms_task(i, seed=tenant.name, now_ms=now_ms, subtasks=subtasks)
+        tenant.sms_tasks.append(task)
+        if plans:
+            tenant.sms_plans[task["id"]] = Plan(
+                start=now - (i * 97) % 600,
+                duration=120.0 + (i % 7) * 60,
+                ready_for=20.0,
+                fail_at=0.55 if i % 7 == 3 else None,
+                period=600.0,
+                speed=200.0 + (i % 5) * 150,
+            )
+    for i in range(oms):
+        task = oms_task(i, seed=tenant.name, now_ms=now_ms, region=tenant.region)
+        tenant.oms_tasks.append(task)
+        if plans:
+            tenant.oms_plans[str(task["id"])] = Plan(
+                start=now - (i * 131) % 600,
+                duration=180.0 + (i % 5) * 60,
+                ready_for=20.0,
+                fail_at=0.4 if i % 7 == 2 else None,
+                period=600.0,
+                speed=20.0 + (i % 4) * 15,
+            )
+    return tenant
+
+
+def demo_cloud(clock: Callable[[], float] = time.time) -> FakeCloud:
+    """Two accounts: one with AK/SK, one with an IAM password; tasks in every state."""
+    now = clock()
+    aksk = Tenant(
+        name="demo-prod",
+        access_key=DEMO_ACCESS_KEY,
+        secret_key=DEMO_SECRET_KEY,
+        project_id="0" * 31 + "1",
+    )
+    password = Tenant(
+        name="demo-dr",
+        access_key="DEMOACCESSKEY0000002",
+        secret_key=DEMO_SECRET_KEY,
+        project_id="0" * 31 + "2",
+        region="ap-southeast-1",
+        username="demo-user",
+        password=DEMO_PASSWORD,
+        domain_name="demo-domain",
+    )
+    return FakeCloud(
+        tenants=[estate(aksk, sms=12, oms=8, now=now), estate(password, sms=6, oms=5, now=now)],
+        clock=clock,
+    )

@@ -1,0 +1,257 @@
+"""Task payloads as the real APIs send them, and a time-driven plan that moves them along.
+
+`sms_task` and `oms_task` build documented payload dicts; `Plan.apply` rewrites one at a
+given time, so a task is ready, runs, fails or succeeds as the clock goes by. Deterministic
+for a given seed and time.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+Payload = dict[str, Any]
+
+SUBTASK_NAMES = (
+    "CREATE_CLOUND_SERVER",
+    "SSL_CONFIG",
+    "ATTACH_CLOUD_DISK",
+    "MIGRATE_BLOCK",
+    "CONFIGURE_TARGET",
+    "DETTACH_CLOUD_DISK",
+    "START_CLOUD_SERVER",
+    "CLONE_VM",
+    "SYNC_FILE",
+    "STOP_CLOUD_SERVER",
+)
+
+
+def task_uuid(seed: str, index: int) -> str:
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"hwmig-sim/{seed}/{index}"))
+
+
+def sms_task(index: int, *, seed: str = "sim", now_ms: int, subtasks: int = 10) -> Payload:
+    """A READY SMS task with its source, target, sub-tasks and network check filled in."""
+    task_id = task_uuid(seed + "-sms", index)
+    return {
+        "id": task_id,
+        "name": f"sms-{seed}-{index:05d}",
+        "type": "MIGRATE_BLOCK" if index % 3 else "MIGRATE_FILE",
+        "os_type": "WINDOWS" if index % 4 == 0 else "LINUX",
+        "state": "READY",
+        "estimate_complete_time": None,
+        "create_date": now_ms - 3_600_000,
+        "priority": index % 3,
+        "speed_limit": 0 if index % 5 else 100,
+        "migrate_speed": 0.0,
+        "compress_rate": 1.0,
+        "start_target_server": True,
+        "error_json": "",
+        "total_time": 0,
+        "migration_ip": f"10.0.{index // 250 % 250}.{index % 250 + 1}",
+        "sub_tasks": [
+            {
+                "id": index * 100 + n,
+                "name": SUBTASK_NAMES[n % len(SUBTASK_NAMES)],
+                "progress": 0,
+                "start_date": None,
+                "end_date": None,
+                "process_trace": "",
+            }
+            for n in range(subtasks)
+        ],
+        "source_server": {
+            "id": task_uuid(seed + "-src", index),
+            "ip": f"192.168.{index // 250 % 250}.{index % 250 + 1}",
+            "name": f"src-{seed}-{index:05d}",
+            "os_type": "WINDOWS" if index % 4 == 0 else "LINUX",
+            "os_version": "WINDOWS2019_64BIT" if index % 4 == 0 else "CENTOS_7_9_64BIT",
+            "oem_system": False,
+            "state": "waiting",
+        },
+        "enterprise_project_id": "0",
+        "target_server": {
+            "id": task_uuid(seed + "-tgt", index),
+            "vm_id": task_uuid(seed + "-vm", index),
+            "name": f"tgt-{seed}-{index:05d}",
+            "ip": None,
+            "os_type": "WINDOWS" if index % 4 == 0 else "LINUX",
+            "os_version": None,
+        },
+        "log_collect_status": "INIT",
+        "clone_server": None,
+        "syncing": False,
+        "network_check_info": {
+            "domain_connectivity": True,
+            "destination_connectivity": True,
+            "network_delay": 20.0 + index % 7,
+            "network_jitter": 1.5,
+            "migration_speed": 800.0,
+            "loss_percentage": 0.0,
+            "cpu_usage": 12.0,
+            "mem_usage": 40.0,
+            "evaluation_result": "good",
+        },
+        "special_config": [],
+        "total_cpu_usage": 20.0,
+        "agent_cpu_usage": 3.0,
+        "total_mem_usage": 2048.0,
+        "agent_mem_usage": 150.0,
+        "total_disk_io": 10.0,
+        "agent_disk_io": 5.0,
+        "need_migration_test": False,
+        "subtask_info": "",
+    }
+
+
+def oms_task(
+    index: int, *, seed: str = "sim", now_ms: int, region: str = "ap-southeast-3"
+) -> Payload:
+    """A waiting OMS task copying one bucket to another."""
+    total = (index % 50 + 1) * 10 * 1024**3
+    return {
+        "id": 1_000_000 + index,
+        "name": f"oms-{seed}-{index:05d}",
+        "description": "",
+        "status": 1,
+        "task_type": "object" if index % 2 else "prefix",
+        "group_id": "",
+        "group_type": "NORMAL_TASK",
+        "task_priority": "MEDIUM",
+        "progress": 0.0,
+        "complete_size": 0,
+        "total_size": total,
+        "real_size": 0,
+        "total_num": total // (4 * 1024**2),
+        "successful_num": 0,
+        "failed_num": 0,
+        "skipped_num": 0,
+        "migrate_speed": 0,
+        "left_time": 0,
+        "total_time": 0,
+        "start_time": 0,
+        "migrate_since": 0,
+        "is_query_over": False,
+        "bandwidth_policy": [{"start": "08:00", "end": "20:00", "max_bandwidth": 50 * 1024**2}]
+        if index % 4 == 0
+        else [],
+        "src_node": {
+            "bucket": f"src-bucket-{index:05d}",
+            "cloud_type": ("AWS", "Aliyun", "Tencent", "HuaweiCloud")[index % 4],
+            "region": "us-east-1",
+            "object_key": [],
+        },
+        "dst_node": {"bucket": f"dst-bucket-{index:05d}", "region": region, "save_prefix": ""},
+        "error_reason": None,
+        "enable_kms": False,
+        "enable_restore": False,
+        "enable_failed_object_recording": True,
+        "obs_system": "huawei",  # a field real responses carry and the docs do not list
+    }
+
+
+def _clamp(value: float) -> float:
+    return min(max(value, 0.0), 1.0)
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """When a task starts, how long it runs, and whether it fails part-way.
+
+    The plan repeats every `period` seconds so that a demo stays lively forever.
+    """
+
+    start: float
+    duration: float
+    fail_at: float | None = None
+    period: float | None = None
+    speed: float = 400.0  # SMS: Mbit/s; OMS: MiB/s
+    ready_for: float = 0.0  # seconds spent READY / waiting at the start of each period
+
+    def fraction(self, now: float) -> float:
+        elapsed = now - self.start
+        if self.period:
+            elapsed %= self.period
+        return (elapsed - self.ready_for) / self.duration
+
+    def started_at(self, now: float) -> float:
+        if not self.period:
+            return self.start
+        return now - ((now - self.start) % self.period)
+
+    def apply_sms(self, task: Payload, now: float, wobble: float) -> None:
+        raw = self.fraction(now)
+        failed = self.fail_at is not None and raw >= self.fail_at
+        done = _clamp(self.fail_at if failed and self.fail_at is not None else raw)
+        started_ms = int(self.started_at(now) * 1000)
+        running = 0.0 < raw < 1.0 and not failed
+        if raw <= 0:
+            state = "READY"
+        elif failed:
+            state = "MIGRATE_FAIL"
+        elif raw >= 1:
+            state = "MIGRATE_SUCCESS"
+        else:
+            state = "RUNNING"
+        speed = self.speed * (1 + 0.3 * math.sin(now / 7 + wobble)) if running else 0.0
+        task["state"] = state
+        task["migrate_speed"] = round(speed, 2)
+        task["total_time"] = max(0, int((min(raw, 1.0) * self.duration) * 1000))
+        task["estimate_complete_time"] = started_ms + int(self.duration * 1000) if running else None
+        task["error_json"] = (
+            json.dumps({"error_code": "SMS.6403", "error_msg": "agent lost connection"})
+            if failed
+            else ""
+        )
+        task["agent_cpu_usage"] = round(25 + 20 * math.sin(now / 5 + wobble), 2) if running else 1.0
+        task["agent_disk_io"] = round(speed * 0.9, 2)
+        task["total_disk_io"] = round(speed * 1.1, 2)
+        if task.get("source_server"):
+            task["source_server"]["state"] = {
+                "READY": "waiting",
+                "RUNNING": "replicate",
+                "MIGRATE_FAIL": "error",
+                "MIGRATE_SUCCESS": "finished",
+            }[state]
+        subtasks = task.get("sub_tasks") or []
+        for n, sub in enumerate(subtasks):
+            share = _clamp(done * len(subtasks) - n)
+            sub["progress"] = int(share * 100)
+            slot = self.duration / max(len(subtasks), 1)
+            sub["start_date"] = started_ms + int(n * slot * 1000) if share > 0 else None
+            sub["end_date"] = started_ms + int((n + 1) * slot * 1000) if share >= 1 else None
+
+    def apply_oms(self, task: Payload, now: float) -> None:
+        raw = self.fraction(now)
+        failed = self.fail_at is not None and raw >= self.fail_at
+        done = _clamp(self.fail_at if failed and self.fail_at is not None else raw)
+        running = 0.0 < raw < 1.0 and not failed
+        total = task["total_size"]
+        if raw <= 0:
+            status = 1
+        elif failed:
+            status = 4
+        elif raw >= 1:
+            status = 5
+        else:
+            status = 2
+        task["status"] = status
+        task["progress"] = round(done, 4)
+        task["complete_size"] = int(total * done)
+        task["real_size"] = int(total * done * 0.98)
+        task["successful_num"] = int(task["total_num"] * done)
+        task["skipped_num"] = int(task["total_num"] * done * 0.01)
+        task["failed_num"] = 3 if failed else 0
+        task["migrate_speed"] = int(self.speed * 1024**2) if running else 0
+        task["left_time"] = int((1 - done) * self.duration * 1000) if running else 0
+        task["total_time"] = int(min(raw, 1.0) * self.duration * 1000) if raw > 0 else 0
+        task["start_time"] = int(self.started_at(now) * 1000) if raw > 0 else 0
+        task["is_query_over"] = raw > 0.1
+        task["error_reason"] = (
+            {"error_code": "OMS.0012", "error_msg": "source object access denied"}
+            if failed
+            else None
+        )

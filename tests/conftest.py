@@ -1,0 +1,129 @@
+"""Shared fixtures: a fake cloud on loopback and clients wired to it the way the exporter does."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+import pytest
+from pydantic import SecretStr
+
+from exporter.huawei.auth import AkSkAuth, Authenticator, Scope, TokenAuth
+from exporter.huawei.http import AccountGuard, Endpoint, RequestPolicy, TokenBucket
+from exporter.huawei.oms import OmsClient
+from exporter.huawei.sms import SmsClient
+from exporter.simulator.cloud import FakeCloud, Tenant
+from exporter.simulator.server import RunningSimulator, start
+
+# Recognisable fake secrets: the secrets audit greps every output for them.
+SECRET_KEY = "SK-SECRET-4c1f9e7d2b8a6350"
+PASSWORD = "PW-SECRET-9a8b7c6d5e4f3021"
+SECURITY_TOKEN = "ST-SECRET-0f1e2d3c4b5a6978"
+ACCESS_KEY = "AKTESTACCESSKEY00001"
+PROJECT_ID = "a" * 32
+
+FAST = RequestPolicy(backoff_base=0.01, backoff_cap=0.05, total_timeout=5.0)
+
+
+def make_tenant(name: str = "acct-a", **changes: Any) -> Tenant:
+    tenant = Tenant(
+        name=name,
+        access_key=ACCESS_KEY if name == "acct-a" else f"AK{name.upper():0>18}"[:20],
+        secret_key=SECRET_KEY,
+        project_id=PROJECT_ID,
+        username=f"user-{name}",
+        password=PASSWORD,
+        domain_name=f"domain-{name}",
+    )
+    return dataclasses.replace(tenant, **changes)
+
+
+@pytest.fixture
+def cloud() -> FakeCloud:
+    return FakeCloud(tenants=[make_tenant()])
+
+
+@pytest.fixture
+async def simulator(cloud: FakeCloud) -> AsyncIterator[RunningSimulator]:
+    running = await start(cloud)
+    yield running
+    await running.close()
+
+
+@pytest.fixture
+async def session() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as s:
+        yield s
+
+
+@dataclass
+class Wiring:
+    """Clients for one tenant of the simulator, as the exporter builds them."""
+
+    session: aiohttp.ClientSession
+    url: str
+    tenant: Tenant
+    policy: RequestPolicy = FAST
+    observed: list[str] | None = None
+
+    def __post_init__(self) -> None:
+        self.guard = AccountGuard(TokenBucket(1000.0, 1000, time.monotonic))
+        self.observed = []
+
+    def _observe(self, *, code: str, seconds: float) -> None:
+        assert self.observed is not None
+        self.observed.append(code)
+
+    def aksk(self, secret_key: str | None = None, token: str | None = None) -> AkSkAuth:
+        return AkSkAuth(
+            SecretStr(self.tenant.access_key),
+            SecretStr(secret_key or self.tenant.secret_key),
+            SecretStr(token) if token else None,
+            clock=time.time,
+        )
+
+    def password(self, password: str | None = None) -> TokenAuth:
+        return TokenAuth(
+            session=self.session,
+            iam_endpoint=self.url,
+            username=self.tenant.username or "",
+            password=SecretStr(password or self.tenant.password or ""),
+            domain_name=self.tenant.domain_name or "",
+            clock=time.time,
+        )
+
+    def endpoint(self, auth: Authenticator, scope: Scope) -> Endpoint:
+        return Endpoint(
+            session=self.session,
+            base_url=self.url,
+            auth=auth,
+            scope=scope,
+            guard=self.guard,
+            policy=self.policy,
+            observe=self._observe,
+        )
+
+    def sms(self, auth: Authenticator | None = None) -> SmsClient:
+        auth = auth or self.aksk()
+        return SmsClient(self.endpoint(auth, Scope(project_name=self.tenant.region)))
+
+    def oms(self, auth: Authenticator | None = None) -> OmsClient:
+        auth = auth or self.aksk()
+        scope = Scope(project_id=self.tenant.project_id)
+        return OmsClient(self.endpoint(auth, scope), project_id=self.tenant.project_id)
+
+
+@pytest.fixture
+def wiring(session: aiohttp.ClientSession, simulator: RunningSimulator, cloud: FakeCloud) -> Wiring:
+    return Wiring(session=session, url=simulator.url, tenant=cloud.tenants[0])
+
+
+@pytest.fixture
+def make_wiring(
+    session: aiohttp.ClientSession, simulator: RunningSimulator, cloud: FakeCloud
+) -> Callable[[str], Wiring]:
+    return lambda name: Wiring(session=session, url=simulator.url, tenant=cloud.tenant(name))

@@ -1,0 +1,109 @@
+"""Listing every task: page 1 first, the rest at once, each task once, within the API's limits."""
+
+from __future__ import annotations
+
+from exporter.simulator.cloud import FakeCloud, Fault
+from tests.conftest import Wiring
+
+
+def _fill(cloud: FakeCloud, sms: int = 0, oms: int = 0) -> None:
+    tenant = cloud.tenants[0]
+    tenant.sms_tasks = [{"id": f"sms-{i}", "state": "RUNNING"} for i in range(sms)]
+    tenant.oms_tasks = [{"id": i, "status": 2} for i in range(oms)]
+
+
+async def test_no_tasks_is_one_request(wiring: Wiring, cloud: FakeCloud) -> None:
+    listing = await wiring.sms().list_tasks(max_tasks=10_000)
+    assert listing.tasks == [] and listing.count == 0 and listing.not_fetched == 0
+    assert cloud.stats.served("sms") == 1
+
+
+async def test_sms_pages_of_200_cover_an_exact_multiple(wiring: Wiring, cloud: FakeCloud) -> None:
+    _fill(cloud, sms=600)
+    listing = await wiring.sms().list_tasks(max_tasks=10_000)
+    assert [t.id for t in listing.tasks] == [f"sms-{i}" for i in range(600)]
+    assert cloud.stats.served("sms") == 3
+    assert cloud.stats.log[0].query == "limit=200&offset=0"
+    assert sorted(r.query for r in cloud.stats.log[1:]) == [
+        "limit=200&offset=200",
+        "limit=200&offset=400",
+    ]
+
+
+async def test_oms_pages_of_100_with_a_short_last_page(wiring: Wiring, cloud: FakeCloud) -> None:
+    _fill(cloud, oms=250)
+    listing = await wiring.oms().list_tasks(max_tasks=10_000)
+    assert len(listing.tasks) == 250
+    assert cloud.stats.served("oms") == 3
+    assert cloud.stats.log[0].query == "limit=100&offset=0"
+
+
+async def test_remaining_pages_are_fetched_concurrently(wiring: Wiring, cloud: FakeCloud) -> None:
+    _fill(cloud, sms=2000)
+    cloud.tenants[0].latency = 0.05
+    await wiring.sms().list_tasks(max_tasks=10_000)
+    assert cloud.stats.served("sms") == 10
+    assert cloud.stats.max_in_flight == 4  # the per-endpoint bound, reached
+
+
+async def test_count_larger_than_the_pages_hold(wiring: Wiring, cloud: FakeCloud) -> None:
+    """The total said 500 but only 300 exist: every page is asked once, 300 tasks result."""
+    _fill(cloud, sms=300)
+    cloud.tenants[0].count_skew = 200
+    listing = await wiring.sms().list_tasks(max_tasks=10_000)
+    assert len(listing.tasks) == 300
+    assert cloud.stats.served("sms") == 3
+
+
+async def test_count_smaller_than_the_pages_hold(wiring: Wiring, cloud: FakeCloud) -> None:
+    """The total said 150 but 450 exist: full pages keep paging until a short one."""
+    _fill(cloud, sms=450)
+    cloud.tenants[0].count_skew = -300
+    listing = await wiring.sms().list_tasks(max_tasks=10_000)
+    assert len(listing.tasks) == 450
+    assert listing.count == 450
+    assert cloud.stats.served("sms") == 3
+
+
+async def test_tasks_appearing_between_pages_are_not_counted_twice(
+    wiring: Wiring, cloud: FakeCloud
+) -> None:
+    _fill(cloud, oms=300)
+    cloud.tenants[0].add_fault(Fault(service="oms", kind="churn", times=3))
+    listing = await wiring.oms().list_tasks(max_tasks=10_000)
+    ids = [t.id for t in listing.tasks]
+    assert len(ids) == len(set(ids))
+    assert {str(i) for i in range(300)} <= set(ids)  # head insertions shift, never hide
+
+
+async def test_tasks_vanishing_between_pages_leave_no_duplicates(
+    wiring: Wiring, cloud: FakeCloud
+) -> None:
+    _fill(cloud, sms=500)
+    cloud.tenants[0].add_fault(Fault(service="sms", kind="vanish", times=2))
+    listing = await wiring.sms().list_tasks(max_tasks=10_000)
+    ids = [t.id for t in listing.tasks]
+    assert len(ids) == len(set(ids))
+    assert len(ids) < 500  # the gaps the vanishing tasks left are real, not invented
+
+
+async def test_sms_stops_at_the_offset_ceiling_and_reports_the_rest(
+    wiring: Wiring, cloud: FakeCloud
+) -> None:
+    _fill(cloud, sms=66_000)
+    listing = await wiring.sms().list_tasks(max_tasks=100_000)
+    # Offsets go up to 65535, and the page there reaches task 65734.
+    assert len(listing.tasks) == 65_735
+    assert listing.count == 66_000
+    assert listing.not_fetched == 265
+    offsets = {int(r.query.split("offset=")[1]) for r in cloud.stats.log}
+    assert max(offsets) == 65_535
+    assert all(r.status == 200 for r in cloud.stats.log)
+
+
+async def test_max_tasks_bounds_what_is_fetched(wiring: Wiring, cloud: FakeCloud) -> None:
+    _fill(cloud, sms=1000)
+    listing = await wiring.sms().list_tasks(max_tasks=450)
+    assert len(listing.tasks) == 450
+    assert listing.not_fetched == 550
+    assert cloud.stats.served("sms") == 3
