@@ -1,0 +1,210 @@
+"""Command line -> Settings -> run, --demo, --once or --check-config. Wiring only."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import signal
+import sys
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
+from pathlib import Path
+from typing import Any
+
+import structlog
+from aiohttp import web
+
+from exporter import __version__, log
+from exporter.settings import ConfigError, Settings, load
+from exporter.snapshot import Snapshot
+from exporter.sources import build_sources, new_session, pollers, polling
+from exporter.telemetry import Telemetry
+from exporter.web_config import WebConfigError, load_web_config
+
+logger = structlog.get_logger("exporter")
+
+SHUTDOWN_SECONDS = 3.0  # in-flight responses get this long; SIGTERM exits within 5 s
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="huaweicloud-migration-exporter",
+        description="Prometheus exporter for Huawei Cloud SMS and OMS migration tasks.",
+    )
+    parser.add_argument(
+        "--config.file", dest="config_file", type=Path, help="YAML configuration file"
+    )
+    parser.add_argument("--web.listen-address", dest="listen_address", help="HOST:PORT to serve on")
+    parser.add_argument(
+        "--web.telemetry-path", dest="telemetry_path", help="path of the metrics endpoint"
+    )
+    parser.add_argument(
+        "--web.config.file",
+        dest="web_config_file",
+        type=Path,
+        help="TLS and basic auth, in the exporter-toolkit web config format",
+    )
+    parser.add_argument(
+        "--log.level", dest="log_level", choices=["debug", "info", "warning", "error"]
+    )
+    parser.add_argument("--log.format", dest="log_format", choices=["auto", "json", "console"])
+    parser.add_argument("--shard", type=int, help="this replica's shard, 0-based")
+    parser.add_argument("--total-shards", dest="total_shards", type=int, help="number of shards")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument(
+        "--demo", action="store_true", help="serve a built-in simulated cloud; no credentials"
+    )
+    mode.add_argument(
+        "--once",
+        action="store_true",
+        help="poll once, print the metrics, exit 1 if any source failed",
+    )
+    mode.add_argument(
+        "--check-config",
+        dest="check_config",
+        action="store_true",
+        help="validate and print the effective configuration, secrets masked",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    return parser.parse_args(argv)
+
+
+def overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """Flags as settings, highest precedence; unset flags leave the other sources alone."""
+    out: dict[str, Any] = {}
+    web_: dict[str, Any] = {}
+    if args.listen_address is not None:
+        web_["listen_address"] = args.listen_address
+    if args.telemetry_path is not None:
+        web_["telemetry_path"] = args.telemetry_path
+    if args.web_config_file is not None:
+        web_["config_file"] = args.web_config_file
+    if web_:
+        out["web"] = web_
+    log_: dict[str, Any] = {}
+    if args.log_level is not None:
+        log_["level"] = args.log_level
+    if args.log_format is not None:
+        log_["format"] = args.log_format
+    if log_:
+        out["log"] = log_
+    if args.shard is not None:
+        out["shard"] = args.shard
+    if args.total_shards is not None:
+        out["total_shards"] = args.total_shards
+    return out
+
+
+def effective_config(settings: Settings) -> str:
+    """The configuration as JSON (valid YAML too), every secret shown as `**********`."""
+    return json.dumps(settings.model_dump(mode="json"), indent=2)
+
+
+async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> None:
+    """Serve until SIGTERM/SIGINT (or `stop`), then shut down within a few seconds."""
+    web_config = load_web_config(settings.web.config_file) if settings.web.config_file else None
+    snapshot = Snapshot()
+    telemetry = Telemetry(shard=settings.shard, total_shards=settings.total_shards)
+
+    async def background(app: web.Application) -> AsyncIterator[None]:
+        async with polling(settings, snapshot, telemetry):
+            yield
+
+    from exporter.server import make_app
+
+    app = make_app(
+        snapshot,
+        telemetry,
+        telemetry_path=settings.web.telemetry_path,
+        background=background,
+        middlewares=web_config.middlewares() if web_config else (),
+    )
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=SHUTDOWN_SECONDS)
+    await runner.setup()
+    try:
+        site = web.TCPSite(
+            runner,
+            settings.web.host,
+            settings.web.port,
+            ssl_context=web_config.ssl_context() if web_config else None,
+            shutdown_timeout=SHUTDOWN_SECONDS,
+        )
+        await site.start()
+        logger.info(
+            "listening",
+            address=settings.web.listen_address,
+            tls=bool(web_config and web_config.tls),
+            sources=len(telemetry.sources),
+        )
+        stop = stop or asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await stop.wait()
+        logger.info("shutting down")
+    finally:
+        await runner.cleanup()
+
+
+async def once(settings: Settings) -> tuple[bytes, bool]:
+    """Poll every source once; the text exposition and whether every poll succeeded."""
+    snapshot = Snapshot()
+    telemetry = Telemetry(shard=settings.shard, total_shards=settings.total_shards)
+    async with new_session() as session:
+        running = pollers(
+            settings, build_sources(settings, session, telemetry), snapshot, telemetry
+        )
+        results = await asyncio.gather(*(p.poll_once() for p in running))
+    return snapshot.body(openmetrics=False, gzipped=False), all(results)
+
+
+async def demo(settings_overrides: dict[str, Any]) -> None:
+    from exporter.simulator import demo as simulated
+
+    async with AsyncExitStack() as stack:
+        settings = await stack.enter_async_context(simulated.running(settings_overrides))
+        logger.info(
+            "demo: simulated Huawei Cloud running",
+            accounts=[a.name for a in settings.accounts],
+            metrics=f"http://{settings.web.listen_address}{settings.web.telemetry_path}",
+        )
+        await serve(settings)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    flags = overrides(args)
+    try:
+        if args.demo:
+            log.configure(args.log_level or "info", args.log_format or "auto")
+            asyncio.run(demo(flags))
+            return 0
+        settings = load(args.config_file, flags)
+        log.configure(settings.log.level, settings.log.format)
+        if args.check_config:
+            if settings.web.config_file:
+                load_web_config(settings.web.config_file)
+            print(effective_config(settings))
+            return 0
+        if not settings.accounts:
+            raise ConfigError(
+                "accounts: no account configured (see --config.file or HWMIG_ACCESS_KEY)"
+            )
+        if args.once:
+            body, ok = asyncio.run(once(settings))
+            sys.stdout.buffer.write(body)
+            sys.stdout.flush()
+            return 0 if ok else 1
+        asyncio.run(serve(settings))
+        return 0
+    except (ConfigError, WebConfigError) as exc:
+        print(f"huaweicloud-migration-exporter: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # the listen address is taken or not ours
+        print(
+            f"huaweicloud-migration-exporter: cannot serve: {exc.strerror or exc}", file=sys.stderr
+        )
+        return 1
+    except KeyboardInterrupt:
+        return 0

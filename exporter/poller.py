@@ -1,0 +1,159 @@
+"""One loop per (account, service): fetch -> map -> render -> swap.
+
+Polls of one source never overlap; an overrun skips the ticks it missed. A failed poll keeps
+the previous data, sets `up` to 0, and after `stale_after` seconds without success drops the
+source's task series so nobody graphs frozen data as live.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+
+from exporter.huawei.errors import ApiError
+from exporter.huawei.paging import Listing
+from exporter.metrics.render import render_families
+from exporter.metrics.samples import Samples
+from exporter.snapshot import Snapshot
+from exporter.telemetry import Telemetry
+
+log = structlog.get_logger(__name__)
+
+Fetch = Callable[[], Awaitable[Listing[Any]]]
+Mapper = Callable[[Sequence[Any]], Samples]
+StateOf = Callable[[Any], str | None]
+
+
+@dataclass
+class Source:
+    """What to poll and how to turn it into samples."""
+
+    account: str
+    service: str  # "sms" | "oms"
+    fetch: Fetch
+    mapper: Mapper
+    state_of: StateOf  # a task's state, for the state-change counter
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.account, self.service)
+
+
+@dataclass
+class Poller:
+    source: Source
+    snapshot: Snapshot
+    telemetry: Telemetry
+    interval: float
+    stale_after: float
+    clock: Callable[[], float] = time.time
+    monotonic: Callable[[], float] = time.monotonic
+    _states: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.status = self.telemetry.source(self.source.account, self.source.service)
+
+    async def run(self) -> None:
+        """Poll every `interval` seconds until cancelled."""
+        next_at = self.monotonic()
+        while True:
+            await self.poll_once()
+            next_at += self.interval
+            now = self.monotonic()
+            if now > next_at:  # the poll overran: skip the missed ticks, keep the phase
+                missed = int((now - next_at) // self.interval) + 1
+                next_at += missed * self.interval
+                log.warning(
+                    "poll overran its interval",
+                    account=self.source.account,
+                    service=self.source.service,
+                    skipped_ticks=missed,
+                )
+            await asyncio.sleep(next_at - now)
+
+    async def poll_once(self) -> bool:
+        """One poll; True when it succeeded. Never raises (except on cancellation)."""
+        started = self.monotonic()
+        status = self.status
+        ok = False
+        try:
+            async with asyncio.timeout(self.interval):
+                listing = await self.source.fetch()
+            samples = self.source.mapper(listing.tasks)
+            self.snapshot.set_source(self.source.key, render_families(samples))
+            self._count_changes(listing.tasks)
+            status.tasks = len(listing.tasks)
+            status.not_exported = listing.not_fetched
+            status.last_success = self.clock()
+            status.last_error = None
+            ok = True
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # the one broad catch: a poll never kills the daemon
+            reason, message = _describe(exc)
+            status.errors[reason] += 1
+            status.last_error = f"{reason}: {message}"
+            log.error(
+                "poll failed",
+                account=self.source.account,
+                service=self.source.service,
+                reason=reason,
+                error=message,
+                duration_s=round(self.monotonic() - started, 3),
+            )
+            self._drop_if_stale()
+        finally:
+            status.polled = True
+            status.up = ok
+            status.last_poll = self.clock()
+            status.poll_duration = self.monotonic() - started
+            self.snapshot.set_own(self.telemetry.render())
+        if ok:
+            log.info(
+                "poll finished",
+                account=self.source.account,
+                service=self.source.service,
+                tasks=status.tasks,
+                not_exported=status.not_exported,
+                duration_s=round(status.poll_duration or 0.0, 3),
+            )
+        return ok
+
+    def _count_changes(self, tasks: Sequence[Any]) -> None:
+        states: dict[str, str] = {}
+        for task in tasks:
+            state = self.source.state_of(task)
+            if task.id is None or state is None:
+                continue
+            states[task.id] = state
+            before = self._states.get(task.id)
+            if before is not None and before != state:
+                self.status.changes[state] += 1
+        self._states = states
+
+    def _drop_if_stale(self) -> None:
+        since = self.status.last_success
+        if since is None or self.clock() - since < self.stale_after:
+            return
+        if self.snapshot.has_source(self.source.key):
+            log.warning(
+                "dropping stale task series",
+                account=self.source.account,
+                service=self.source.service,
+                stale_s=round(self.clock() - since),
+            )
+            self.snapshot.drop_source(self.source.key)
+
+
+def _describe(exc: Exception) -> tuple[str, str]:
+    if isinstance(exc, ApiError):
+        return exc.reason, str(exc)
+    if isinstance(exc, TimeoutError):
+        return "timeout", "poll did not finish within its interval"
+    # Anything else is a payload the mapping could not handle: report it, keep serving.
+    return "bad_response", type(exc).__name__

@@ -1,0 +1,140 @@
+"""The HTTP side: /metrics, the landing page, /healthz and /readyz.
+
+`/metrics` only reads the snapshot the pollers prepared; it never calls the cloud.
+"""
+
+from __future__ import annotations
+
+import html
+import time
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
+
+from aiohttp import web
+from aiohttp.typedefs import Middleware
+
+from exporter import __version__
+from exporter.metrics.render import OPENMETRICS_CONTENT_TYPE, TEXT_CONTENT_TYPE
+from exporter.snapshot import Snapshot
+from exporter.telemetry import Telemetry
+
+SNAPSHOT = web.AppKey("snapshot", Snapshot)
+TELEMETRY = web.AppKey("telemetry", Telemetry)
+TELEMETRY_PATH = web.AppKey("telemetry_path", str)
+
+Background = Callable[[web.Application], AsyncIterator[None]]
+
+
+def wants_openmetrics(accept: str) -> bool:
+    """True when the Accept header lists OpenMetrics with a non-zero quality."""
+    for item in accept.split(","):
+        media, *params = (part.strip() for part in item.split(";"))
+        if media.lower() != "application/openmetrics-text":
+            continue
+        quality = next((p.split("=", 1)[1] for p in params if p.lower().startswith("q=")), "1")
+        try:
+            if float(quality) > 0:
+                return True
+        except ValueError:
+            continue
+    return False
+
+
+def accepts_gzip(accept_encoding: str) -> bool:
+    for item in accept_encoding.split(","):
+        coding, *params = (part.strip() for part in item.split(";"))
+        if coding.lower() not in ("gzip", "x-gzip"):
+            continue
+        quality = next((p.split("=", 1)[1] for p in params if p.lower().startswith("q=")), "1")
+        try:
+            return float(quality) > 0
+        except ValueError:
+            return False
+    return False
+
+
+async def metrics(request: web.Request) -> web.Response:
+    snapshot = request.app[SNAPSHOT]
+    openmetrics = wants_openmetrics(request.headers.get("Accept", ""))
+    gzipped = accepts_gzip(request.headers.get("Accept-Encoding", ""))
+    body = snapshot.body(openmetrics=openmetrics, gzipped=gzipped)
+    headers = {
+        "Content-Type": OPENMETRICS_CONTENT_TYPE if openmetrics else TEXT_CONTENT_TYPE,
+        "Vary": "Accept, Accept-Encoding",
+    }
+    if gzipped:
+        headers["Content-Encoding"] = "gzip"
+    return web.Response(body=body, headers=headers)
+
+
+async def healthz(request: web.Request) -> web.Response:
+    return web.Response(text="ok\n")
+
+
+async def readyz(request: web.Request) -> web.Response:
+    if request.app[TELEMETRY].ready:
+        return web.Response(text="ready\n")
+    return web.Response(status=503, text="waiting for the first poll of every source\n")
+
+
+def _when(timestamp: float | None) -> str:
+    if timestamp is None:
+        return "never"
+    ago = max(0, int(time.time() - timestamp))
+    stamp = datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return f"{stamp} ({ago} s ago)"
+
+
+async def landing(request: web.Request) -> web.Response:
+    telemetry = request.app[TELEMETRY]
+    path = html.escape(request.app[TELEMETRY_PATH])
+    rows = []
+    for (account, service), status in sorted(telemetry.sources.items()):
+        up = "up" if status.up else ("down" if status.polled else "pending")
+        rows.append(
+            "<tr>"
+            f"<td>{html.escape(account)}</td><td>{html.escape(service)}</td>"
+            f'<td class="{up}">{up}</td>'
+            f"<td>{html.escape(_when(status.last_poll))}</td>"
+            f"<td>{html.escape(_when(status.last_success))}</td>"
+            f"<td>{status.tasks}</td>"
+            f"<td>{html.escape(status.last_error or '')}</td>"
+            "</tr>"
+        )
+    table = "\n".join(rows) or '<tr><td colspan="7">no accounts configured</td></tr>'
+    page = f"""<!doctype html>
+<html><head><meta charset="utf-8"><title>Huawei Cloud migration exporter</title>
+<style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse}}
+td,th{{border:1px solid #ccc;padding:4px 8px;text-align:left}}
+.up{{color:#176c2a}}.down{{color:#b00020;font-weight:bold}}.pending{{color:#777}}</style></head>
+<body><h1>Huawei Cloud migration exporter</h1>
+<p>Version {html.escape(__version__)}.
+<a href="{path}">Metrics</a> · <a href="/healthz">Health</a> · <a href="/readyz">Readiness</a></p>
+<table><tr><th>Account</th><th>Service</th><th>Status</th><th>Last poll</th>
+<th>Last success</th><th>Tasks</th><th>Last error</th></tr>
+{table}
+</table></body></html>
+"""
+    return web.Response(text=page, content_type="text/html")
+
+
+def make_app(
+    snapshot: Snapshot,
+    telemetry: Telemetry,
+    *,
+    telemetry_path: str = "/metrics",
+    background: Background | None = None,
+    middlewares: tuple[Middleware, ...] = (),
+) -> web.Application:
+    # Request headers are bounded by aiohttp (8 KiB lines); no request has a body worth reading.
+    app = web.Application(middlewares=middlewares, client_max_size=1024)
+    app[SNAPSHOT] = snapshot
+    app[TELEMETRY] = telemetry
+    app[TELEMETRY_PATH] = telemetry_path
+    app.router.add_get(telemetry_path, metrics)
+    app.router.add_get("/", landing)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    if background is not None:
+        app.cleanup_ctx.append(background)
+    return app

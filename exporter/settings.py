@@ -1,0 +1,325 @@
+"""The whole configuration, validated once (DESIGN section 3).
+
+Sources, lowest to highest precedence: defaults, the YAML file, `HWMIG_*` environment
+variables (nested with `__`), command-line flags. Secrets are `SecretStr` and may come from
+`*_file` paths (Kubernetes Secret mounts). Code below the CLI receives these objects and never
+reads the environment itself.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Literal, Self
+
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    YamlConfigSettingsSource,
+)
+
+SPEED_UNITS = {"mbit": 125_000.0, "mbyte": 1_048_576.0}  # bytes per second per API unit
+DEFAULT_IAM_ENDPOINT = "https://iam.myhuaweicloud.com"
+_LABEL_SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,62}$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _read_secret(path: Path, key: str) -> SecretStr:
+    try:
+        text = path.read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise ValueError(
+            f"{key}: cannot read {path}: {exc.strerror or type(exc).__name__}"
+        ) from None
+    except UnicodeDecodeError:
+        raise ValueError(f"{key}: {path} is not UTF-8 text") from None
+    if not text:
+        raise ValueError(f"{key}: {path} is empty")
+    return SecretStr(text)
+
+
+class Credentials(_Strict):
+    """AK/SK (optionally with a security token), or an IAM user's password."""
+
+    access_key: SecretStr | None = None
+    access_key_file: Path | None = None
+    secret_key: SecretStr | None = None
+    secret_key_file: Path | None = None
+    security_token: SecretStr | None = None
+    security_token_file: Path | None = None
+    username: str | None = None
+    password: SecretStr | None = None
+    password_file: Path | None = None
+    domain_name: str | None = None
+
+    @model_validator(mode="after")
+    def _resolve(self) -> Self:
+        values: dict[str, Any] = {}
+        for name in ("access_key", "secret_key", "security_token", "password"):
+            path = getattr(self, f"{name}_file")
+            if path is not None:
+                if getattr(self, name) is not None:
+                    raise ValueError(f"give {name} or {name}_file, not both")
+                values[name] = _read_secret(path, f"{name}_file")
+        for name, value in values.items():
+            object.__setattr__(self, name, value)  # frozen model: resolved once, here
+        aksk = self.access_key is not None or self.secret_key is not None
+        password = self.username is not None or self.password is not None
+        if aksk and password:
+            raise ValueError("give access_key+secret_key or username+password, not both")
+        if aksk:
+            if self.access_key is None or self.secret_key is None:
+                raise ValueError("access_key and secret_key go together")
+        elif password:
+            if self.username is None or self.password is None or self.domain_name is None:
+                raise ValueError("username, password and domain_name go together")
+        else:
+            raise ValueError("no credentials: give access_key+secret_key or username+password")
+        return self
+
+    @property
+    def kind(self) -> Literal["aksk", "password"]:
+        return "aksk" if self.access_key is not None else "password"
+
+
+class SmsSource(_Strict):
+    enabled: bool = True
+    endpoint: str | None = None
+    enterprise_project_id: str | None = None
+
+
+class OmsSource(_Strict):
+    # Unset: OMS is polled when a project_id is given.
+    enabled: bool | None = None
+    project_id: str | None = None
+    endpoint: str | None = None
+
+    @model_validator(mode="after")
+    def _needs_project(self) -> Self:
+        if self.enabled and not self.project_id:
+            raise ValueError("project_id is required when OMS is enabled")
+        return self
+
+    @property
+    def active(self) -> bool:
+        return self.enabled if self.enabled is not None else self.project_id is not None
+
+
+def _check_url(value: str | None) -> str | None:
+    if value is not None and not re.match(r"^https?://[^/\s]+", value):
+        raise ValueError(f"must be an http(s) URL, got {value!r}")
+    return value.rstrip("/") if value else value
+
+
+class Account(_Strict):
+    name: str
+    region: str
+    iam_endpoint: str | None = None
+    credentials: Credentials
+    sms: SmsSource = SmsSource()
+    oms: OmsSource = OmsSource()
+
+    @field_validator("name")
+    @classmethod
+    def _label_safe(cls, value: str) -> str:
+        if not _LABEL_SAFE.match(value):
+            raise ValueError("must be 1-63 letters, digits, '.', '_', ':' or '-'")
+        return value
+
+    @field_validator("iam_endpoint")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        return _check_url(value)
+
+    @model_validator(mode="after")
+    def _endpoints(self) -> Self:
+        _check_url(self.sms.endpoint)
+        _check_url(self.oms.endpoint)
+        return self
+
+    @property
+    def sms_endpoint(self) -> str:
+        return (self.sms.endpoint or f"https://sms.{self.region}.myhuaweicloud.com").rstrip("/")
+
+    @property
+    def oms_endpoint(self) -> str:
+        return (self.oms.endpoint or f"https://oms.{self.region}.myhuaweicloud.com").rstrip("/")
+
+    @property
+    def iam_url(self) -> str:
+        return (self.iam_endpoint or DEFAULT_IAM_ENDPOINT).rstrip("/")
+
+
+class Collect(_Strict):
+    subtasks: bool = True
+    network_check: bool = True
+
+
+class Web(_Strict):
+    listen_address: str = "0.0.0.0:9897"
+    telemetry_path: str = "/metrics"
+    config_file: Path | None = None
+
+    @field_validator("listen_address")
+    @classmethod
+    def _host_port(cls, value: str) -> str:
+        _host, sep, port = value.rpartition(":")
+        if not sep or not port.isdigit() or not 0 <= int(port) <= 65535:
+            raise ValueError(f"must be HOST:PORT, got {value!r}")
+        return value
+
+    @field_validator("telemetry_path")
+    @classmethod
+    def _path(cls, value: str) -> str:
+        if not value.startswith("/") or value in ("/", "/healthz", "/readyz"):
+            raise ValueError("must start with '/' and not be '/', '/healthz' or '/readyz'")
+        return value
+
+    @property
+    def host(self) -> str:
+        return self.listen_address.rpartition(":")[0].strip("[]") or "0.0.0.0"
+
+    @property
+    def port(self) -> int:
+        return int(self.listen_address.rpartition(":")[2])
+
+
+class Log(_Strict):
+    level: Literal["debug", "info", "warning", "error"] = "info"
+    format: Literal["auto", "json", "console"] = "auto"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="HWMIG_",
+        env_nested_delimiter="__",
+        extra="forbid",
+        frozen=True,
+        case_sensitive=False,
+    )
+
+    poll_interval_seconds: float = Field(60.0, ge=10)
+    stale_after_seconds: float | None = Field(None, gt=0)
+    sms_speed_unit: Literal["mbit", "mbyte"] = "mbit"
+    max_tasks_per_source: int = Field(10_000, ge=1, le=1_000_000)
+    label_value_max_length: int = Field(128, ge=16, le=4096)
+    collect: Collect = Collect()
+    web: Web = Web()
+    log: Log = Log()
+    accounts: list[Account] = Field(default_factory=list)
+    shard: int = Field(0, ge=0)
+    total_shards: int = Field(1, ge=1)
+
+    # Single-account shortcut from the environment (and Huawei's own sample variable names).
+    access_key: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("HWMIG_ACCESS_KEY", "CLOUD_SDK_AK"), exclude=True
+    )
+    secret_key: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("HWMIG_SECRET_KEY", "CLOUD_SDK_SK"), exclude=True
+    )
+    region: str | None = Field(None, validation_alias="HWMIG_REGION", exclude=True)
+    project_id: str | None = Field(None, validation_alias="HWMIG_PROJECT_ID", exclude=True)
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        if self.stale_after_seconds is None:
+            object.__setattr__(self, "stale_after_seconds", 3 * self.poll_interval_seconds)
+        if not self.accounts and (self.access_key or self.secret_key):
+            object.__setattr__(self, "accounts", [self._shortcut_account()])
+        names = [account.name for account in self.accounts]
+        if len(names) != len(set(names)):
+            raise ValueError("accounts: names must be unique")
+        if self.shard >= self.total_shards:
+            raise ValueError("shard must be less than total_shards")
+        return self
+
+    def _shortcut_account(self) -> Account:
+        if not self.region:
+            raise ValueError("HWMIG_REGION is required with HWMIG_ACCESS_KEY/HWMIG_SECRET_KEY")
+        return Account(
+            name="default",
+            region=self.region,
+            credentials=Credentials(access_key=self.access_key, secret_key=self.secret_key),
+            oms=OmsSource(project_id=self.project_id),
+        )
+
+    @property
+    def stale_after(self) -> float:
+        assert self.stale_after_seconds is not None  # set by the validator
+        return self.stale_after_seconds
+
+    @property
+    def speed_factor(self) -> float:
+        return SPEED_UNITS[self.sms_speed_unit]
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Flags (init) beat the environment, which beats the YAML file.
+        return (init_settings, env_settings, YamlConfigSettingsSource(settings_cls))
+
+
+class ConfigError(Exception):
+    """A configuration that cannot be used; the message names the key and holds no secret."""
+
+
+def load(config_file: Path | None = None, overrides: dict[str, Any] | None = None) -> Settings:
+    """Build the settings from a YAML file, the environment and flag overrides."""
+    if config_file is not None:
+        if not config_file.is_file():
+            raise ConfigError(f"--config.file: {config_file} is not a readable file")
+        _check_yaml(config_file)
+    source_file = config_file
+
+    class _FromFile(Settings):
+        model_config = SettingsConfigDict(yaml_file=source_file, yaml_file_encoding="utf-8")
+
+    try:
+        return _FromFile(**(overrides or {}))
+    except ValidationError as exc:
+        raise ConfigError(describe(exc)) from None
+
+
+def _check_yaml(path: Path) -> None:
+    import yaml
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"--config.file: cannot read {path}: {type(exc).__name__}") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise ConfigError(f"--config.file: {path} is not valid YAML{where}") from None
+    if data is not None and not isinstance(data, dict):
+        raise ConfigError(f"--config.file: {path} must hold a mapping at the top level")
+
+
+def describe(exc: ValidationError) -> str:
+    """One line per problem, naming the key (`accounts.0.credentials`), never the value."""
+    lines = []
+    for error in exc.errors(include_input=False, include_url=False):
+        key = ".".join(str(part) for part in error["loc"]) or "(top level)"
+        message = error["msg"].removeprefix("Value error, ")
+        lines.append(f"{key}: {message}")
+    return "invalid configuration: " + "; ".join(lines)

@@ -1,0 +1,57 @@
+"""`--demo`: the simulated cloud on loopback and settings that point the exporter at it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from exporter.settings import Settings
+from exporter.simulator.cloud import FakeCloud
+from exporter.simulator.scenarios import demo_cloud
+from exporter.simulator.server import start
+
+
+def demo_settings(url: str, cloud: FakeCloud, overrides: dict[str, Any]) -> Settings:
+    """The demo cloud's two accounts as a user would configure them: AK/SK and IAM password."""
+    prod, dr = cloud.tenants
+    web = {"listen_address": "127.0.0.1:9897", **overrides.get("web", {})}
+    # model_validate, not Settings(...): the demo ignores HWMIG_* variables and config files.
+    return Settings.model_validate(
+        {
+            "poll_interval_seconds": 10,
+            "accounts": [
+                {
+                    "name": prod.name,
+                    "region": prod.region,
+                    "credentials": {"access_key": prod.access_key, "secret_key": prod.secret_key},
+                    "sms": {"endpoint": url},
+                    "oms": {"project_id": prod.project_id, "endpoint": url},
+                },
+                {
+                    "name": dr.name,
+                    "region": dr.region,
+                    "iam_endpoint": url,
+                    "credentials": {
+                        "username": dr.username,
+                        "password": dr.password,
+                        "domain_name": dr.domain_name,
+                    },
+                    "sms": {"endpoint": url},
+                    "oms": {"project_id": dr.project_id, "endpoint": url},
+                },
+            ],
+            **overrides,
+            "web": web,
+        }
+    )
+
+
+@asynccontextmanager
+async def running(overrides: dict[str, Any]) -> AsyncIterator[Settings]:
+    cloud = demo_cloud()
+    simulator = await start(cloud)
+    try:
+        yield demo_settings(simulator.url, cloud, overrides)
+    finally:
+        await simulator.close()

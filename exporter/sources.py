@@ -1,0 +1,194 @@
+"""Settings -> the sources to poll: credentials, endpoints, clients and mappers per account.
+
+This is where the configuration meets the Huawei clients; everything below it takes plain
+arguments. `polling()` owns the HTTP session and the poller tasks for the app's lifetime.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from functools import partial
+from typing import Any
+
+import aiohttp
+
+from exporter.huawei.auth import AkSkAuth, Authenticator, Scope, TokenAuth
+from exporter.huawei.http import AccountGuard, Endpoint, RequestPolicy, TokenBucket
+from exporter.huawei.models import OmsTask, SmsTask
+from exporter.huawei.oms import OmsClient
+from exporter.huawei.sms import SmsClient
+from exporter.metrics.oms import OmsOptions, oms_samples, status_name
+from exporter.metrics.sms import SmsOptions, sms_samples
+from exporter.poller import Poller, Source
+from exporter.settings import Account, Settings
+from exporter.snapshot import Snapshot
+from exporter.telemetry import Telemetry
+
+
+def shard_of(account_name: str, total_shards: int) -> int:
+    """Stable across processes and Python versions (unlike `hash()`)."""
+    digest = hashlib.sha256(account_name.encode()).digest()
+    return int.from_bytes(digest[:8], "big") % total_shards
+
+
+def my_accounts(settings: Settings) -> list[Account]:
+    return [
+        account
+        for account in settings.accounts
+        if shard_of(account.name, settings.total_shards) == settings.shard
+    ]
+
+
+def _auth(
+    account: Account, session: aiohttp.ClientSession, clock: Callable[[], float]
+) -> Authenticator:
+    creds = account.credentials
+    if creds.kind == "aksk":
+        assert creds.access_key is not None and creds.secret_key is not None  # validated
+        return AkSkAuth(creds.access_key, creds.secret_key, creds.security_token, clock=clock)
+    assert creds.username and creds.password and creds.domain_name  # validated
+    return TokenAuth(
+        session=session,
+        iam_endpoint=account.iam_url,
+        username=creds.username,
+        password=creds.password,
+        domain_name=creds.domain_name,
+        clock=clock,
+    )
+
+
+def _sms_state(task: SmsTask) -> str | None:
+    return task.state
+
+
+def _oms_state(task: OmsTask) -> str | None:
+    return status_name(task.status)
+
+
+def _endpoint(
+    session: aiohttp.ClientSession,
+    auth: Authenticator,
+    guard: AccountGuard,
+    policy: RequestPolicy,
+    observe: Callable[..., None],
+    base_url: str,
+    service: str,
+    scope: Scope,
+) -> Endpoint:
+    return Endpoint(
+        session=session,
+        base_url=base_url,
+        auth=auth,
+        scope=scope,
+        guard=guard,
+        policy=policy,
+        observe=partial(observe, service),
+    )
+
+
+def build_sources(
+    settings: Settings,
+    session: aiohttp.ClientSession,
+    telemetry: Telemetry,
+    *,
+    policy: RequestPolicy | None = None,
+    clock: Callable[[], float] = time.time,
+) -> list[Source]:
+    policy = policy or RequestPolicy()
+    sources: list[Source] = []
+    for account in my_accounts(settings):
+        auth = _auth(account, session, clock)
+        guard = AccountGuard(TokenBucket(policy.rate_per_second, policy.burst, time.monotonic))
+
+        endpoint = partial(
+            _endpoint, session, auth, guard, policy, partial(telemetry.request, account.name)
+        )
+        max_tasks = settings.max_tasks_per_source
+        if account.sms.enabled:
+            sms = SmsClient(
+                endpoint(account.sms_endpoint, "sms", Scope(project_name=account.region)),
+                enterprise_project_id=account.sms.enterprise_project_id,
+            )
+            sms_opts = SmsOptions(
+                speed_factor=settings.speed_factor,
+                max_label_length=settings.label_value_max_length,
+                subtasks=settings.collect.subtasks,
+                network_check=settings.collect.network_check,
+            )
+            sources.append(
+                Source(
+                    account=account.name,
+                    service="sms",
+                    fetch=partial(sms.list_tasks, max_tasks=max_tasks),
+                    mapper=partial(sms_samples, account.name, opts=sms_opts),
+                    state_of=_sms_state,
+                )
+            )
+        if account.oms.active:
+            project_id = account.oms.project_id
+            assert project_id is not None  # validated: required when OMS is active
+            oms = OmsClient(
+                endpoint(account.oms_endpoint, "oms", Scope(project_id=project_id)),
+                project_id=project_id,
+            )
+            oms_opts = OmsOptions(
+                region=account.region,
+                project_id=project_id,
+                max_label_length=settings.label_value_max_length,
+            )
+            sources.append(
+                Source(
+                    account=account.name,
+                    service="oms",
+                    fetch=partial(oms.list_tasks, max_tasks=max_tasks),
+                    mapper=partial(oms_samples, account.name, opts=oms_opts),
+                    state_of=_oms_state,
+                )
+            )
+    return sources
+
+
+def new_session() -> aiohttp.ClientSession:
+    # Cookies are never needed, and the gateway's would only grow in memory.
+    return aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar(), raise_for_status=False)
+
+
+def pollers(
+    settings: Settings, sources: list[Source], snapshot: Snapshot, telemetry: Telemetry
+) -> list[Poller]:
+    return [
+        Poller(
+            source=source,
+            snapshot=snapshot,
+            telemetry=telemetry,
+            interval=settings.poll_interval_seconds,
+            stale_after=settings.stale_after,
+        )
+        for source in sources
+    ]
+
+
+@asynccontextmanager
+async def polling(
+    settings: Settings, snapshot: Snapshot, telemetry: Telemetry, **kw: Any
+) -> AsyncIterator[list[Poller]]:
+    """Run every poller in the background until the context exits, then cancel them."""
+    async with new_session() as session:
+        running = pollers(
+            settings, build_sources(settings, session, telemetry, **kw), snapshot, telemetry
+        )
+        snapshot.set_own(telemetry.render())
+        tasks = [
+            asyncio.create_task(p.run(), name=f"poll-{p.source.account}-{p.source.service}")
+            for p in running
+        ]
+        try:
+            yield running
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)

@@ -1,0 +1,141 @@
+"""The exporter's own metrics: per-source poll status, API request counts and latency.
+
+The poller and the HTTP layer record into `Telemetry`; after every poll `render()` turns it
+into the pre-rendered `huaweicloud_migration_*` families that `/metrics` serves.
+"""
+
+from __future__ import annotations
+
+import bisect
+import platform
+from collections import Counter
+from dataclasses import dataclass, field
+
+from exporter import __version__
+from exporter.huawei.errors import REASONS
+from exporter.metrics.catalog import HISTOGRAM_BUCKETS
+from exporter.metrics.render import format_value, render_lines
+from exporter.metrics.samples import Labels, Sample
+
+SourceKey = tuple[str, str]  # (account, service)
+
+
+@dataclass
+class SourceStatus:
+    account: str
+    service: str
+    polled: bool = False  # at least one poll finished, successfully or not
+    up: bool = False
+    last_poll: float | None = None  # wall clock
+    last_success: float | None = None
+    poll_duration: float | None = None
+    tasks: int = 0
+    not_exported: int = 0
+    last_error: str | None = None
+    requests: Counter[str] = field(default_factory=Counter)  # by HTTP code
+    errors: Counter[str] = field(default_factory=lambda: Counter(dict.fromkeys(REASONS, 0)))
+    changes: Counter[str] = field(default_factory=Counter)  # by new state
+
+
+@dataclass
+class Histogram:
+    buckets: list[int] = field(default_factory=lambda: [0] * len(HISTOGRAM_BUCKETS))
+    total: float = 0.0
+    count: int = 0
+
+    def observe(self, seconds: float) -> None:
+        index = bisect.bisect_left(HISTOGRAM_BUCKETS, seconds)
+        if index < len(self.buckets):
+            self.buckets[index] += 1
+        self.total += seconds
+        self.count += 1
+
+
+@dataclass
+class Telemetry:
+    shard: int = 0
+    total_shards: int = 1
+    sources: dict[SourceKey, SourceStatus] = field(default_factory=dict)
+    latency: dict[str, Histogram] = field(default_factory=dict)  # by service
+
+    def source(self, account: str, service: str) -> SourceStatus:
+        key = (account, service)
+        if key not in self.sources:
+            self.sources[key] = SourceStatus(account=account, service=service)
+            self.latency.setdefault(service, Histogram())
+        return self.sources[key]
+
+    def request(self, account: str, service: str, *, code: str, seconds: float) -> None:
+        self.source(account, service).requests[code] += 1
+        self.latency[service].observe(seconds)
+
+    @property
+    def ready(self) -> bool:
+        return all(status.polled for status in self.sources.values())
+
+    def render(self) -> dict[str, bytes]:
+        """Every `huaweicloud_migration_*` family, rendered."""
+        rows: dict[str, list[Sample]] = {
+            name: []
+            for name in (
+                "up",
+                "last_success_timestamp_seconds",
+                "poll_duration_seconds",
+                "api_requests_total",
+                "poll_errors_total",
+                "tasks_not_exported",
+                "task_state_changes_total",
+            )
+        }
+        for (account, service), status in sorted(self.sources.items()):
+            ident = Labels((("account", account), ("service", service)))
+            rows["up"].append((ident, (), 1 if status.up else 0))
+            if status.last_success is not None:
+                rows["last_success_timestamp_seconds"].append((ident, (), status.last_success))
+            if status.poll_duration is not None:
+                rows["poll_duration_seconds"].append((ident, (), status.poll_duration))
+            for code, count in sorted(status.requests.items()):
+                rows["api_requests_total"].append((ident, (("code", code),), count))
+            for reason, count in sorted(status.errors.items()):
+                rows["poll_errors_total"].append((ident, (("reason", reason),), count))
+            rows["tasks_not_exported"].append((ident, (), status.not_exported))
+            for state, count in sorted(status.changes.items()):
+                rows["task_state_changes_total"].append((ident, (("to", state),), count))
+        out = {
+            f"huaweicloud_migration_{name}": render_lines(f"huaweicloud_migration_{name}", samples)
+            for name, samples in rows.items()
+            if samples
+        }
+        if self.latency:
+            out["huaweicloud_migration_api_request_duration_seconds"] = self._histograms()
+        build = Labels(
+            (
+                ("version", __version__),
+                ("python_version", platform.python_version()),
+                ("shard", str(self.shard)),
+                ("total_shards", str(self.total_shards)),
+            )
+        )
+        out["huaweicloud_migration_exporter_build_info"] = render_lines(
+            "huaweicloud_migration_exporter_build_info", [(build, (), 1)]
+        )
+        return out
+
+    def _histograms(self) -> bytes:
+        """Buckets, sum and count of one service together: OpenMetrics wants them grouped."""
+        name = "huaweicloud_migration_api_request_duration_seconds"
+        parts = []
+        for service, hist in sorted(self.latency.items()):
+            ident = Labels((("service", service),))
+            buckets: list[Sample] = []
+            cumulative = 0
+            for bound, hits in zip(HISTOGRAM_BUCKETS, hist.buckets, strict=True):
+                cumulative += hits
+                buckets.append((ident, (("le", format_value(bound)),), cumulative))
+            buckets.append((ident, (("le", "+Inf"),), hist.count))
+            parts += [
+                render_lines(name + "_bucket", buckets),
+                render_lines(name + "_sum", [(ident, (), hist.total)]),
+                render_lines(name + "_count", [(ident, (), hist.count)]),
+            ]
+        return b"".join(parts)

@@ -1,0 +1,173 @@
+"""TLS and basic auth from a web config file in the format of Prometheus' exporter-toolkit.
+
+    tls_server_config:
+      cert_file: /etc/exporter/tls.crt
+      key_file: /etc/exporter/tls.key
+      client_auth_type: RequireAndVerifyClientCert   # optional, with client_ca_file
+      client_ca_file: /etc/exporter/ca.crt
+      min_version: TLS12
+    basic_auth_users:
+      prometheus: $2y$10$...                          # bcrypt hash
+
+`/healthz` stays open for probes; every other path needs the credentials when users are set.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import hashlib
+import ssl
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any, Literal
+
+import bcrypt
+import yaml
+from aiohttp import web
+from aiohttp.typedefs import Middleware
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+
+from exporter.settings import describe
+
+OPEN_PATHS = frozenset({"/healthz"})
+REALM = 'Basic realm="huaweicloud-migration-exporter", charset="UTF-8"'
+_CACHE_SIZE = 256
+_DUMMY_HASH = bcrypt.hashpw(b"not-a-password", bcrypt.gensalt(rounds=4))
+
+ClientAuth = Literal["NoClientCert", "VerifyClientCertIfGiven", "RequireAndVerifyClientCert"]
+TlsVersion = Literal["TLS10", "TLS11", "TLS12", "TLS13"]
+_VERSIONS = {
+    "TLS10": ssl.TLSVersion.TLSv1,
+    "TLS11": ssl.TLSVersion.TLSv1_1,
+    "TLS12": ssl.TLSVersion.TLSv1_2,
+    "TLS13": ssl.TLSVersion.TLSv1_3,
+}
+
+
+class WebConfigError(Exception):
+    """A web config file that cannot be used; the message names the key, never a hash."""
+
+
+class TlsServerConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    cert_file: Path
+    key_file: Path
+    client_auth_type: ClientAuth = "NoClientCert"
+    client_ca_file: Path | None = None
+    min_version: TlsVersion = "TLS12"
+
+
+class WebConfigFile(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    tls_server_config: TlsServerConfig | None = None
+    basic_auth_users: dict[str, str] | None = None
+    http_server_config: dict[str, Any] | None = None  # accepted for compatibility, unused
+
+    @field_validator("basic_auth_users")
+    @classmethod
+    def _bcrypt_hashes(cls, users: dict[str, str] | None) -> dict[str, str] | None:
+        for user, hashed in (users or {}).items():
+            if not hashed.startswith(("$2a$", "$2b$", "$2y$")) or len(hashed) != 60:
+                raise ValueError(f"user {user!r}: the password must be a bcrypt hash")
+        return users
+
+
+class WebConfig:
+    def __init__(self, config: WebConfigFile) -> None:
+        self.config = config
+        self.tls = config.tls_server_config
+        self._users = {u: h.encode() for u, h in (config.basic_auth_users or {}).items()}
+        self._verified: OrderedDict[bytes, None] = OrderedDict()  # digests of good credentials
+
+    def ssl_context(self) -> ssl.SSLContext | None:
+        if self.tls is None:
+            return None
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.minimum_version = _VERSIONS[self.tls.min_version]
+        try:
+            context.load_cert_chain(self.tls.cert_file, self.tls.key_file)
+            if self.tls.client_ca_file is not None:
+                context.load_verify_locations(cafile=self.tls.client_ca_file)
+        except (OSError, ssl.SSLError) as exc:
+            raise WebConfigError(f"tls_server_config: cannot load certificates: {exc}") from None
+        if self.tls.client_auth_type == "RequireAndVerifyClientCert":
+            context.verify_mode = ssl.CERT_REQUIRED
+        elif self.tls.client_auth_type == "VerifyClientCertIfGiven":
+            context.verify_mode = ssl.CERT_OPTIONAL
+        return context
+
+    async def authorized(self, header: str | None) -> bool:
+        """Check `Authorization: Basic ...`; bcrypt runs off the event loop, once per credential."""
+        if not self._users:
+            return True
+        user, password = _basic(header)
+        if user is None or password is None:
+            return False
+        digest = hashlib.sha256(user.encode() + b"\0" + password.encode()).digest()
+        if digest in self._verified:
+            self._verified.move_to_end(digest)
+            return True
+        hashed = self._users.get(user)
+        # Unknown users pay bcrypt too, so timing does not tell which part was wrong.
+        ok = await asyncio.get_running_loop().run_in_executor(
+            None, bcrypt.checkpw, password.encode(), hashed or _DUMMY_HASH
+        )
+        if ok and hashed is not None:
+            self._verified[digest] = None
+            if len(self._verified) > _CACHE_SIZE:
+                self._verified.popitem(last=False)
+            return True
+        return False
+
+    def middlewares(self) -> tuple[Middleware, ...]:
+        if not self._users:
+            return ()
+
+        @web.middleware
+        async def basic_auth(request: web.Request, handler: Any) -> web.StreamResponse:
+            if request.path in OPEN_PATHS or await self.authorized(
+                request.headers.get("Authorization")
+            ):
+                response: web.StreamResponse = await handler(request)
+                return response
+            return web.Response(
+                status=401, text="Unauthorized\n", headers={"WWW-Authenticate": REALM}
+            )
+
+        return (basic_auth,)
+
+
+def _basic(header: str | None) -> tuple[str | None, str | None]:
+    if not header or header[:6].lower() != "basic ":
+        return None, None
+    try:
+        decoded = base64.b64decode(header[6:].strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None, None
+    user, sep, password = decoded.partition(":")
+    return (user, password) if sep else (None, None)
+
+
+def load_web_config(path: Path) -> WebConfig:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, UnicodeDecodeError) as exc:
+        raise WebConfigError(
+            f"--web.config.file: cannot read {path}: {type(exc).__name__}"
+        ) from None
+    except yaml.YAMLError:
+        raise WebConfigError(f"--web.config.file: {path} is not valid YAML") from None
+    if not isinstance(data, dict):
+        raise WebConfigError(f"--web.config.file: {path} must hold a mapping")
+    try:
+        config = WebConfig(WebConfigFile.model_validate(data))
+    except ValidationError as exc:
+        raise WebConfigError(
+            describe(exc).replace("invalid configuration", "invalid web config")
+        ) from None
+    config.ssl_context()  # load certificates now: a bad path fails at start, not at a scrape
+    return config
