@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import signal
 import sys
 from collections.abc import AsyncIterator
@@ -180,7 +181,10 @@ def main(argv: list[str] | None = None) -> int:
             log.configure(args.log_level or "info", args.log_format or "auto")
             asyncio.run(demo(flags))
             return 0
-        settings = load(args.config_file, flags)
+        config_file = args.config_file or (
+            Path(os.environ["HWMIG_CONFIG_FILE"]) if os.environ.get("HWMIG_CONFIG_FILE") else None
+        )
+        settings = load(config_file, flags)
         log.configure(settings.log.level, settings.log.format)
         if args.check_config:
             if settings.web.config_file:

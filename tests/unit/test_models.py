@@ -9,7 +9,7 @@ import pytest
 
 from exporter.huawei.models import OmsTask, OmsTaskPage, SmsTask, SmsTaskPage
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).parent.parent / "fixtures"
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,175 @@
+"""The real CLI process against the simulator: values, isolation, staleness, recovery, exit."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from exporter.simulator.cloud import FakeCloud, Fault
+from exporter.simulator.scenarios import estate
+from exporter.simulator.server import SimulatorThread
+from tests.conftest import PASSWORD, SECRET_KEY, make_tenant
+from tests.e2e.harness import account_config, exporter, wait_for, write_config
+
+pytestmark = pytest.mark.e2e
+
+
+def two_accounts() -> FakeCloud:
+    import time
+
+    now = time.time()
+    aksk = estate(make_tenant("acct-a"), sms=6, oms=4, now=now)
+    password = estate(
+        make_tenant("acct-b", access_key="AKTESTACCESSKEY00002"), sms=3, oms=2, now=now
+    )
+    return FakeCloud(tenants=[aksk, password])
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "exporter", *args], capture_output=True, text=True, timeout=60
+    )
+
+
+def by(
+    samples: dict[frozenset[tuple[str, str]], float], **labels: str
+) -> dict[frozenset[tuple[str, str]], float]:
+    return {k: v for k, v in samples.items() if set(labels.items()) <= k}
+
+
+def test_two_accounts_end_to_end(tmp_path: Path) -> None:
+    cloud = two_accounts()
+    with SimulatorThread(cloud) as sim:
+        config = write_config(
+            tmp_path / "config.yaml",
+            [
+                account_config(cloud.tenants[0], sim.url),
+                account_config(cloud.tenants[1], sim.url, password=True),
+            ],
+            stale_after_seconds=15,
+        )
+        with exporter(["--config.file", str(config)], tmp_path) as proc:
+            proc.wait_ready()
+            up = proc.samples("huaweicloud_migration_up")
+            assert sorted(up.values()) == [1, 1, 1, 1]
+
+            # Values match what the simulator served.
+            served = sim.call(lambda c: c.tenant("acct-a").sms_page(c.clock(), 0, 200))
+            states = by(proc.samples("huaweicloud_sms_tasks"), account="acct-a")
+            for state in {t["state"] for t in served}:
+                expected = sum(1 for t in served if t["state"] == state)
+                assert by(states, state=state).popitem()[1] == expected
+            info = by(proc.samples("huaweicloud_sms_task_info"), account="acct-a")
+            assert {dict(k)["task_id"] for k in info} == {t["id"] for t in served}
+            oms = by(proc.samples("huaweicloud_oms_task_size_bytes"), account="acct-b")
+            assert sorted(oms.values()) == sorted(
+                float(t["total_size"]) for t in sim.call(lambda c: c.tenant("acct-b").oms_tasks)
+            )
+
+            # Break acct-a: it goes down, acct-b stays up, then acct-a's task series go stale.
+            sim.call(
+                lambda c: c.tenant("acct-a").add_fault(
+                    Fault(service="sms", kind="status", status=500)
+                )
+            )
+            wait_for(
+                lambda: (
+                    proc.samples("huaweicloud_migration_up")[
+                        frozenset({("account", "acct-a"), ("service", "sms")})
+                    ]
+                    == 0
+                ),
+                25,
+                "acct-a sms to go down",
+            )
+            up = proc.samples("huaweicloud_migration_up")
+            assert up[frozenset({("account", "acct-b"), ("service", "sms")})] == 1
+            assert up[frozenset({("account", "acct-a"), ("service", "oms")})] == 1
+            assert by(
+                proc.samples("huaweicloud_sms_task_info"), account="acct-a"
+            )  # kept, not stale yet
+            wait_for(
+                lambda: not by(proc.samples("huaweicloud_sms_task_info"), account="acct-a"),
+                30,
+                "acct-a sms series to be dropped as stale",
+            )
+            assert by(proc.samples("huaweicloud_sms_task_info"), account="acct-b")
+            errors = proc.samples("huaweicloud_migration_poll_errors_total")
+            assert (
+                errors[frozenset({("account", "acct-a"), ("service", "sms"), ("reason", "server")})]
+                >= 1
+            )
+
+            # Recovery: the fault goes, the series come back within a poll.
+            sim.call(lambda c: c.tenant("acct-a").faults.clear())
+            wait_for(
+                lambda: len(by(proc.samples("huaweicloud_sms_task_info"), account="acct-a")) == 6,
+                25,
+                "acct-a sms to recover",
+            )
+            code, seconds = proc.stop(signal.SIGTERM)
+            assert code == 0 and seconds < 5
+            logs = proc.logs()
+    assert SECRET_KEY not in logs and PASSWORD not in logs
+    assert '"event": "poll failed"' in logs
+
+
+def test_once_prints_metrics_and_reports_failure(tmp_path: Path) -> None:
+    cloud = two_accounts()
+    with SimulatorThread(cloud) as sim:
+        config = write_config(tmp_path / "c.yaml", [account_config(cloud.tenants[0], sim.url)])
+        good = run_cli("--once", "--config.file", str(config))
+        assert good.returncode == 0, good.stderr
+        assert 'huaweicloud_migration_up{account="acct-a",service="sms"} 1' in good.stdout
+        sim.call(lambda c: c.tenant("acct-a").add_fault(Fault(service="oms", kind="html")))
+        bad = run_cli("--once", "--config.file", str(config))
+        assert bad.returncode == 1
+        assert 'huaweicloud_migration_up{account="acct-a",service="oms"} 0' in bad.stdout
+        assert SECRET_KEY not in bad.stdout + bad.stderr
+
+
+def test_check_config_prints_the_effective_config_masked(tmp_path: Path) -> None:
+    cloud = two_accounts()
+    config = write_config(
+        tmp_path / "c.yaml",
+        [
+            account_config(cloud.tenants[0], "http://127.0.0.1:1"),
+            account_config(cloud.tenants[1], "http://127.0.0.1:1", password=True),
+        ],
+    )
+    result = run_cli("--check-config", "--config.file", str(config))
+    assert result.returncode == 0, result.stderr
+    effective = yaml.safe_load(result.stdout)
+    assert effective["accounts"][0]["credentials"]["secret_key"] == "**********"
+    assert SECRET_KEY not in result.stdout and PASSWORD not in result.stdout
+
+
+def test_a_bad_config_exits_2_with_one_message_and_no_secret(tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "accounts": [
+                    {
+                        "name": "x",
+                        "region": "r",
+                        "credentials": {
+                            "access_key": "AK",
+                            "secret_key": SECRET_KEY,
+                            "colour": SECRET_KEY,
+                        },
+                    }
+                ]
+            }
+        )
+    )
+    result = run_cli("--check-config", "--config.file", str(path))
+    assert result.returncode == 2
+    assert "accounts.0.credentials.colour" in result.stderr
+    assert SECRET_KEY not in result.stderr + result.stdout
+    assert len(result.stderr.strip().splitlines()) == 1

@@ -1,0 +1,214 @@
+"""The poller against the simulator: swap on success, keep on failure, drop when stale."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import Any
+
+import aiohttp
+from prometheus_client.parser import text_string_to_metric_families
+
+from exporter.huawei.paging import Listing
+from exporter.metrics.samples import Samples
+from exporter.poller import Poller, Source
+from exporter.settings import Settings
+from exporter.simulator.cloud import FakeCloud, Fault
+from exporter.simulator.server import RunningSimulator
+from exporter.snapshot import Snapshot
+from exporter.sources import build_sources
+from exporter.telemetry import Telemetry
+from tests.conftest import FAST, make_tenant
+
+
+def settings_for(url: str, cloud: FakeCloud) -> Settings:
+    return Settings.model_validate(
+        {
+            "accounts": [
+                {
+                    "name": t.name,
+                    "region": t.region,
+                    "credentials": {"access_key": t.access_key, "secret_key": t.secret_key},
+                    "sms": {"endpoint": url},
+                    "oms": {"project_id": t.project_id, "endpoint": url},
+                }
+                for t in cloud.tenants
+            ]
+        }
+    )
+
+
+def values(snapshot: Snapshot, name: str) -> dict[tuple[tuple[str, str], ...], float]:
+    text = snapshot.body(openmetrics=False, gzipped=False).decode()
+    out = {}
+    for fam in text_string_to_metric_families(text):
+        for sample in fam.samples:
+            if sample.name == name:
+                out[tuple(sorted(sample.labels.items()))] = sample.value
+    return out
+
+
+class Rig:
+    def __init__(self, cloud: FakeCloud, url: str, session: aiohttp.ClientSession) -> None:
+        self.cloud = cloud
+        self.snapshot = Snapshot()
+        self.telemetry = Telemetry()
+        self.now = 1_800_000_000.0
+        sources = build_sources(settings_for(url, cloud), session, self.telemetry, policy=FAST)
+        self.pollers = {
+            s.key: Poller(
+                source=s,
+                snapshot=self.snapshot,
+                telemetry=self.telemetry,
+                interval=5.0,
+                stale_after=30.0,
+                clock=lambda: self.now,
+            )
+            for s in sources
+        }
+
+    async def poll(self, account: str = "acct-a", service: str = "sms") -> bool:
+        return await self.pollers[(account, service)].poll_once()
+
+    def up(self, account: str = "acct-a", service: str = "sms") -> float:
+        return values(self.snapshot, "huaweicloud_migration_up")[
+            (("account", account), ("service", service))
+        ]
+
+    def task_ids(self, account: str = "acct-a") -> set[str]:
+        return {
+            dict(labels)["task_id"]
+            for labels in values(self.snapshot, "huaweicloud_sms_task_info")
+            if dict(labels)["account"] == account
+        }
+
+
+def _fill(cloud: FakeCloud) -> None:
+    for tenant in cloud.tenants:
+        tenant.sms_tasks = [{"id": f"{tenant.name}-{i}", "state": "RUNNING"} for i in range(3)]
+        tenant.oms_tasks = [{"id": i, "status": 2} for i in range(2)]
+
+
+async def test_a_successful_poll_swaps_in_tasks_and_sets_up(
+    cloud: FakeCloud, simulator: RunningSimulator, session: aiohttp.ClientSession
+) -> None:
+    _fill(cloud)
+    rig = Rig(cloud, simulator.url, session)
+    assert await rig.poll()
+    assert rig.up() == 1
+    assert rig.task_ids() == {"acct-a-0", "acct-a-1", "acct-a-2"}
+    requests = values(rig.snapshot, "huaweicloud_migration_api_requests_total")
+    assert requests[(("account", "acct-a"), ("code", "200"), ("service", "sms"))] == 1
+
+
+async def test_a_failed_poll_keeps_the_data_sets_up_0_and_counts_the_reason(
+    cloud: FakeCloud, simulator: RunningSimulator, session: aiohttp.ClientSession
+) -> None:
+    _fill(cloud)
+    rig = Rig(cloud, simulator.url, session)
+    await rig.poll()
+    cloud.tenants[0].add_fault(Fault(service="sms", kind="status", status=503))
+    assert not await rig.poll()
+    assert rig.up() == 0
+    assert rig.task_ids() == {"acct-a-0", "acct-a-1", "acct-a-2"}
+    errors = values(rig.snapshot, "huaweicloud_migration_poll_errors_total")
+    assert errors[(("account", "acct-a"), ("reason", "server"), ("service", "sms"))] == 1
+    assert errors[(("account", "acct-a"), ("reason", "auth"), ("service", "sms"))] == 0
+
+
+async def test_stale_series_are_dropped_and_come_back_on_recovery(
+    cloud: FakeCloud, simulator: RunningSimulator, session: aiohttp.ClientSession
+) -> None:
+    _fill(cloud)
+    rig = Rig(cloud, simulator.url, session)
+    await rig.poll()
+    cloud.tenants[0].add_fault(Fault(service="sms", kind="html"))
+    rig.now += 29
+    await rig.poll()
+    assert rig.task_ids()  # within stale_after: still served
+    rig.now += 2
+    await rig.poll()
+    assert rig.task_ids() == set()  # stale: dropped
+    assert rig.up() == 0  # the exporter's own series stay, and say why
+    cloud.tenants[0].faults.clear()
+    await rig.poll()
+    assert rig.up() == 1 and len(rig.task_ids()) == 3
+
+
+async def test_state_changes_between_polls_are_counted(
+    cloud: FakeCloud, simulator: RunningSimulator, session: aiohttp.ClientSession
+) -> None:
+    _fill(cloud)
+    rig = Rig(cloud, simulator.url, session)
+    await rig.poll()
+    cloud.tenants[0].sms_overrides["acct-a-1"] = {"state": "MIGRATE_FAIL"}
+    await rig.poll()
+    await rig.poll()  # no change this time
+    changes = values(rig.snapshot, "huaweicloud_migration_task_state_changes_total")
+    assert changes == {(("account", "acct-a"), ("service", "sms"), ("to", "MIGRATE_FAIL")): 1}
+
+
+async def test_one_failing_account_leaves_the_others_alone(
+    cloud: FakeCloud, simulator: RunningSimulator, session: aiohttp.ClientSession
+) -> None:
+    cloud.tenants.append(make_tenant("acct-b"))
+    _fill(cloud)
+    rig = Rig(cloud, simulator.url, session)
+    cloud.tenants[0].secret_key = "rotated-elsewhere"  # acct-a's key no longer matches
+    results = await asyncio.gather(*(p.poll_once() for p in rig.pollers.values()))
+    assert results.count(False) == 2  # acct-a sms and oms
+    assert rig.up("acct-b", "sms") == 1 and rig.up("acct-b", "oms") == 1
+    assert rig.up("acct-a", "sms") == 0
+    assert rig.task_ids("acct-b") == {"acct-b-0", "acct-b-1", "acct-b-2"}
+
+
+def _listing(tasks: Sequence[Any]) -> Listing[Any]:
+    return Listing(tasks=list(tasks), count=len(tasks), not_fetched=0, pages=1)
+
+
+async def test_a_mapping_failure_is_a_bad_response_not_a_crash() -> None:
+    async def fetch() -> Listing[Any]:
+        return _listing([])
+
+    def broken(tasks: Sequence[Any]) -> Samples:
+        raise ValueError("the API sent something the mapping cannot take")
+
+    telemetry = Telemetry()
+    source = Source(account="x", service="sms", fetch=fetch, mapper=broken, state_of=lambda t: None)
+    poller = Poller(
+        source=source, snapshot=Snapshot(), telemetry=telemetry, interval=5, stale_after=15
+    )
+    assert not await poller.poll_once()
+    assert telemetry.sources[("x", "sms")].errors["bad_response"] == 1
+
+
+async def test_polls_never_overlap_and_an_overrun_skips_ticks() -> None:
+    running = 0
+    most = 0
+    calls = 0
+
+    async def slow_fetch() -> Listing[Any]:
+        nonlocal running, most, calls
+        calls += 1
+        running += 1
+        most = max(most, running)
+        try:
+            await asyncio.sleep(0.25)  # longer than the 0.1 s interval: polls time out
+        finally:
+            running -= 1
+        return _listing([])
+
+    telemetry = Telemetry()
+    source = Source(
+        account="x", service="sms", fetch=slow_fetch, mapper=lambda t: {}, state_of=lambda t: None
+    )
+    poller = Poller(
+        source=source, snapshot=Snapshot(), telemetry=telemetry, interval=0.1, stale_after=1
+    )
+    task = asyncio.create_task(poller.run())
+    await asyncio.sleep(0.65)
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    assert most == 1
+    assert calls <= 4  # 0.65 s of 0.1 s ticks, each poll cut at its 0.1 s deadline plus skips
+    assert telemetry.sources[("x", "sms")].errors["timeout"] >= 2

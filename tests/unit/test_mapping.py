@@ -1,0 +1,370 @@
+"""Mapping tasks to samples: every family of DESIGN section 4, its labels and its units."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from exporter.huawei.models import OmsTask, OmsTaskPage, SmsTask, SmsTaskPage
+from exporter.metrics.catalog import FAMILIES, OMS_STATUSES, SMS_STATES, family
+from exporter.metrics.oms import OmsOptions, oms_samples
+from exporter.metrics.samples import Samples
+from exporter.metrics.sms import SmsOptions, error_code, sms_samples
+
+FIXTURES = Path(__file__).parent.parent / "fixtures"
+SMS_OPTS = SmsOptions()
+OMS_OPTS = OmsOptions(region="ap-southeast-3", project_id="p" * 32)
+
+Series = dict[frozenset[tuple[str, str]], float]
+
+
+def flat(samples: Samples) -> dict[str, Series]:
+    """family -> {labels: value}, with the labels in the order of the catalogue checked."""
+    out: dict[str, Series] = {}
+    for name, rows in samples.items():
+        series: Series = {}
+        for ident, extra, value in rows:
+            pairs = ident.pairs + extra
+            assert tuple(k for k, _ in pairs) == family(name).labels, name
+            key = frozenset(pairs)
+            assert key not in series, f"duplicate series in {name}"
+            series[key] = value
+        if series:
+            out[name] = series
+    return out
+
+
+def only(series: Series) -> float:
+    assert len(series) == 1
+    return next(iter(series.values()))
+
+
+def pick(series: Series, **labels: str) -> float:
+    matches = [v for k, v in series.items() if set(labels.items()) <= k]
+    assert len(matches) == 1, (labels, series)
+    return matches[0]
+
+
+FULL_SMS: dict[str, Any] = {
+    "id": "task-1",
+    "name": "web-01",
+    "type": "MIGRATE_BLOCK",
+    "os_type": "LINUX",
+    "state": "RUNNING",
+    "estimate_complete_time": 1_700_000_600_000,
+    "create_date": 1_700_000_000_000,
+    "priority": 2,
+    "speed_limit": 100,
+    "migrate_speed": 42.5,
+    "compress_rate": 1.4,
+    "error_json": '{"error_code": "SMS.6403", "error_msg": "agent lost"}',
+    "total_time": 61_500,
+    "migration_ip": "10.0.0.9",
+    "enterprise_project_id": "0",
+    "syncing": True,
+    "source_server": {
+        "id": "src-1",
+        "ip": "192.168.1.9",
+        "name": "src",
+        "os_version": "CENTOS_7_9_64BIT",
+        "state": "AVAILABLE",
+    },
+    "target_server": {"id": "tgt-1", "vm_id": "vm-1", "name": "tgt"},
+    "sub_tasks": [
+        {
+            "id": 11,
+            "name": "CREATE_CLOUND_SERVER",
+            "progress": 100,
+            "start_date": 1_700_000_001_000,
+            "end_date": 1_700_000_002_000,
+        },
+        {
+            "id": 12,
+            "name": "MIGRATE_BLOCK",
+            "progress": 40,
+            "start_date": 1_700_000_003_000,
+            "end_date": None,
+        },
+    ],
+    "network_check_info": {
+        "domain_connectivity": True,
+        "destination_connectivity": False,
+        "network_delay": 25.0,
+        "network_jitter": 2.0,
+        "migration_speed": 800.0,
+        "loss_percentage": 1.5,
+    },
+    "total_cpu_usage": 37.5,
+    "agent_cpu_usage": 12.0,
+    "total_mem_usage": 2048.0,
+    "agent_mem_usage": 150.0,
+    "total_disk_io": 10.0,
+    "agent_disk_io": 4.0,
+}
+
+FULL_OMS: dict[str, Any] = {
+    "id": 42,
+    "name": "logs",
+    "status": 4,
+    "task_type": "prefix",
+    "group_id": "g-1",
+    "group_type": "NORMAL_TASK",
+    "task_priority": "HIGH",
+    "progress": 0.522,
+    "complete_size": 5_368_709_120,
+    "total_size": 10_737_418_240,
+    "real_size": 5_000_000_000,
+    "total_num": 2000,
+    "successful_num": 1000,
+    "failed_num": 3,
+    "skipped_num": 7,
+    "migrate_speed": 52_428_800,
+    "left_time": 90_000,
+    "total_time": 30_000,
+    "start_time": 1_700_000_000_000,
+    "is_query_over": True,
+    "bandwidth_policy": [{"start": "08:00", "end": "20:00", "max_bandwidth": 1_048_576}],
+    "src_node": {"bucket": "src-b", "cloud_type": "AWS", "region": "us-east-1"},
+    "dst_node": {"bucket": "dst-b", "region": "ap-southeast-3"},
+    "error_reason": {"error_code": "OMS.0012", "error_msg": "denied"},
+}
+
+
+def test_a_full_sms_task_fills_every_sms_family_with_base_units() -> None:
+    out = flat(sms_samples("prod", [SmsTask.model_validate(FULL_SMS)], SMS_OPTS))
+    sms_families = {f.name for f in FAMILIES if f.service == "sms"}
+    assert set(out) == sms_families
+    info = only(out["huaweicloud_sms_task_info"])
+    assert info == 1
+    (labels,) = out["huaweicloud_sms_task_info"]
+    assert dict(labels) == {
+        "account": "prod",
+        "task_id": "task-1",
+        "task_name": "web-01",
+        "type": "MIGRATE_BLOCK",
+        "os_type": "LINUX",
+        "priority": "2",
+        "source_server_id": "src-1",
+        "source_server_name": "src",
+        "source_server_ip": "192.168.1.9",
+        "source_os_version": "CENTOS_7_9_64BIT",
+        "target_server_id": "tgt-1",
+        "target_vm_id": "vm-1",
+        "target_server_name": "tgt",
+        "migration_ip": "10.0.0.9",
+        "enterprise_project_id": "0",
+    }
+    states = out["huaweicloud_sms_task_state"]
+    assert len(states) == len(SMS_STATES)
+    assert pick(states, state="RUNNING") == 1
+    assert sum(states.values()) == 1
+    assert pick(out["huaweicloud_sms_source_server_state"], state="AVAILABLE") == 1
+    expected = {
+        "huaweicloud_sms_task_migrate_speed_bytes_per_second": 42.5 * 125_000,
+        "huaweicloud_sms_task_speed_limit_bytes_per_second": 100 * 125_000,
+        "huaweicloud_sms_task_compress_rate": 1.4,
+        "huaweicloud_sms_task_created_timestamp_seconds": 1_700_000_000,
+        "huaweicloud_sms_task_estimated_completion_timestamp_seconds": 1_700_000_600,
+        "huaweicloud_sms_task_duration_seconds": 61.5,
+        "huaweicloud_sms_task_syncing": 1,
+        "huaweicloud_sms_agent_cpu_usage_ratio": 0.12,
+        "huaweicloud_sms_agent_memory_usage_bytes": 150 * 1_048_576,
+        "huaweicloud_sms_agent_disk_io_bytes_per_second": 4 * 125_000,
+        "huaweicloud_sms_source_cpu_usage_ratio": 0.375,
+        "huaweicloud_sms_source_memory_usage_bytes": 2048 * 1_048_576,
+        "huaweicloud_sms_source_disk_io_bytes_per_second": 10 * 125_000,
+        "huaweicloud_sms_network_latency_seconds": 0.025,
+        "huaweicloud_sms_network_jitter_seconds": 0.002,
+        "huaweicloud_sms_network_bandwidth_bytes_per_second": 800 * 125_000,
+        "huaweicloud_sms_network_packet_loss_ratio": 0.015,
+    }
+    for name, value in expected.items():
+        assert only(out[name]) == pytest.approx(value), name
+    assert pick(out["huaweicloud_sms_task_error_info"], error_code="SMS.6403") == 1
+    progress = out["huaweicloud_sms_subtask_progress_ratio"]
+    assert pick(progress, subtask_id="11", subtask="CREATE_CLOUND_SERVER") == 1.0
+    assert pick(progress, subtask_id="12", subtask="MIGRATE_BLOCK") == 0.4
+    assert (
+        pick(out["huaweicloud_sms_subtask_start_timestamp_seconds"], subtask_id="12")
+        == 1_700_000_003
+    )
+    ends = out["huaweicloud_sms_subtask_end_timestamp_seconds"]
+    assert list(ends.values()) == [1_700_000_002]  # the running sub-task has no end
+    connectivity = out["huaweicloud_sms_network_connectivity"]
+    assert pick(connectivity, check="domain") == 1 and pick(connectivity, check="destination") == 0
+    counts = out["huaweicloud_sms_tasks"]
+    assert len(counts) == len(SMS_STATES)
+    assert pick(counts, state="RUNNING") == 1 and sum(counts.values()) == 1
+
+
+def test_the_speed_unit_can_be_megabytes() -> None:
+    task = SmsTask.model_validate(FULL_SMS)
+    out = flat(sms_samples("prod", [task], SmsOptions(speed_factor=1_048_576.0)))
+    assert only(out["huaweicloud_sms_task_migrate_speed_bytes_per_second"]) == 42.5 * 1_048_576
+
+
+def test_an_sms_task_of_nulls_has_identity_state_zeros_and_nothing_else() -> None:
+    task = SmsTask.model_validate({name: None for name in SmsTask.model_fields} | {"id": "t"})
+    out = flat(sms_samples("prod", [task], SMS_OPTS))
+    assert set(out) == {
+        "huaweicloud_sms_task_info",
+        "huaweicloud_sms_task_state",
+        "huaweicloud_sms_tasks",
+    }
+    assert set(out["huaweicloud_sms_task_state"].values()) == {0}
+    assert sum(out["huaweicloud_sms_tasks"].values()) == 0
+
+
+def test_an_unknown_sms_state_is_exported_as_observed() -> None:
+    task = SmsTask.model_validate({"id": "t", "state": "TELEPORTING"})
+    out = flat(sms_samples("prod", [task], SMS_OPTS))
+    states = out["huaweicloud_sms_task_state"]
+    assert len(states) == len(SMS_STATES) + 1
+    assert pick(states, state="TELEPORTING") == 1
+    assert pick(out["huaweicloud_sms_tasks"], state="TELEPORTING") == 1
+
+
+def test_tasks_without_id_or_seen_twice_are_skipped() -> None:
+    tasks = [SmsTask.model_validate(t) for t in ({"name": "no id"}, {"id": "a"}, {"id": "a"})]
+    out = flat(sms_samples("prod", tasks, SMS_OPTS))
+    assert len(out["huaweicloud_sms_task_info"]) == 1
+
+
+def test_subtasks_and_network_check_can_be_switched_off() -> None:
+    task = SmsTask.model_validate(FULL_SMS)
+    out = flat(sms_samples("prod", [task], SmsOptions(subtasks=False, network_check=False)))
+    assert not any(
+        name.startswith(("huaweicloud_sms_subtask", "huaweicloud_sms_network")) for name in out
+    )
+
+
+@pytest.mark.parametrize(
+    ("error_json", "expected"),
+    [
+        ("", None),
+        ("   ", None),
+        (None, None),
+        ('{"error_code": "SMS.6403", "error_msg": "x"}', "SMS.6403"),
+        ('{"errorCode": "SMS.1234"}', "SMS.1234"),
+        ("agent exploded", "unknown"),
+        ('{"error_code": "<script>alert(1)</script>"}', "unknown"),
+        ('["SMS.1"]', "unknown"),
+    ],
+)
+def test_error_codes_are_parsed_and_bounded(error_json: str | None, expected: str | None) -> None:
+    assert error_code(error_json) == expected
+
+
+def test_label_values_are_truncated() -> None:
+    task = SmsTask.model_validate({"id": "t", "name": "n" * 500})
+    out = flat(sms_samples("prod", [task], SmsOptions(max_label_length=32)))
+    (labels,) = out["huaweicloud_sms_task_info"]
+    assert len(dict(labels)["task_name"]) == 32
+
+
+def test_a_full_oms_task_fills_every_oms_family_with_base_units() -> None:
+    out = flat(oms_samples("prod", [OmsTask.model_validate(FULL_OMS)], OMS_OPTS))
+    assert set(out) == {f.name for f in FAMILIES if f.service == "oms"}
+    (labels,) = out["huaweicloud_oms_task_info"]
+    assert dict(labels) == {
+        "account": "prod",
+        "region": "ap-southeast-3",
+        "task_id": "42",
+        "task_name": "logs",
+        "project_id": "p" * 32,
+        "task_type": "prefix",
+        "group_id": "g-1",
+        "group_type": "NORMAL_TASK",
+        "src_cloud": "AWS",
+        "src_region": "us-east-1",
+        "src_bucket": "src-b",
+        "dst_region": "ap-southeast-3",
+        "dst_bucket": "dst-b",
+        "task_priority": "HIGH",
+    }
+    statuses = out["huaweicloud_oms_task_status"]
+    assert len(statuses) == len(OMS_STATUSES)
+    assert pick(statuses, status="failed") == 1 and sum(statuses.values()) == 1
+    expected = {
+        "huaweicloud_oms_task_progress_ratio": 0.522,
+        "huaweicloud_oms_task_size_bytes": 10_737_418_240,
+        "huaweicloud_oms_task_completed_bytes": 5_368_709_120,
+        "huaweicloud_oms_task_migrated_bytes": 5_000_000_000,
+        "huaweicloud_oms_task_total_objects": 2000,
+        "huaweicloud_oms_task_migrate_speed_bytes_per_second": 52_428_800,
+        "huaweicloud_oms_task_remaining_seconds": 90,
+        "huaweicloud_oms_task_duration_seconds": 30,
+        "huaweicloud_oms_task_start_timestamp_seconds": 1_700_000_000,
+        "huaweicloud_oms_task_listing_complete": 1,
+    }
+    for name, value in expected.items():
+        assert only(out[name]) == pytest.approx(value), name
+    processed = out["huaweicloud_oms_task_processed_objects"]
+    assert {dict(k)["result"]: v for k, v in processed.items()} == {
+        "succeeded": 1000,
+        "failed": 3,
+        "skipped": 7,
+    }
+    assert (
+        pick(
+            out["huaweicloud_oms_task_bandwidth_limit_bytes_per_second"], start="08:00", end="20:00"
+        )
+        == 1_048_576
+    )
+    assert pick(out["huaweicloud_oms_task_error_info"], error_code="OMS.0012") == 1
+    assert pick(out["huaweicloud_oms_tasks"], status="failed") == 1
+
+
+@pytest.mark.parametrize(("status", "name"), [(0, "not_started"), (9, "9"), (6, "retrying")])
+def test_oms_status_codes_have_names_or_their_number(status: int, name: str) -> None:
+    out = flat(oms_samples("prod", [OmsTask.model_validate({"id": 1, "status": status})], OMS_OPTS))
+    assert pick(out["huaweicloud_oms_task_status"], status=name) == 1
+    assert pick(out["huaweicloud_oms_tasks"], status=name) == 1
+    expected_series = len(OMS_STATUSES) + (0 if status in OMS_STATUSES else 1)
+    assert len(out["huaweicloud_oms_task_status"]) == expected_series
+
+
+def test_an_oms_task_that_has_not_started_has_no_start_time() -> None:
+    out = flat(oms_samples("prod", [OmsTask.model_validate({"id": 1, "start_time": 0})], OMS_OPTS))
+    assert "huaweicloud_oms_task_start_timestamp_seconds" not in out
+
+
+def test_an_oms_task_of_nulls_has_identity_status_zeros_and_nothing_else() -> None:
+    task = OmsTask.model_validate({name: None for name in OmsTask.model_fields} | {"id": 5})
+    out = flat(oms_samples("prod", [task], OMS_OPTS))
+    assert set(out) == {
+        "huaweicloud_oms_task_info",
+        "huaweicloud_oms_task_status",
+        "huaweicloud_oms_tasks",
+    }
+
+
+def _reference(name: str) -> Any:
+    return json.loads((FIXTURES / name).read_text())
+
+
+@pytest.mark.parametrize(
+    "name", ["sms-list-tasks.example.json", "sms-list-tasks-2025.example.json"]
+)
+def test_the_sms_reference_examples_map(name: str) -> None:
+    page = SmsTaskPage.model_validate(_reference(name))
+    tasks = [t for t in page.tasks or [] if t is not None]
+    out = flat(sms_samples("prod", tasks, SMS_OPTS))
+    # The documentation's three examples share one placeholder id: one series set, not three.
+    assert len(out["huaweicloud_sms_task_info"]) == 1
+    assert pick(out["huaweicloud_sms_task_state"], state="MIGRATE_SUCCESS") == 1
+    assert only(out["huaweicloud_sms_task_duration_seconds"]) == 3878
+    assert "huaweicloud_sms_task_estimated_completion_timestamp_seconds" not in out  # null
+    assert "huaweicloud_sms_task_error_info" not in out  # error_json ""
+
+
+def test_the_oms_reference_example_maps() -> None:
+    page = OmsTaskPage.model_validate(_reference("oms-list-tasks.example.json"))
+    tasks = [t for t in page.tasks or [] if t is not None]
+    out = flat(oms_samples("prod", tasks, OMS_OPTS))
+    assert pick(out["huaweicloud_oms_task_status"], status="not_started") == 1
+    assert pick(out["huaweicloud_oms_task_bandwidth_limit_bytes_per_second"], start="00:00") == 0
+    assert "huaweicloud_oms_task_start_timestamp_seconds" not in out

@@ -1,0 +1,130 @@
+"""The exposition: valid for promtool and prometheus_client in both formats, escaped, grouped."""
+
+from __future__ import annotations
+
+import gzip
+import subprocess
+
+import pytest
+
+from exporter.huawei.models import OmsTask, SmsTask
+from exporter.metrics.catalog import FAMILIES
+from exporter.metrics.oms import oms_samples
+from exporter.metrics.render import escape, format_value, render_families
+from exporter.metrics.sms import sms_samples
+from exporter.snapshot import Snapshot
+from exporter.telemetry import Telemetry
+from tests.binaries import need
+from tests.parsing import parse_openmetrics, parse_text
+from tests.unit.test_mapping import FULL_OMS, FULL_SMS, OMS_OPTS, SMS_OPTS
+
+NASTY = 'quote " backslash \\ newline \n tab \t 中文 名前 😀'
+
+
+def _exposition(openmetrics: bool) -> str:
+    snapshot = Snapshot()
+    telemetry = Telemetry()
+    for account in ("prod", "dr"):
+        sms = [
+            SmsTask.model_validate(FULL_SMS),
+            SmsTask.model_validate({**FULL_SMS, "id": "t2", "name": NASTY, "state": "WEIRD"}),
+        ]
+        oms = [
+            OmsTask.model_validate(FULL_OMS),
+            OmsTask.model_validate({"id": 7, "name": NASTY, "status": 9}),
+        ]
+        snapshot.set_source((account, "sms"), render_families(sms_samples(account, sms, SMS_OPTS)))
+        snapshot.set_source((account, "oms"), render_families(oms_samples(account, oms, OMS_OPTS)))
+        for service in ("sms", "oms"):
+            status = telemetry.source(account, service)
+            status.up = True
+            status.last_success = 1_700_000_000.0
+            status.poll_duration = 0.5
+            status.changes["RUNNING"] += 2
+            telemetry.request(account, service, code="200", seconds=0.12)
+            telemetry.request(account, service, code="503", seconds=7.0)
+    snapshot.set_own(telemetry.render())
+    return snapshot.body(openmetrics=openmetrics, gzipped=False).decode()
+
+
+def test_label_values_are_escaped() -> None:
+    assert escape('a"b\\c\nd') == 'a\\"b\\\\c\\nd'
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (1, "1"),
+        (0.25, "0.25"),
+        (1.5e9, "1500000000.0"),
+        (float("nan"), "NaN"),
+        (float("inf"), "+Inf"),
+        (float("-inf"), "-Inf"),
+    ],
+)
+def test_values_use_the_spellings_both_formats_accept(value: float, text: str) -> None:
+    assert format_value(value) == text
+
+
+def test_the_text_format_parses_back_with_every_family() -> None:
+    text = _exposition(openmetrics=False)
+    families = {f.name: f for f in parse_text(text)}
+    for fam in FAMILIES:
+        parsed_name = fam.name.removesuffix("_total") if fam.type == "counter" else fam.name
+        assert parsed_name in families, fam.name
+    names = [s.labels.get("task_name") for s in families["huaweicloud_sms_task_info"].samples]
+    assert NASTY in names  # quotes, backslashes, newlines and CJK survive the round trip
+
+
+def test_openmetrics_parses_back_and_ends_with_eof() -> None:
+    text = _exposition(openmetrics=True)
+    assert text.endswith("# EOF\n")
+    families = {f.name: f for f in parse_openmetrics(text)}
+    assert families["huaweicloud_migration_api_requests"].type == "counter"
+    assert families["huaweicloud_migration_api_request_duration_seconds"].type == "histogram"
+    names = [s.labels.get("task_name") for s in families["huaweicloud_oms_task_info"].samples]
+    assert NASTY in names
+
+
+def test_each_family_is_contiguous_across_accounts() -> None:
+    text = _exposition(openmetrics=False)
+    headers = [line.split()[2] for line in text.splitlines() if line.startswith("# TYPE")]
+    assert len(headers) == len(set(headers))
+    current = None
+    finished: set[str] = set()
+    for line in text.splitlines():
+        if line.startswith("# TYPE"):
+            if current:
+                finished.add(current)
+            current = line.split()[2]
+        elif not line.startswith("#"):
+            assert not any(
+                line.startswith(done + "{") or line.startswith(done + " ") for done in finished
+            )
+
+
+def test_promtool_accepts_the_exposition() -> None:
+    """promtool reads the text format; OpenMetrics is checked by the parser test above."""
+    promtool = need("promtool")
+    text = _exposition(openmetrics=False)
+    result = subprocess.run(
+        [promtool, "check", "metrics"], input=text, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.strip() == "" and result.stderr.strip() == ""  # no lint findings either
+
+
+def test_gzip_bodies_decompress_to_the_plain_body() -> None:
+    snapshot = Snapshot()
+    snapshot.set_own(Telemetry().render())
+    assert gzip.decompress(snapshot.body(openmetrics=False, gzipped=True)) == snapshot.body(
+        openmetrics=False, gzipped=False
+    )
+
+
+def test_a_swap_invalidates_the_cached_body() -> None:
+    snapshot = Snapshot()
+    first = snapshot.body(openmetrics=False, gzipped=False)
+    assert snapshot.body(openmetrics=False, gzipped=False) is first
+    snapshot.set_own(Telemetry().render())
+    assert snapshot.body(openmetrics=False, gzipped=False) != first
