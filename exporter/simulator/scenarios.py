@@ -21,6 +21,7 @@ def estate(
     now: float,
     subtasks: int = 10,
     plans: bool = True,
+    failures: bool = True,
 ) -> Tenant:
     """Fill `tenant` with `sms` + `oms` tasks; with `plans`, tasks move as time goes by.
 
@@ -35,7 +36,7 @@ def estate(
                 start=now - (i * 97) % 600,
                 duration=120.0 + (i % 7) * 60,
                 ready_for=20.0,
-                fail_at=0.55 if i % 7 == 3 else None,
+                fail_at=0.55 if failures and i % 7 == 3 else None,
                 period=600.0,
                 speed=200.0 + (i % 5) * 150,
             )
@@ -47,7 +48,7 @@ def estate(
                 start=now - (i * 131) % 600,
                 duration=180.0 + (i % 5) * 60,
                 ready_for=20.0,
-                fail_at=0.4 if i % 7 == 2 else None,
+                fail_at=0.4 if failures and i % 7 == 2 else None,
                 period=600.0,
                 speed=20.0 + (i % 4) * 15,
             )

@@ -1,0 +1,102 @@
+"""What the dashboard and alert checks need to know about PromQL and the shipped files."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+DASHBOARDS = sorted((ROOT / "dashboards").glob("*.json"))
+RULES = ROOT / "alerts" / "huaweicloud-migration.rules.yml"
+RULE_TESTS = ROOT / "alerts" / "huaweicloud-migration.rules.test.yml"
+METRIC = re.compile(r"\bhuaweicloud_[a-z0-9_]+\b")
+COMPARISON = re.compile(r"\s*(==|!=|>=|<=|>|<)\s*[-+0-9.e]+\s*$")
+# Grafana's variables, as a user with every value selected would see them.
+VARIABLES = {
+    "$__rate_interval": "1m",
+    "$account": ".*",
+    "$state": ".*",
+    "$status": ".*",
+    "$service": ".*",
+}
+
+
+def load_dashboards() -> dict[str, dict[str, Any]]:
+    return {path.name: json.loads(path.read_text(encoding="utf-8")) for path in DASHBOARDS}
+
+
+def panels(dashboard: dict[str, Any]) -> list[dict[str, Any]]:
+    out = []
+    for panel in dashboard["panels"]:
+        out.append(panel)
+        out.extend(panel.get("panels", []))  # collapsed rows
+    return out
+
+
+def dashboard_queries() -> list[tuple[str, str]]:
+    """(where, expression) for every panel target and query variable, variables substituted."""
+    out = []
+    for name, dashboard in load_dashboards().items():
+        for panel in panels(dashboard):
+            for target in panel.get("targets", []):
+                out.append(
+                    (f"{name}: {panel['title']} ({target['refId']})", substitute(target["expr"]))
+                )
+    return out
+
+
+def substitute(expr: str) -> str:
+    for variable, value in VARIABLES.items():
+        expr = expr.replace(variable, value)
+    return expr
+
+
+def alert_rules() -> list[dict[str, Any]]:
+    groups = yaml.safe_load(RULES.read_text(encoding="utf-8"))["groups"]
+    return [rule for group in groups for rule in group["rules"]]
+
+
+def split_top_level(expr: str, words: tuple[str, ...] = ("and", "or", "unless")) -> list[str]:
+    """Split on set operators outside parentheses: each operand must return data by itself."""
+    parts, depth, start, i = [], 0, 0, 0
+    text = " ".join(expr.split())
+    while i < len(text):
+        char = text[i]
+        if char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+        elif depth == 0:
+            for word in words:
+                token = f" {word} "
+                if text.startswith(token, i):
+                    parts.append(text[start:i])
+                    i += len(token)
+                    # skip an `on (...)`/`ignoring (...)` modifier
+                    match = re.match(r"(on|ignoring)\s*\([^)]*\)\s*", text[i:])
+                    if match:
+                        i += match.end()
+                    start = i
+                    break
+            else:
+                i += 1
+                continue
+            continue
+        i += 1
+    parts.append(text[start:])
+    return [p.strip() for p in parts if p.strip()]
+
+
+def without_threshold(expr: str) -> list[str]:
+    """`a == 1 and on (x) b > 5` -> [`a`, `b`]: the data an alert looks at, minus its threshold."""
+    out = []
+    for part in split_top_level(expr):
+        part = COMPARISON.sub("", part)
+        # A comparison inside the outermost parentheses: `(x == 1) * y` -> `x * y`.
+        part = re.sub(r"\s*(==|!=|>=|<=|>|<)\s*[-+0-9.e]+\s*\)", ")", part)
+        out.append(part)
+    return out

@@ -1,0 +1,155 @@
+"""Dashboards and alert rules: built from code, valid, and using only catalogued metrics."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+import pytest
+
+from exporter.metrics.catalog import sample_names
+from tests.binaries import need
+from tests.promql import (
+    METRIC,
+    ROOT,
+    RULE_TESTS,
+    RULES,
+    alert_rules,
+    dashboard_queries,
+    load_dashboards,
+    panels,
+    without_threshold,
+)
+
+RUNBOOK = (ROOT / "docs" / "runbook.md").read_text(encoding="utf-8")
+PER_TASK = ("TaskFailed", "TaskStalled")
+
+
+def test_the_committed_dashboards_are_what_the_builder_makes() -> None:
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "dashboards" / "build.py"), "--check"],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_three_dashboards_with_unique_stable_uids() -> None:
+    dashboards = load_dashboards()
+    assert set(dashboards) == {"sms.json", "oms.json", "exporter-health.json"}
+    uids = [d["uid"] for d in dashboards.values()]
+    assert len(set(uids)) == 3 and all(uid.startswith("hwmig-") for uid in uids)
+
+
+@pytest.mark.parametrize("name", ["sms.json", "oms.json", "exporter-health.json"])
+def test_each_dashboard_is_grafana_10_json_with_a_datasource_variable(name: str) -> None:
+    dashboard = load_dashboards()[name]
+    assert 36 <= dashboard["schemaVersion"] <= 41  # the range Grafana 10 and 11 read as is
+    variables = {v["name"]: v for v in dashboard["templating"]["list"]}
+    assert variables["datasource"]["type"] == "datasource"
+    assert variables["datasource"]["query"] == "prometheus"
+    assert "account" in variables
+    assert len(variables) >= 3  # datasource, account, and a state/status/service variable
+    ids = [p["id"] for p in panels(dashboard)]
+    assert len(ids) == len(set(ids))
+    for panel in panels(dashboard):
+        assert panel["datasource"] == {"type": "prometheus", "uid": "${datasource}"}, panel["title"]
+        assert panel["fieldConfig"]["defaults"].get("unit"), f"{panel['title']} has no unit"
+        for target in panel["targets"]:
+            assert target["datasource"]["uid"] == "${datasource}"
+    for variable in variables.values():
+        if variable["type"] == "query":
+            assert variable["datasource"]["uid"] == "${datasource}"
+
+
+def test_panels_do_not_overlap() -> None:
+    for name, dashboard in load_dashboards().items():
+        cells: set[tuple[int, int]] = set()
+        for panel in panels(dashboard):
+            pos = panel["gridPos"]
+            assert pos["x"] + pos["w"] <= 24
+            mine = {
+                (x, y)
+                for x in range(pos["x"], pos["x"] + pos["w"])
+                for y in range(pos["y"], pos["y"] + pos["h"])
+            }
+            assert not cells & mine, f"{name}: {panel['title']} overlaps"
+            cells |= mine
+
+
+def test_every_metric_in_dashboards_and_alerts_is_in_the_catalogue() -> None:
+    known = sample_names()
+    used: dict[str, set[str]] = {}
+    for where, expr in dashboard_queries():
+        for metric in METRIC.findall(expr):
+            used.setdefault(metric, set()).add(where)
+    for dashboard in load_dashboards().values():
+        for variable in dashboard["templating"]["list"]:
+            for metric in METRIC.findall(str(variable.get("definition", ""))):
+                used.setdefault(metric, set()).add("variable " + variable["name"])
+    for rule in alert_rules():
+        for metric in METRIC.findall(rule["expr"]):
+            used.setdefault(metric, set()).add(rule["alert"])
+    unknown = {metric: sorted(where) for metric, where in used.items() if metric not in known}
+    assert not unknown
+    assert len(used) > 30
+
+
+def test_promtool_accepts_the_rules() -> None:
+    result = subprocess.run(
+        [need("promtool"), "check", "rules", str(RULES)], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_promtool_unit_tests_pass() -> None:
+    result = subprocess.run(
+        [need("promtool"), "test", "rules", RULE_TESTS.name],
+        capture_output=True,
+        text=True,
+        cwd=RULE_TESTS.parent,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "SUCCESS" in result.stdout + result.stderr
+
+
+def test_every_alert_is_unit_tested_firing_and_not_firing() -> None:
+    import yaml
+
+    tested: dict[str, list[bool]] = {}
+    for case in yaml.safe_load(RULE_TESTS.read_text())["tests"]:
+        for check in case.get("alert_rule_test", []):
+            tested.setdefault(check["alertname"], []).append(bool(check.get("exp_alerts")))
+    for rule in alert_rules():
+        assert True in tested.get(rule["alert"], []), f"{rule['alert']} never tested firing"
+        assert False in tested.get(rule["alert"], []), f"{rule['alert']} never tested silent"
+
+
+def test_every_alert_has_severity_summary_description_and_a_runbook_section() -> None:
+    anchors = {
+        re.sub(r"[^a-z0-9]", "", line[3:].lower())
+        for line in RUNBOOK.splitlines()
+        if line.startswith("## ")
+    }
+    for rule in alert_rules():
+        assert rule["labels"]["severity"] in ("critical", "warning", "info")
+        annotations = rule["annotations"]
+        assert annotations["summary"] and annotations["description"]
+        anchor = annotations["runbook_url"].rsplit("#", 1)[1]
+        assert anchor == rule["alert"].lower() and anchor in anchors, rule["alert"]
+        if rule["alert"].endswith(PER_TASK):
+            for label in ("task_name", "task_id", "account"):
+                assert "$labels." + label in annotations["description"], (rule["alert"], label)
+
+
+def test_thresholds_come_off_for_the_data_check() -> None:
+    assert without_threshold('(x{state=~"A|B"} == 1) * on (a) group_left (b) y') == [
+        '(x{state=~"A|B"}) * on (a) group_left (b) y'
+    ]
+    assert without_threshold("a == 1 and on (k) (b == 0) and on (k) (max by (k) (c) == 0)") == [
+        "a",
+        "(b)",
+        "(max by (k) (c))",
+    ]
+    assert without_threshold("time() - t > 900") == ["time() - t"]
