@@ -234,6 +234,17 @@ class Settings(BaseSettings):
     region: str | None = Field(None, validation_alias="HWMIG_REGION", exclude=True)
     project_id: str | None = Field(None, validation_alias="HWMIG_PROJECT_ID", exclude=True)
 
+    @field_validator("shard", mode="before")
+    @classmethod
+    def _shard_from_pod_name(cls, value: Any) -> Any:
+        """`exporter-3` (a StatefulSet pod's name, via the downward API) means shard 3."""
+        if isinstance(value, str) and not value.strip().isdigit():
+            match = re.search(r"-(\d+)$", value.strip())
+            if match is None:
+                raise ValueError("must be a number or a StatefulSet pod name ending in -N")
+            return int(match.group(1))
+        return value
+
     @model_validator(mode="after")
     def _check(self) -> Self:
         if self.stale_after_seconds is None:

@@ -135,6 +135,7 @@ class RequestRecord:
 @dataclass
 class Stats:
     requests: Counter[Service] = field(default_factory=Counter)
+    by_tenant: Counter[str] = field(default_factory=Counter)  # authenticated SMS/OMS requests
     in_flight: int = 0
     max_in_flight: int = 0
     log: list[RequestRecord] = field(default_factory=list)
@@ -144,6 +145,7 @@ class Stats:
 
     def reset(self) -> None:
         self.requests.clear()
+        self.by_tenant.clear()
         self.max_in_flight = 0
         self.log.clear()
 

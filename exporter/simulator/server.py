@@ -235,6 +235,7 @@ async def _list_sms(request: web.Request) -> web.StreamResponse:
         limit, offset = _paging(request, max_limit=200, min_limit=0, max_offset=65535)
     except _Denied as denied:
         return _error(denied.status, denied.code, str(denied))
+    cloud.stats.by_tenant[tenant.name] += 1
     if tenant.latency:
         await asyncio.sleep(tenant.latency)
     faulty = await _apply_fault(request, tenant, "sms", tenant.sms_tasks)
@@ -258,6 +259,7 @@ async def _list_oms(request: web.Request) -> web.StreamResponse:
             raise _Denied(401, "APIGW.0301", "X-Project-Id missing or wrong")
     except _Denied as denied:
         return _error(denied.status, denied.code, str(denied))
+    cloud.stats.by_tenant[tenant.name] += 1
     if tenant.latency:
         await asyncio.sleep(tenant.latency)
     faulty = await _apply_fault(request, tenant, "oms", tenant.oms_tasks)

@@ -165,3 +165,22 @@ def test_the_effective_config_masks_every_secret(tmp_path: Path) -> None:
     assert SECRET not in text
     assert text.count("**********") >= 3
     assert yaml.safe_load(text)["accounts"][1]["credentials"]["username"] == "u"
+
+
+@pytest.mark.parametrize(("value", "shard"), [("2", 2), ("hwmig-exporter-3", 3), (1, 1)])
+def test_the_shard_can_be_a_number_or_a_statefulset_pod_name(
+    monkeypatch: pytest.MonkeyPatch, value: object, shard: int
+) -> None:
+    monkeypatch.setenv("HWMIG_SHARD", str(value))
+    assert load(overrides={"total_shards": 4}).shard == shard
+
+
+def test_a_shard_outside_the_total_is_rejected() -> None:
+    with pytest.raises(ConfigError, match="shard must be less than total_shards"):
+        load(overrides={"shard": 4, "total_shards": 4})
+
+
+def test_a_pod_name_without_ordinal_is_rejected(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HWMIG_SHARD", "exporter")
+    with pytest.raises(ConfigError, match="shard"):
+        load(overrides={"total_shards": 2})

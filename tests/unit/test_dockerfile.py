@@ -1,0 +1,101 @@
+"""The image definition, checked statically (no Docker engine here), and the wheel it needs."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+DOCKERFILE = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+
+
+def instructions() -> list[tuple[str, str]]:
+    text = re.sub(r"\\\n", " ", DOCKERFILE)  # join continuation lines
+    out = []
+    for line in text.splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            keyword, _, rest = line.partition(" ")
+            out.append((keyword.upper(), rest.strip()))
+    return out
+
+
+def test_the_base_image_is_pinned_to_a_version() -> None:
+    args = {
+        rest.split("=", 1)[0]: rest.split("=", 1)[1]
+        for kw, rest in instructions()
+        if kw == "ARG" and "=" in rest
+    }
+    bases = [rest.split()[0] for kw, rest in instructions() if kw == "FROM"]
+    assert len(bases) == 2, "multi-stage: build, then runtime"
+    for base in bases:
+        image = args.get(base.strip("${}"), base)
+        assert re.fullmatch(r"python:3\.\d+\.\d+-slim(-\w+)?(@sha256:[0-9a-f]{64})?", image), image
+
+
+def test_it_runs_as_a_numeric_non_root_user() -> None:
+    users = [rest for kw, rest in instructions() if kw == "USER"]
+    assert users, "no USER"
+    uid = users[-1].split(":")[0]
+    assert uid.isdigit() and int(uid) > 0
+
+
+def test_it_installs_the_wheel_only() -> None:
+    runs = " ".join(rest for kw, rest in instructions() if kw == "RUN")
+    assert "pip install --no-cache-dir /tmp/*.whl" in runs
+    copies = [rest for kw, rest in instructions() if kw == "COPY"]
+    assert copies[-1].startswith("--from=build /dist/*.whl")
+
+
+def test_it_exposes_the_port_has_a_healthcheck_and_the_console_script() -> None:
+    kinds = dict(instructions())
+    assert kinds["EXPOSE"] == "9897"
+    assert "/healthz" in kinds["HEALTHCHECK"] and "curl" not in kinds["HEALTHCHECK"].split("CMD")[1]
+    assert kinds["ENTRYPOINT"] == '["huaweicloud-migration-exporter"]'
+
+
+def test_it_holds_no_secret() -> None:
+    lowered = DOCKERFILE.lower()
+    for word in ("secret_key", "password", "access_key", "token", "hwmig_", "cloud_sdk_"):
+        assert word not in lowered, word
+    assert not re.search(r"[A-Z0-9]{20}", DOCKERFILE.replace("PYTHONDONTWRITEBYTECODE", ""))
+
+
+def test_the_build_context_is_limited_to_what_the_wheel_needs() -> None:
+    lines = (ROOT / ".dockerignore").read_text().splitlines()
+    ignore = [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+    assert ignore[0] == "*" and "!exporter/" in ignore
+
+
+@pytest.mark.e2e
+def test_the_wheel_the_image_installs_builds(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--wheel-dir",
+            str(tmp_path),
+            str(ROOT),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    (wheel,) = tmp_path.glob("huaweicloud_migration_exporter-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "exporter/cli.py" in names and "exporter/py.typed" in names
+    assert not any(name.startswith("tests/") for name in names)
+    entry_points = next(n for n in names if n.endswith("entry_points.txt"))
+    assert (
+        "huaweicloud-migration-exporter = exporter.cli:main"
+        in zipfile.ZipFile(wheel).read(entry_points).decode()
+    )
