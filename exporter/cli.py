@@ -157,7 +157,7 @@ async def once(settings: Settings) -> tuple[bytes, bool]:
             settings, build_sources(settings, session, telemetry), snapshot, telemetry
         )
         results = await asyncio.gather(*(p.poll_once() for p in running))
-    return snapshot.body(openmetrics=False, gzipped=False), all(results)
+    return snapshot.body(openmetrics=False), all(results)
 
 
 async def demo(settings_overrides: dict[str, Any]) -> None:

@@ -53,18 +53,25 @@ def accepts_gzip(accept_encoding: str) -> bool:
     return False
 
 
-async def metrics(request: web.Request) -> web.Response:
+async def metrics(request: web.Request) -> web.StreamResponse:
     snapshot = request.app[SNAPSHOT]
     openmetrics = wants_openmetrics(request.headers.get("Accept", ""))
-    gzipped = accepts_gzip(request.headers.get("Accept-Encoding", ""))
-    body = snapshot.body(openmetrics=openmetrics, gzipped=gzipped)
     headers = {
         "Content-Type": OPENMETRICS_CONTENT_TYPE if openmetrics else TEXT_CONTENT_TYPE,
         "Vary": "Accept, Accept-Encoding",
     }
-    if gzipped:
-        headers["Content-Encoding"] = "gzip"
-    return web.Response(body=body, headers=headers)
+    if accepts_gzip(request.headers.get("Accept-Encoding", "")):
+        body = await snapshot.gzipped(openmetrics=openmetrics)
+        return web.Response(body=body, headers={**headers, "Content-Encoding": "gzip"})
+    # Stream the prepared pieces: no per-scrape copy of a body that can be 100 MB.
+    pieces = snapshot.chunks(openmetrics=openmetrics)
+    response = web.StreamResponse(headers=headers)
+    response.content_length = sum(len(piece) for piece in pieces)
+    await response.prepare(request)
+    for piece in pieces:
+        await response.write(piece)
+    await response.write_eof()
+    return response
 
 
 async def healthz(request: web.Request) -> web.Response:

@@ -18,11 +18,13 @@ import aiohttp
 
 from exporter.huawei.auth import AkSkAuth, Authenticator, Scope, TokenAuth
 from exporter.huawei.http import AccountGuard, Endpoint, RequestPolicy, TokenBucket
-from exporter.huawei.models import OmsTask, SmsTask
+from exporter.huawei.models import OmsTask, SmsTask, text
 from exporter.huawei.oms import OmsClient
 from exporter.huawei.sms import SmsClient
-from exporter.metrics.oms import OmsOptions, oms_samples, status_name
-from exporter.metrics.sms import SmsOptions, sms_samples
+from exporter.metrics import oms as oms_metrics
+from exporter.metrics import sms as sms_metrics
+from exporter.metrics.oms import OmsOptions, status_name
+from exporter.metrics.sms import SmsOptions
 from exporter.poller import Poller, Source
 from exporter.settings import Account, Settings
 from exporter.snapshot import Snapshot
@@ -62,7 +64,7 @@ def _auth(
 
 
 def _sms_state(task: SmsTask) -> str | None:
-    return task.state
+    return text(task.state)
 
 
 def _oms_state(task: OmsTask) -> str | None:
@@ -124,7 +126,8 @@ def build_sources(
                     account=account.name,
                     service="sms",
                     fetch=partial(sms.list_tasks, max_tasks=max_tasks),
-                    mapper=partial(sms_samples, account.name, opts=sms_opts),
+                    mapper=partial(sms_metrics.task_samples, account.name, opts=sms_opts),
+                    summary=partial(sms_metrics.state_counts, account.name, opts=sms_opts),
                     state_of=_sms_state,
                 )
             )
@@ -145,7 +148,8 @@ def build_sources(
                     account=account.name,
                     service="oms",
                     fetch=partial(oms.list_tasks, max_tasks=max_tasks),
-                    mapper=partial(oms_samples, account.name, opts=oms_opts),
+                    mapper=partial(oms_metrics.task_samples, account.name, opts=oms_opts),
+                    summary=partial(oms_metrics.status_counts, account.name, opts=oms_opts),
                     state_of=_oms_state,
                 )
             )

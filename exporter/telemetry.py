@@ -89,18 +89,18 @@ class Telemetry:
         }
         for (account, service), status in sorted(self.sources.items()):
             ident = Labels((("account", account), ("service", service)))
-            rows["up"].append((ident, (), 1 if status.up else 0))
+            rows["up"].append((ident, None, 1 if status.up else 0))
             if status.last_success is not None:
-                rows["last_success_timestamp_seconds"].append((ident, (), status.last_success))
+                rows["last_success_timestamp_seconds"].append((ident, None, status.last_success))
             if status.poll_duration is not None:
-                rows["poll_duration_seconds"].append((ident, (), status.poll_duration))
+                rows["poll_duration_seconds"].append((ident, None, status.poll_duration))
             for code, count in sorted(status.requests.items()):
-                rows["api_requests_total"].append((ident, (("code", code),), count))
+                rows["api_requests_total"].append((ident, Labels((("code", code),)), count))
             for reason, count in sorted(status.errors.items()):
-                rows["poll_errors_total"].append((ident, (("reason", reason),), count))
-            rows["tasks_not_exported"].append((ident, (), status.not_exported))
+                rows["poll_errors_total"].append((ident, Labels((("reason", reason),)), count))
+            rows["tasks_not_exported"].append((ident, None, status.not_exported))
             for state, count in sorted(status.changes.items()):
-                rows["task_state_changes_total"].append((ident, (("to", state),), count))
+                rows["task_state_changes_total"].append((ident, Labels((("to", state),)), count))
         out = {
             f"huaweicloud_migration_{name}": render_lines(f"huaweicloud_migration_{name}", samples)
             for name, samples in rows.items()
@@ -117,7 +117,7 @@ class Telemetry:
             )
         )
         out["huaweicloud_migration_exporter_build_info"] = render_lines(
-            "huaweicloud_migration_exporter_build_info", [(build, (), 1)]
+            "huaweicloud_migration_exporter_build_info", [(build, None, 1)]
         )
         return out
 
@@ -131,11 +131,11 @@ class Telemetry:
             cumulative = 0
             for bound, hits in zip(HISTOGRAM_BUCKETS, hist.buckets, strict=True):
                 cumulative += hits
-                buckets.append((ident, (("le", format_value(bound)),), cumulative))
-            buckets.append((ident, (("le", "+Inf"),), hist.count))
+                buckets.append((ident, Labels((("le", format_value(bound)),)), cumulative))
+            buckets.append((ident, Labels((("le", "+Inf"),)), hist.count))
             parts += [
                 render_lines(name + "_bucket", buckets),
-                render_lines(name + "_sum", [(ident, (), hist.total)]),
-                render_lines(name + "_count", [(ident, (), hist.count)]),
+                render_lines(name + "_sum", [(ident, None, hist.total)]),
+                render_lines(name + "_count", [(ident, None, hist.count)]),
             ]
         return b"".join(parts)

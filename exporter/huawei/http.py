@@ -15,10 +15,10 @@ import random
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import aiohttp
-import pydantic
+import msgspec
 import structlog
 from yarl import URL
 
@@ -34,12 +34,12 @@ from exporter.huawei.errors import (
     ThrottledError,
     for_status,
 )
-from exporter.huawei.models import ApiErrorBody
+from exporter.huawei.models import ApiErrorBody, decoder, text
 from exporter.huawei.signing import Query, host_header
 
 log = structlog.get_logger(__name__)
 
-M = TypeVar("M", bound=pydantic.BaseModel)
+M = TypeVar("M", bound=msgspec.Struct)
 MAX_BODY_BYTES = 64 * 1024 * 1024
 AUTH_BACKOFF_SECONDS = 300.0
 
@@ -157,10 +157,10 @@ class Endpoint:
         )
         answer = await self._with_retries(unsigned)
         try:
-            return model.model_validate_json(answer.body)
-        except pydantic.ValidationError as exc:
+            return _decoder(model).decode(answer.body)
+        except msgspec.DecodeError as exc:  # also ValidationError: malformed or wrong shape
             raise BadResponseError(
-                f"unexpected response body ({exc.error_count()} validation errors)",
+                f"unexpected response body: {str(exc)[:200]}",
                 status=answer.status,
                 request_id=answer.request_id,
             ) from None
@@ -261,8 +261,8 @@ class Endpoint:
 
     def _error(self, answer: _Answer) -> ApiError:
         error_code = None
-        with contextlib.suppress(pydantic.ValidationError):  # HTML pages, empty bodies
-            error_code = ApiErrorBody.model_validate_json(answer.body).error_code
+        with contextlib.suppress(msgspec.DecodeError):  # HTML pages, empty bodies
+            error_code = text(_decoder(ApiErrorBody).decode(answer.body).error_code)
         return for_status(
             answer.status,
             "API request failed",
@@ -270,6 +270,16 @@ class Endpoint:
             request_id=answer.request_id,
             retry_after=answer.retry_after,
         )
+
+
+_DECODERS: dict[type[Any], msgspec.json.Decoder[Any]] = {}
+
+
+def _decoder(model: type[M]) -> msgspec.json.Decoder[M]:
+    if model not in _DECODERS:
+        _DECODERS[model] = decoder(model)
+    found: msgspec.json.Decoder[M] = _DECODERS[model]
+    return found
 
 
 async def _read_capped(response: aiohttp.ClientResponse) -> bytes:

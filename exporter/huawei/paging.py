@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
 
-class HasId(Protocol):
+class HasKey(Protocol):
     @property
-    def id(self) -> str | None: ...
+    def key(self) -> str | None: ...  # the task id as text
 
 
-T = TypeVar("T", bound=HasId)
+T = TypeVar("T", bound=HasKey)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,10 +62,11 @@ async def list_all(
     anonymous: list[T] = []
     for offset in sorted(pages):
         for task in pages[offset].tasks:
-            if task.id is None:
+            key = task.key
+            if key is None:
                 anonymous.append(task)
             else:
-                seen.setdefault(task.id, task)
+                seen.setdefault(key, task)
     tasks = [*seen.values(), *anonymous]
     total = max(count, len(tasks))
     kept = tasks[:max_tasks]

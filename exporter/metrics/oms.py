@@ -13,14 +13,31 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from exporter.huawei.models import OmsErrorReason, OmsTask
+from exporter.huawei.models import OmsErrorReason, OmsTask, text
 from exporter.metrics.catalog import FAMILIES, OMS_STATUSES
-from exporter.metrics.samples import LabelPairs, Labels, Samples, new_samples, truncate
+from exporter.metrics.samples import Labels, Sample, Samples, new_samples, truncate
 
 NAMES = tuple(f.name for f in FAMILIES if f.service == "oms")
-_STATUS_PAIRS = {name: (("status", name),) for name in OMS_STATUSES.values()}
-_RESULT_PAIRS = {result: (("result", result),) for result in ("succeeded", "failed", "skipped")}
+_STATUSES = tuple((name, Labels((("status", name),))) for name in OMS_STATUSES.values())
+_STATUS_LABELS = dict(_STATUSES)
+_RESULTS = (
+    ("successful_num", Labels((("result", "succeeded"),))),
+    ("failed_num", Labels((("result", "failed"),))),
+    ("skipped_num", Labels((("result", "skipped"),))),
+)
 _ERROR_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,31}$")
+
+# family, task attribute, divide: value / divide, omitted when null.
+_GAUGES = (
+    ("huaweicloud_oms_task_progress_ratio", "progress", 1.0),
+    ("huaweicloud_oms_task_size_bytes", "total_size", 1.0),
+    ("huaweicloud_oms_task_completed_bytes", "complete_size", 1.0),
+    ("huaweicloud_oms_task_migrated_bytes", "real_size", 1.0),
+    ("huaweicloud_oms_task_total_objects", "total_num", 1.0),
+    ("huaweicloud_oms_task_migrate_speed_bytes_per_second", "migrate_speed", 1.0),
+    ("huaweicloud_oms_task_remaining_seconds", "left_time", 1000.0),
+    ("huaweicloud_oms_task_duration_seconds", "total_time", 1000.0),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,69 +56,97 @@ def status_name(status: int | None) -> str | None:
 
 def oms_samples(account: str, tasks: Sequence[OmsTask], opts: OmsOptions) -> Samples:
     """Every OMS family for the tasks of one project, plus the per-status task counts."""
+    out = task_samples(account, tasks, opts)
+    out["huaweicloud_oms_tasks"] = status_counts(account, tasks, opts)["huaweicloud_oms_tasks"]
+    return out
+
+
+def task_samples(account: str, tasks: Sequence[OmsTask], opts: OmsOptions) -> Samples:
+    """The per-task OMS families (everything but the per-status counts)."""
     out = new_samples(NAMES)
     limit = opts.max_label_length
     region = truncate(opts.region, limit)
-    statuses: Counter[str] = Counter()
+    gauges = [(out[name].append, attr, div) for name, attr, div in _GAUGES]
+    info = out["huaweicloud_oms_task_info"].append
+    statuses = out["huaweicloud_oms_task_status"].extend
+    unknown_status = out["huaweicloud_oms_task_status"].append
+    processed = out["huaweicloud_oms_task_processed_objects"].append
+    starts = out["huaweicloud_oms_task_start_timestamp_seconds"].append
+    listing = out["huaweicloud_oms_task_listing_complete"].append
+    bandwidth = out["huaweicloud_oms_task_bandwidth_limit_bytes_per_second"].append
+    errors = out["huaweicloud_oms_task_error_info"].append
     seen: set[str] = set()
-
-    def gauge(name: str, ident: Labels, value: float | None, div: float = 1.0) -> None:
-        if value is not None:
-            out[name].append((ident, (), value / div))
-
     for task in tasks:
-        if task.id is None or task.id in seen:
+        key = task.key
+        if key is None or key in seen:
             continue
-        seen.add(task.id)
+        seen.add(key)
         ident = Labels(
             (
                 ("account", account),
                 ("region", region),
-                ("task_id", truncate(task.id, limit)),
+                ("task_id", truncate(key, limit)),
                 ("task_name", truncate(task.name, limit)),
             )
         )
-        out["huaweicloud_oms_task_info"].append((ident, _info(task, opts, limit), 1))
+        info((ident, _info(task, opts, limit), 1))
         status = status_name(task.status)
-        rows = out["huaweicloud_oms_task_status"]
-        for known, pairs in _STATUS_PAIRS.items():
-            rows.append((ident, pairs, 1 if status == known else 0))
-        if status is not None:
-            statuses[status] += 1
-            if status not in _STATUS_PAIRS:
-                rows.append((ident, (("status", status),), 1))
-        gauge("huaweicloud_oms_task_progress_ratio", ident, task.progress)
-        gauge("huaweicloud_oms_task_size_bytes", ident, task.total_size)
-        gauge("huaweicloud_oms_task_completed_bytes", ident, task.complete_size)
-        gauge("huaweicloud_oms_task_migrated_bytes", ident, task.real_size)
-        gauge("huaweicloud_oms_task_total_objects", ident, task.total_num)
-        processed = out["huaweicloud_oms_task_processed_objects"]
-        for result, value in (
-            ("succeeded", task.successful_num),
-            ("failed", task.failed_num),
-            ("skipped", task.skipped_num),
-        ):
+        statuses([(ident, labels, 1 if status == known else 0) for known, labels in _STATUSES])
+        if status is not None and status not in _STATUS_LABELS:
+            unknown_status((ident, Labels((("status", status),)), 1))
+        for append, attr, div in gauges:
+            value = getattr(task, attr)
             if value is not None:
-                processed.append((ident, _RESULT_PAIRS[result], value))
-        gauge("huaweicloud_oms_task_migrate_speed_bytes_per_second", ident, task.migrate_speed)
-        gauge("huaweicloud_oms_task_remaining_seconds", ident, task.left_time, 1000)
-        gauge("huaweicloud_oms_task_duration_seconds", ident, task.total_time, 1000)
+                append((ident, None, value / div))
+        for attr, labels in _RESULTS:
+            value = getattr(task, attr)
+            if value is not None:
+                processed((ident, labels, value))
         if task.start_time:  # 0 means "not started", not 1970
-            gauge("huaweicloud_oms_task_start_timestamp_seconds", ident, task.start_time, 1000)
+            starts((ident, None, task.start_time / 1000))
         if task.is_query_over is not None:
-            gauge("huaweicloud_oms_task_listing_complete", ident, 1 if task.is_query_over else 0)
-        _bandwidth(out, ident, task, limit)
+            listing((ident, None, 1 if task.is_query_over else 0))
+        windows: set[tuple[str, str]] = set()
+        for policy in task.bandwidth_policy or ():
+            if policy is None or policy.max_bandwidth is None:
+                continue
+            window = (truncate(policy.start, limit), truncate(policy.end, limit))
+            if window not in windows:  # two rules for one window would be one series twice
+                windows.add(window)
+                bandwidth(
+                    (
+                        ident,
+                        Labels((("start", window[0]), ("end", window[1]))),
+                        policy.max_bandwidth,
+                    )
+                )
         code = _error_code(task.error_reason)
         if code is not None:
-            out["huaweicloud_oms_task_error_info"].append((ident, (("error_code", code),), 1))
-    counts = out["huaweicloud_oms_tasks"]
-    scope = Labels((("account", account), ("region", region)))
-    for status in (*_STATUS_PAIRS, *sorted(set(statuses) - set(_STATUS_PAIRS))):
-        counts.append((scope, _STATUS_PAIRS.get(status) or (("status", status),), statuses[status]))
+            errors((ident, Labels((("error_code", code),)), 1))
     return out
 
 
-def _info(task: OmsTask, opts: OmsOptions, limit: int) -> LabelPairs:
+def status_counts(account: str, tasks: Sequence[OmsTask], opts: OmsOptions) -> Samples:
+    """`huaweicloud_oms_tasks`: tasks per status, every known status present (0 included)."""
+    counts: Counter[str] = Counter()
+    seen: set[str] = set()
+    for task in tasks:
+        key = task.key
+        status = status_name(task.status)
+        if key is None or key in seen or status is None:
+            continue
+        seen.add(key)
+        counts[status] += 1
+    scope = Labels((("account", account), ("region", truncate(opts.region, opts.max_label_length))))
+    rows: list[Sample] = [(scope, labels, counts[status]) for status, labels in _STATUSES]
+    rows += [
+        (scope, Labels((("status", s),)), counts[s])
+        for s in sorted(set(counts) - set(_STATUS_LABELS))
+    ]
+    return {"huaweicloud_oms_tasks": rows}
+
+
+def _info(task: OmsTask, opts: OmsOptions, limit: int) -> Labels:
     src = task.src_node
     dst = task.dst_node
     values = (
@@ -116,26 +161,13 @@ def _info(task: OmsTask, opts: OmsOptions, limit: int) -> LabelPairs:
         ("dst_bucket", dst.bucket if dst else None),
         ("task_priority", task.task_priority),
     )
-    return tuple((name, truncate(value, limit)) for name, value in values)
-
-
-def _bandwidth(out: Samples, ident: Labels, task: OmsTask, limit: int) -> None:
-    rows = out["huaweicloud_oms_task_bandwidth_limit_bytes_per_second"]
-    seen: set[tuple[str, str]] = set()
-    for policy in task.bandwidth_policy or ():
-        if policy is None or policy.max_bandwidth is None:
-            continue
-        window = (truncate(policy.start, limit), truncate(policy.end, limit))
-        if window in seen:  # two rules for one window would be one series twice
-            continue
-        seen.add(window)
-        rows.append((ident, (("start", window[0]), ("end", window[1])), policy.max_bandwidth))
+    return Labels(tuple([(name, truncate(value, limit)) for name, value in values]))
 
 
 def _error_code(reason: OmsErrorReason | str | None) -> str | None:
-    if not isinstance(reason, OmsErrorReason) or not reason.error_code:
+    if not isinstance(reason, OmsErrorReason):
         return None
-    code = reason.error_code.strip()
+    code = (text(reason.error_code) or "").strip()
     if not code:
         return None
     return code if _ERROR_CODE.match(code) else "unknown"

@@ -12,13 +12,16 @@ each family's sample lines once, and a scrape joins them under the headers it wa
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import TypeVar
 
 from exporter.metrics.catalog import FAMILIES, Family
-from exporter.metrics.samples import Labels, Samples
+from exporter.metrics.samples import Labels, Sample, Samples
 
 TEXT_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 OPENMETRICS_CONTENT_TYPE = "application/openmetrics-text; version=1.0.0; charset=utf-8"
+
+T = TypeVar("T")
 
 _ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n"})
 
@@ -37,28 +40,29 @@ def format_value(value: float) -> str:
     return "+Inf" if value > 0 else "-Inf"
 
 
-def _label_text(labels: Labels) -> str:
-    return ",".join(f'{name}="{escape(value)}"' for name, value in labels.pairs)
+def _text(labels: Labels) -> str:
+    rendered = labels.rendered
+    if rendered is None:
+        rendered = labels.rendered = ",".join(f'{k}="{escape(v)}"' for k, v in labels.pairs)
+    return rendered
 
 
-def render_lines(
-    name: str, rows: Iterable[tuple[Labels, tuple[tuple[str, str], ...], float]]
-) -> bytes:
-    """The sample lines of one family."""
-    prefixes: dict[int, str] = {}  # id(Labels) -> rendered; the objects outlive this call
+def render_lines(name: str, rows: Iterable[Sample]) -> bytes:
+    """The sample lines of one family: `name{identity,extra} value`, one per sample."""
     lines: list[str] = []
     append = lines.append
     for ident, extra, value in rows:
-        prefix = prefixes.get(id(ident))
-        if prefix is None:
-            prefix = prefixes[id(ident)] = _label_text(ident)
-        if extra:
-            more = ",".join(f'{k}="{escape(v)}"' for k, v in extra)
-            labels = f"{prefix},{more}" if prefix else more
-        else:
-            labels = prefix
-        text = format_value(value)
-        append(f"{name}{{{labels}}} {text}\n" if labels else f"{name} {text}\n")
+        labels = ident.rendered
+        if labels is None:
+            labels = _text(ident)
+        if extra is not None:
+            more = extra.rendered
+            if more is None:
+                more = _text(extra)
+            labels = f"{labels},{more}" if labels else more
+        # `value - value == 0` is false only for NaN and infinities: the common case stays inline.
+        number = repr(value) if value - value == 0 else format_value(value)
+        append(f"{name}{{{labels}}} {number}\n" if labels else f"{name} {number}\n")
     # Lone surrogates (JSON allows "\ud800") cannot be UTF-8: replace rather than fail.
     return "".join(lines).encode("utf-8", "replace")
 
@@ -84,16 +88,40 @@ HEADERS = {
 }
 
 
-def join(blocks: Iterable[Mapping[str, bytes]], openmetrics: bool) -> bytes:
+def chunks(blocks: Iterable[Mapping[str, bytes]], openmetrics: bool) -> list[bytes]:
     """One exposition from several sources' rendered families, each family contiguous."""
     blocks = list(blocks)
     parts: list[bytes] = []
     headers = HEADERS[openmetrics]
     for family in FAMILIES:
-        chunks = [block[family.name] for block in blocks if family.name in block]
-        if chunks:
+        present = [block[family.name] for block in blocks if block.get(family.name)]
+        if present:
             parts.append(headers[family.name])
-            parts.extend(chunks)
+            parts.extend(present)
     if openmetrics:
         parts.append(b"# EOF\n")
-    return b"".join(parts)
+    return parts
+
+
+def render_batched(
+    tasks: Sequence[T],
+    per_task: Callable[[Sequence[T]], Samples],
+    summary: Callable[[Sequence[T]], Samples] | None = None,
+    batch: int = 1000,
+) -> dict[str, bytes]:
+    """Map and render `batch` tasks at a time, so only one batch's samples exist at once.
+
+    `per_task` must map each task independently (the tasks are already de-duplicated);
+    `summary` sees every task at once (per-state counts).
+    """
+    pieces: dict[str, list[bytes]] = {}
+    for start in range(0, len(tasks), batch):
+        for name, data in render_families(per_task(tasks[start : start + batch])).items():
+            pieces.setdefault(name, []).append(data)
+    if summary is not None:
+        for name, data in render_families(summary(tasks)).items():
+            pieces.setdefault(name, []).append(data)
+    out = {}
+    for name in list(pieces):
+        out[name] = b"".join(pieces.pop(name))  # free each family's pieces once joined
+    return out

@@ -233,4 +233,4 @@ async def test_one_failing_account_leaves_the_other_alone(
     with pytest.raises(ServerError):
         await broken.sms().list_tasks(max_tasks=100)
     listing = await healthy.sms().list_tasks(max_tasks=100)
-    assert [t.id for t in listing.tasks] == ["b1"]
+    assert [t.key for t in listing.tasks] == ["b1"]

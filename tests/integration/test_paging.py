@@ -21,7 +21,7 @@ async def test_no_tasks_is_one_request(wiring: Wiring, cloud: FakeCloud) -> None
 async def test_sms_pages_of_200_cover_an_exact_multiple(wiring: Wiring, cloud: FakeCloud) -> None:
     _fill(cloud, sms=600)
     listing = await wiring.sms().list_tasks(max_tasks=10_000)
-    assert [t.id for t in listing.tasks] == [f"sms-{i}" for i in range(600)]
+    assert [t.key for t in listing.tasks] == [f"sms-{i}" for i in range(600)]
     assert cloud.stats.served("sms") == 3
     assert cloud.stats.log[0].query == "limit=200&offset=0"
     assert sorted(r.query for r in cloud.stats.log[1:]) == [
@@ -71,7 +71,7 @@ async def test_tasks_appearing_between_pages_are_not_counted_twice(
     _fill(cloud, oms=300)
     cloud.tenants[0].add_fault(Fault(service="oms", kind="churn", times=3))
     listing = await wiring.oms().list_tasks(max_tasks=10_000)
-    ids = [t.id for t in listing.tasks]
+    ids = [t.key for t in listing.tasks]
     assert len(ids) == len(set(ids))
     assert {str(i) for i in range(300)} <= set(ids)  # head insertions shift, never hide
 
@@ -82,7 +82,7 @@ async def test_tasks_vanishing_between_pages_leave_no_duplicates(
     _fill(cloud, sms=500)
     cloud.tenants[0].add_fault(Fault(service="sms", kind="vanish", times=2))
     listing = await wiring.sms().list_tasks(max_tasks=10_000)
-    ids = [t.id for t in listing.tasks]
+    ids = [t.key for t in listing.tasks]
     assert len(ids) == len(set(ids))
     assert len(ids) < 500  # the gaps the vanishing tasks left are real, not invented
 

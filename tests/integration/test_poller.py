@@ -9,6 +9,7 @@ from typing import Any
 import aiohttp
 from prometheus_client.parser import text_string_to_metric_families
 
+from exporter.huawei.models import SmsTask, convert
 from exporter.huawei.paging import Listing
 from exporter.metrics.samples import Samples
 from exporter.poller import Poller, Source
@@ -39,7 +40,7 @@ def settings_for(url: str, cloud: FakeCloud) -> Settings:
 
 
 def values(snapshot: Snapshot, name: str) -> dict[tuple[tuple[str, str], ...], float]:
-    text = snapshot.body(openmetrics=False, gzipped=False).decode()
+    text = snapshot.body(openmetrics=False).decode()
     out = {}
     for fam in text_string_to_metric_families(text):
         for sample in fam.samples:
@@ -168,7 +169,7 @@ def _listing(tasks: Sequence[Any]) -> Listing[Any]:
 
 async def test_a_mapping_failure_is_a_bad_response_not_a_crash() -> None:
     async def fetch() -> Listing[Any]:
-        return _listing([])
+        return _listing([convert(SmsTask, {"id": "t1", "state": "RUNNING"})])
 
     def broken(tasks: Sequence[Any]) -> Samples:
         raise ValueError("the API sent something the mapping cannot take")

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from exporter.huawei.models import OmsTask, OmsTaskPage, SmsTask, SmsTaskPage
+from exporter.huawei.models import OmsTask, OmsTaskPage, SmsTask, SmsTaskPage, convert
 from exporter.metrics.catalog import FAMILIES, OMS_STATUSES, SMS_STATES, family
 from exporter.metrics.oms import OmsOptions, oms_samples
-from exporter.metrics.samples import Samples
+from exporter.metrics.samples import Samples, pairs_of
 from exporter.metrics.sms import SmsOptions, error_code, sms_samples
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
@@ -27,7 +27,7 @@ def flat(samples: Samples) -> dict[str, Series]:
     for name, rows in samples.items():
         series: Series = {}
         for ident, extra, value in rows:
-            pairs = ident.pairs + extra
+            pairs = pairs_of(ident, extra)
             assert tuple(k for k, _ in pairs) == family(name).labels, name
             key = frozenset(pairs)
             assert key not in series, f"duplicate series in {name}"
@@ -134,7 +134,7 @@ FULL_OMS: dict[str, Any] = {
 
 
 def test_a_full_sms_task_fills_every_sms_family_with_base_units() -> None:
-    out = flat(sms_samples("prod", [SmsTask.model_validate(FULL_SMS)], SMS_OPTS))
+    out = flat(sms_samples("prod", [convert(SmsTask, FULL_SMS)], SMS_OPTS))
     sms_families = {f.name for f in FAMILIES if f.service == "sms"}
     assert set(out) == sms_families
     info = only(out["huaweicloud_sms_task_info"])
@@ -201,13 +201,13 @@ def test_a_full_sms_task_fills_every_sms_family_with_base_units() -> None:
 
 
 def test_the_speed_unit_can_be_megabytes() -> None:
-    task = SmsTask.model_validate(FULL_SMS)
+    task = convert(SmsTask, FULL_SMS)
     out = flat(sms_samples("prod", [task], SmsOptions(speed_factor=1_048_576.0)))
     assert only(out["huaweicloud_sms_task_migrate_speed_bytes_per_second"]) == 42.5 * 1_048_576
 
 
 def test_an_sms_task_of_nulls_has_identity_state_zeros_and_nothing_else() -> None:
-    task = SmsTask.model_validate({name: None for name in SmsTask.model_fields} | {"id": "t"})
+    task = convert(SmsTask, dict.fromkeys(SmsTask.__struct_fields__) | {"id": "t"})
     out = flat(sms_samples("prod", [task], SMS_OPTS))
     assert set(out) == {
         "huaweicloud_sms_task_info",
@@ -219,7 +219,7 @@ def test_an_sms_task_of_nulls_has_identity_state_zeros_and_nothing_else() -> Non
 
 
 def test_an_unknown_sms_state_is_exported_as_observed() -> None:
-    task = SmsTask.model_validate({"id": "t", "state": "TELEPORTING"})
+    task = convert(SmsTask, {"id": "t", "state": "TELEPORTING"})
     out = flat(sms_samples("prod", [task], SMS_OPTS))
     states = out["huaweicloud_sms_task_state"]
     assert len(states) == len(SMS_STATES) + 1
@@ -228,13 +228,13 @@ def test_an_unknown_sms_state_is_exported_as_observed() -> None:
 
 
 def test_tasks_without_id_or_seen_twice_are_skipped() -> None:
-    tasks = [SmsTask.model_validate(t) for t in ({"name": "no id"}, {"id": "a"}, {"id": "a"})]
+    tasks = [convert(SmsTask, t) for t in ({"name": "no id"}, {"id": "a"}, {"id": "a"})]
     out = flat(sms_samples("prod", tasks, SMS_OPTS))
     assert len(out["huaweicloud_sms_task_info"]) == 1
 
 
 def test_subtasks_and_network_check_can_be_switched_off() -> None:
-    task = SmsTask.model_validate(FULL_SMS)
+    task = convert(SmsTask, FULL_SMS)
     out = flat(sms_samples("prod", [task], SmsOptions(subtasks=False, network_check=False)))
     assert not any(
         name.startswith(("huaweicloud_sms_subtask", "huaweicloud_sms_network")) for name in out
@@ -259,14 +259,14 @@ def test_error_codes_are_parsed_and_bounded(error_json: str | None, expected: st
 
 
 def test_label_values_are_truncated() -> None:
-    task = SmsTask.model_validate({"id": "t", "name": "n" * 500})
+    task = convert(SmsTask, {"id": "t", "name": "n" * 500})
     out = flat(sms_samples("prod", [task], SmsOptions(max_label_length=32)))
     (labels,) = out["huaweicloud_sms_task_info"]
     assert len(dict(labels)["task_name"]) == 32
 
 
 def test_a_full_oms_task_fills_every_oms_family_with_base_units() -> None:
-    out = flat(oms_samples("prod", [OmsTask.model_validate(FULL_OMS)], OMS_OPTS))
+    out = flat(oms_samples("prod", [convert(OmsTask, FULL_OMS)], OMS_OPTS))
     assert set(out) == {f.name for f in FAMILIES if f.service == "oms"}
     (labels,) = out["huaweicloud_oms_task_info"]
     assert dict(labels) == {
@@ -320,7 +320,7 @@ def test_a_full_oms_task_fills_every_oms_family_with_base_units() -> None:
 
 @pytest.mark.parametrize(("status", "name"), [(0, "not_started"), (9, "9"), (6, "retrying")])
 def test_oms_status_codes_have_names_or_their_number(status: int, name: str) -> None:
-    out = flat(oms_samples("prod", [OmsTask.model_validate({"id": 1, "status": status})], OMS_OPTS))
+    out = flat(oms_samples("prod", [convert(OmsTask, {"id": 1, "status": status})], OMS_OPTS))
     assert pick(out["huaweicloud_oms_task_status"], status=name) == 1
     assert pick(out["huaweicloud_oms_tasks"], status=name) == 1
     expected_series = len(OMS_STATUSES) + (0 if status in OMS_STATUSES else 1)
@@ -328,12 +328,12 @@ def test_oms_status_codes_have_names_or_their_number(status: int, name: str) -> 
 
 
 def test_an_oms_task_that_has_not_started_has_no_start_time() -> None:
-    out = flat(oms_samples("prod", [OmsTask.model_validate({"id": 1, "start_time": 0})], OMS_OPTS))
+    out = flat(oms_samples("prod", [convert(OmsTask, {"id": 1, "start_time": 0})], OMS_OPTS))
     assert "huaweicloud_oms_task_start_timestamp_seconds" not in out
 
 
 def test_an_oms_task_of_nulls_has_identity_status_zeros_and_nothing_else() -> None:
-    task = OmsTask.model_validate({name: None for name in OmsTask.model_fields} | {"id": 5})
+    task = convert(OmsTask, dict.fromkeys(OmsTask.__struct_fields__) | {"id": 5})
     out = flat(oms_samples("prod", [task], OMS_OPTS))
     assert set(out) == {
         "huaweicloud_oms_task_info",
@@ -350,7 +350,7 @@ def _reference(name: str) -> Any:
     "name", ["sms-list-tasks.example.json", "sms-list-tasks-2025.example.json"]
 )
 def test_the_sms_reference_examples_map(name: str) -> None:
-    page = SmsTaskPage.model_validate(_reference(name))
+    page = convert(SmsTaskPage, _reference(name))
     tasks = [t for t in page.tasks or [] if t is not None]
     out = flat(sms_samples("prod", tasks, SMS_OPTS))
     # The documentation's three examples share one placeholder id: one series set, not three.
@@ -362,7 +362,7 @@ def test_the_sms_reference_examples_map(name: str) -> None:
 
 
 def test_the_oms_reference_example_maps() -> None:
-    page = OmsTaskPage.model_validate(_reference("oms-list-tasks.example.json"))
+    page = convert(OmsTaskPage, _reference("oms-list-tasks.example.json"))
     tasks = [t for t in page.tasks or [] if t is not None]
     out = flat(oms_samples("prod", tasks, OMS_OPTS))
     assert pick(out["huaweicloud_oms_task_status"], status="not_started") == 1

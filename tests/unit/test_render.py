@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from exporter.huawei.models import OmsTask, SmsTask
+from exporter.huawei.models import OmsTask, SmsTask, convert
 from exporter.metrics.catalog import FAMILIES
 from exporter.metrics.oms import oms_samples
 from exporter.metrics.render import escape, format_value, render_families
@@ -26,12 +26,12 @@ def _exposition(openmetrics: bool) -> str:
     telemetry = Telemetry()
     for account in ("prod", "dr"):
         sms = [
-            SmsTask.model_validate(FULL_SMS),
-            SmsTask.model_validate({**FULL_SMS, "id": "t2", "name": NASTY, "state": "WEIRD"}),
+            convert(SmsTask, FULL_SMS),
+            convert(SmsTask, {**FULL_SMS, "id": "t2", "name": NASTY, "state": "WEIRD"}),
         ]
         oms = [
-            OmsTask.model_validate(FULL_OMS),
-            OmsTask.model_validate({"id": 7, "name": NASTY, "status": 9}),
+            convert(OmsTask, FULL_OMS),
+            convert(OmsTask, {"id": 7, "name": NASTY, "status": 9}),
         ]
         snapshot.set_source((account, "sms"), render_families(sms_samples(account, sms, SMS_OPTS)))
         snapshot.set_source((account, "oms"), render_families(oms_samples(account, oms, OMS_OPTS)))
@@ -44,7 +44,7 @@ def _exposition(openmetrics: bool) -> str:
             telemetry.request(account, service, code="200", seconds=0.12)
             telemetry.request(account, service, code="503", seconds=7.0)
     snapshot.set_own(telemetry.render())
-    return snapshot.body(openmetrics=openmetrics, gzipped=False).decode()
+    return snapshot.body(openmetrics=openmetrics).decode()
 
 
 def test_label_values_are_escaped() -> None:
@@ -114,17 +114,21 @@ def test_promtool_accepts_the_exposition() -> None:
     assert result.stdout.strip() == "" and result.stderr.strip() == ""  # no lint findings either
 
 
-def test_gzip_bodies_decompress_to_the_plain_body() -> None:
+async def test_gzip_bodies_decompress_to_the_plain_body() -> None:
     snapshot = Snapshot()
     snapshot.set_own(Telemetry().render())
-    assert gzip.decompress(snapshot.body(openmetrics=False, gzipped=True)) == snapshot.body(
-        openmetrics=False, gzipped=False
-    )
+    for openmetrics in (False, True):
+        body = await snapshot.gzipped(openmetrics=openmetrics)
+        assert gzip.decompress(body) == snapshot.body(openmetrics=openmetrics)
 
 
-def test_a_swap_invalidates_the_cached_body() -> None:
+async def test_the_gzip_body_is_cached_until_a_swap() -> None:
     snapshot = Snapshot()
-    first = snapshot.body(openmetrics=False, gzipped=False)
-    assert snapshot.body(openmetrics=False, gzipped=False) is first
-    snapshot.set_own(Telemetry().render())
-    assert snapshot.body(openmetrics=False, gzipped=False) != first
+    first = await snapshot.gzipped(openmetrics=False)
+    assert await snapshot.gzipped(openmetrics=False) is first
+    telemetry = Telemetry()
+    telemetry.source("a", "sms").up = True
+    snapshot.set_own(telemetry.render())
+    second = await snapshot.gzipped(openmetrics=False)
+    assert second is not first
+    assert gzip.decompress(second) == snapshot.body(openmetrics=False)
