@@ -87,8 +87,10 @@ class Poller:
         try:
             async with asyncio.timeout(self.interval):
                 listing = await self.source.fetch()
+            cpu = time.process_time()
             with paused_gc():
                 families = render_batched(listing.tasks, self.source.mapper, self.source.summary)
+            status.render_cpu = time.process_time() - cpu
             self.snapshot.set_source(self.source.key, families)
             self._count_changes(listing.tasks)
             status.tasks = len(listing.tasks)

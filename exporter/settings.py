@@ -169,6 +169,15 @@ class Collect(_Strict):
     network_check: bool = True
 
 
+class Api(_Strict):
+    """How hard one exporter may press the Huawei APIs."""
+
+    max_in_flight: int = Field(default=8, ge=1, le=64)  # concurrent page requests per endpoint
+    requests_per_second: float = Field(default=50.0, gt=0)  # per account, all services
+    burst: int = Field(default=100, ge=1)
+    timeout_seconds: float = Field(default=30.0, gt=0)  # one request, connect to last byte
+
+
 class Web(_Strict):
     listen_address: str = "0.0.0.0:9897"
     telemetry_path: str = "/metrics"
@@ -218,6 +227,7 @@ class Settings(BaseSettings):
     max_tasks_per_source: int = Field(10_000, ge=1, le=1_000_000)
     label_value_max_length: int = Field(128, ge=16, le=4096)
     collect: Collect = Collect()
+    api: Api = Api()
     web: Web = Web()
     log: Log = Log()
     accounts: list[Account] = Field(default_factory=list)

@@ -100,7 +100,12 @@ def build_sources(
     policy: RequestPolicy | None = None,
     clock: Callable[[], float] = time.time,
 ) -> list[Source]:
-    policy = policy or RequestPolicy()
+    policy = policy or RequestPolicy(
+        total_timeout=settings.api.timeout_seconds,
+        max_in_flight=settings.api.max_in_flight,
+        rate_per_second=settings.api.requests_per_second,
+        burst=settings.api.burst,
+    )
     sources: list[Source] = []
     for account in my_accounts(settings):
         auth = _auth(account, session, clock)

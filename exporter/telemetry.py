@@ -29,6 +29,9 @@ class SourceStatus:
     last_poll: float | None = None  # wall clock
     last_success: float | None = None
     poll_duration: float | None = None
+    render_cpu: float | None = (
+        None  # CPU seconds the last successful poll spent mapping + rendering
+    )
     tasks: int = 0
     not_exported: int = 0
     last_error: str | None = None

@@ -51,9 +51,9 @@ class RequestPolicy:
     max_tries: int = 3
     backoff_base: float = 1.0  # first retry waits up to this long, doubling each time
     backoff_cap: float = 10.0
-    max_in_flight: int = 4  # per endpoint
-    rate_per_second: float = 20.0  # per account, token bucket
-    burst: int = 20
+    max_in_flight: int = 8  # per endpoint
+    rate_per_second: float = 50.0  # per account, token bucket
+    burst: int = 100
 
 
 class TokenBucket:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from exporter.simulator.cloud import FakeCloud, Fault
-from tests.conftest import Wiring
+from tests.conftest import FAST, Wiring
 
 
 def _fill(cloud: FakeCloud, sms: int = 0, oms: int = 0) -> None:
@@ -43,7 +43,7 @@ async def test_remaining_pages_are_fetched_concurrently(wiring: Wiring, cloud: F
     cloud.tenants[0].latency = 0.05
     await wiring.sms().list_tasks(max_tasks=10_000)
     assert cloud.stats.served("sms") == 10
-    assert cloud.stats.max_in_flight == 4  # the per-endpoint bound, reached
+    assert cloud.stats.max_in_flight == FAST.max_in_flight  # the per-endpoint bound, reached
 
 
 async def test_count_larger_than_the_pages_hold(wiring: Wiring, cloud: FakeCloud) -> None:

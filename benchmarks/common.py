@@ -1,0 +1,68 @@
+"""What both exporters under test share: the simulated account, and a stats line protocol.
+
+Each exporter runs in its own process: it polls once to warm up, polls again measuring, prints
+one JSON line of figures, then serves /metrics until SIGTERM, so the orchestrator can load it
+and read its peak RSS.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from exporter.settings import Settings
+
+
+def settings(cloud: dict[str, str], port: int) -> Settings:
+    return Settings.model_validate(
+        {
+            "poll_interval_seconds": 3600,  # polls are driven by the benchmark, not the clock
+            "web": {"listen_address": f"127.0.0.1:{port}"},
+            "accounts": [
+                {
+                    "name": "bench",
+                    "region": cloud["region"],
+                    "credentials": {
+                        "access_key": cloud["access_key"],
+                        "secret_key": cloud["secret_key"],
+                    },
+                    "sms": {"endpoint": cloud["url"]},
+                    "oms": {"project_id": cloud["project_id"], "endpoint": cloud["url"]},
+                }
+            ],
+        }
+    )
+
+
+@dataclass
+class Figures:
+    poll_wall: dict[str, float] = field(default_factory=dict)  # per service, seconds
+    poll_cpu: dict[str, float] = field(default_factory=dict)  # whole poll, per service
+    render_cpu: dict[str, float] = field(default_factory=dict)  # map + render, per service
+    tasks: dict[str, int] = field(default_factory=dict)
+
+    def emit(self) -> None:
+        payload: dict[str, Any] = {
+            **self.__dict__,
+            "rss_after_polls_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        }
+        print(json.dumps(payload), flush=True)
+
+
+@contextmanager
+def measure(figures: Figures, service: str) -> Iterator[None]:
+    wall, cpu = time.perf_counter(), time.process_time()
+    yield
+    figures.poll_wall[service] = time.perf_counter() - wall
+    figures.poll_cpu[service] = time.process_time() - cpu
+
+
+def read_cloud() -> dict[str, str]:
+    cloud: dict[str, str] = json.loads(sys.argv[1])
+    return cloud

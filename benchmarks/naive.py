@@ -1,0 +1,132 @@
+"""The naive baseline, written here for the same job: what a first exporter would do.
+
+Sequential paging (one page after another), `prometheus_client` Gauges updated every poll,
+and `generate_latest` on every scrape. It shares our signing, HTTP client, payload models and
+mapping, so the comparison isolates paging, storage and rendering.
+
+    python -m benchmarks.naive '<simulator json>' PORT
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import signal
+import sys
+import time
+from typing import Any
+
+from aiohttp import web
+from prometheus_client import CollectorRegistry, Gauge, generate_latest
+
+from benchmarks.common import Figures, measure, read_cloud, settings
+from exporter.huawei.auth import AkSkAuth, Scope
+from exporter.huawei.http import AccountGuard, Endpoint, RequestPolicy, TokenBucket
+from exporter.huawei.models import OmsTask, OmsTaskPage, SmsTask, SmsTaskPage
+from exporter.metrics import oms as oms_metrics
+from exporter.metrics import sms as sms_metrics
+from exporter.metrics.catalog import FAMILIES
+from exporter.metrics.oms import OmsOptions
+from exporter.metrics.samples import Samples, pairs_of
+from exporter.metrics.sms import SmsOptions
+from exporter.sources import new_session
+
+
+class NaiveExporter:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.gauges: dict[str, Gauge] = {}
+        for family in FAMILIES:
+            if family.service in ("sms", "oms"):
+                label_names = list(family.labels)
+                self.gauges[family.name] = Gauge(
+                    family.name, family.help, label_names, registry=self.registry
+                )
+
+    def update(self, samples: Samples, families: list[str]) -> None:
+        """Clear and refill each family's Gauge, as a per-poll exporter must to drop gone tasks."""
+        for name in families:
+            gauge = self.gauges[name]
+            gauge.clear()
+            for ident, extra, value in samples.get(name, []):
+                gauge.labels(*[v for _, v in pairs_of(ident, extra)]).set(value)
+
+
+async def sequential(
+    endpoint: Endpoint, path: str, model: Any, limit: int, headers: dict[str, str]
+) -> list[Any]:
+    tasks: list[Any] = []
+    offset = 0
+    while True:
+        page = await endpoint.get(
+            path, [("limit", limit), ("offset", offset)], model, headers=headers
+        )
+        batch = [t for t in page.tasks or [] if t is not None]
+        tasks += batch
+        offset += limit
+        if len(batch) < limit or offset >= (page.count or 0):
+            return tasks
+
+
+async def main() -> None:
+    cloud = read_cloud()
+    config = settings(cloud, int(sys.argv[2]))
+    exporter, figures = NaiveExporter(), Figures()
+    creds = config.accounts[0].credentials
+    assert creds.access_key is not None and creds.secret_key is not None
+    auth = AkSkAuth(creds.access_key, creds.secret_key, clock=time.time)
+    guard = AccountGuard(TokenBucket(1e6, 1_000_000, time.monotonic))
+    sms_names = [f.name for f in FAMILIES if f.service == "sms"]
+    oms_names = [f.name for f in FAMILIES if f.service == "oms"]
+    async with new_session() as session:
+        endpoint = Endpoint(
+            session=session,
+            base_url=cloud["url"],
+            auth=auth,
+            scope=Scope(),
+            guard=guard,
+            policy=RequestPolicy(),
+        )
+        for _ in range(2):
+            with measure(figures, "sms"):
+                sms: list[SmsTask] = await sequential(endpoint, "/v3/tasks", SmsTaskPage, 200, {})
+                started = time.process_time()
+                exporter.update(sms_metrics.sms_samples("bench", sms, SmsOptions()), sms_names)
+                generate_latest(exporter.registry)  # the render one scrape per poll costs
+                figures.render_cpu["sms"] = time.process_time() - started
+            with measure(figures, "oms"):
+                project = cloud["project_id"]
+                oms: list[OmsTask] = await sequential(
+                    endpoint, f"/v2/{project}/tasks", OmsTaskPage, 100, {"X-Project-Id": project}
+                )
+                started = time.process_time()
+                opts = OmsOptions(region=cloud["region"], project_id=project)
+                exporter.update(oms_metrics.oms_samples("bench", oms, opts), oms_names)
+                generate_latest(exporter.registry)
+                figures.render_cpu["oms"] = time.process_time() - started
+        figures.tasks = {"sms": len(sms), "oms": len(oms)}
+        del sms, oms
+        figures.emit()
+
+    async def metrics(request: web.Request) -> web.Response:
+        body = generate_latest(exporter.registry)
+        if "gzip" in request.headers.get("Accept-Encoding", ""):
+            return web.Response(
+                body=gzip.compress(body),
+                headers={"Content-Encoding": "gzip", "Content-Type": "text/plain"},
+            )
+        return web.Response(body=body, headers={"Content-Type": "text/plain; version=0.0.4"})
+
+    app = web.Application()
+    app.router.add_get("/metrics", metrics)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, config.web.host, config.web.port).start()
+    stop = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+    await stop.wait()
+    await runner.cleanup()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
