@@ -7,14 +7,18 @@ and read its peak RSS.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import resource
+import signal
 import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
+
+from aiohttp import web
 
 from exporter.settings import Settings
 
@@ -66,3 +70,14 @@ def measure(figures: Figures, service: str) -> Iterator[None]:
 def read_cloud() -> dict[str, str]:
     cloud: dict[str, str] = json.loads(sys.argv[1])
     return cloud
+
+
+async def serve_until_sigterm(app: web.Application, port: int) -> None:
+    """Serve `app` on loopback until the orchestrator sends SIGTERM."""
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    stop = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+    await stop.wait()
+    await runner.cleanup()

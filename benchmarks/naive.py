@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import gzip
-import signal
 import sys
 import time
 from typing import Any
@@ -19,7 +18,7 @@ from typing import Any
 from aiohttp import web
 from prometheus_client import CollectorRegistry, Gauge, generate_latest
 
-from benchmarks.common import Figures, measure, read_cloud, settings
+from benchmarks.common import Figures, measure, read_cloud, serve_until_sigterm, settings
 from exporter.huawei.auth import AkSkAuth, Scope
 from exporter.huawei.http import AccountGuard, Endpoint, RequestPolicy, TokenBucket
 from exporter.huawei.models import OmsTask, OmsTaskPage, SmsTask, SmsTaskPage
@@ -119,13 +118,7 @@ async def main() -> None:
 
     app = web.Application()
     app.router.add_get("/metrics", metrics)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, config.web.host, config.web.port).start()
-    stop = asyncio.Event()
-    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
-    await stop.wait()
-    await runner.cleanup()
+    await serve_until_sigterm(app, config.web.port)
 
 
 if __name__ == "__main__":

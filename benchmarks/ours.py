@@ -7,12 +7,10 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import signal
 import sys
 
-from aiohttp import web
-
-from benchmarks.common import Figures, measure, read_cloud, settings
+from benchmarks.common import Figures, measure, read_cloud, serve_until_sigterm, settings
+from exporter.memory import tune_allocator
 from exporter.server import make_app
 from exporter.snapshot import Snapshot
 from exporter.sources import build_sources, new_session, pollers
@@ -20,6 +18,7 @@ from exporter.telemetry import Telemetry
 
 
 async def main() -> None:
+    tune_allocator()  # as the CLI does
     config = settings(read_cloud(), int(sys.argv[2]))
     snapshot, telemetry, figures = Snapshot(), Telemetry(), Figures()
     async with new_session() as session:
@@ -34,13 +33,7 @@ async def main() -> None:
             figures.tasks[service] = poller.status.tasks
             gc.collect()
         figures.emit()
-        runner = web.AppRunner(make_app(snapshot, telemetry), access_log=None)
-        await runner.setup()
-        await web.TCPSite(runner, config.web.host, config.web.port).start()
-        stop = asyncio.Event()
-        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
-        await stop.wait()
-        await runner.cleanup()
+        await serve_until_sigterm(make_app(snapshot, telemetry), config.web.port)
 
 
 if __name__ == "__main__":

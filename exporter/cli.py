@@ -17,6 +17,7 @@ import structlog
 from aiohttp import web
 
 from exporter import __version__, log
+from exporter.memory import tune_allocator
 from exporter.settings import ConfigError, Settings, load
 from exporter.snapshot import Snapshot
 from exporter.sources import build_sources, new_session, pollers, polling
@@ -112,7 +113,7 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> Non
         async with polling(settings, snapshot, telemetry):
             yield
 
-    from exporter.server import make_app
+    from exporter.server import make_app, make_runner
 
     app = make_app(
         snapshot,
@@ -121,7 +122,7 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> Non
         background=background,
         middlewares=web_config.middlewares() if web_config else (),
     )
-    runner = web.AppRunner(app, access_log=None, shutdown_timeout=SHUTDOWN_SECONDS)
+    runner = make_runner(app, shutdown_timeout=SHUTDOWN_SECONDS)
     await runner.setup()
     try:
         site = web.TCPSite(
@@ -174,6 +175,7 @@ async def demo(settings_overrides: dict[str, Any]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    tune_allocator()
     args = parse_args(argv)
     flags = overrides(args)
     try:

@@ -56,3 +56,24 @@ def configure(level: str = "info", fmt: str = "auto", stream: TextIO | None = No
     logging.basicConfig(
         stream=stream, level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
+
+
+class _WithholdDetails(logging.Filter):
+    """aiohttp logs a bad request with the parser's message, which quotes the offending
+    header: it may be someone's `Authorization`. Keep the event, drop the quote."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        record.msg = "bad HTTP request refused (%s); details withheld: they may quote headers"
+        record.args = (type(exc).__name__ if exc else "unknown",)
+        record.exc_info = None
+        record.exc_text = None
+        return True
+
+
+def http_error_logger() -> logging.Logger:
+    """The logger the HTTP server reports request errors to."""
+    logger = logging.getLogger("exporter.http")
+    if not any(isinstance(f, _WithholdDetails) for f in logger.filters):
+        logger.addFilter(_WithholdDetails())
+    return logger

@@ -176,6 +176,9 @@ class Api(_Strict):
     requests_per_second: float = Field(default=50.0, gt=0)  # per account, all services
     burst: int = Field(default=100, ge=1)
     timeout_seconds: float = Field(default=30.0, gt=0)  # one request, connect to last byte
+    # After a rejected AK/SK signature or password: send nothing for this long. Huawei locks
+    # an AK for 5 minutes after 5 failed signatures; keep this at 300 outside tests.
+    auth_backoff_seconds: float = Field(default=300.0, ge=1)
 
 
 class Web(_Strict):

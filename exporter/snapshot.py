@@ -18,13 +18,13 @@ SourceKey = tuple[str, str]  # (account, service)
 
 class Snapshot:
     def __init__(self) -> None:
-        self._sources: dict[SourceKey, Mapping[str, bytes]] = {}
-        self._own: Mapping[str, bytes] = {}
+        self._sources: dict[SourceKey, Mapping[str, list[bytes]]] = {}
+        self._own: Mapping[str, list[bytes]] = {}
         self.version = 0
         self._gzip: dict[bool, tuple[int, bytes]] = {}
         self._gzip_locks = {False: asyncio.Lock(), True: asyncio.Lock()}
 
-    def set_source(self, key: SourceKey, families: Mapping[str, bytes]) -> None:
+    def set_source(self, key: SourceKey, families: Mapping[str, list[bytes]]) -> None:
         """Replace one source's task families (one assignment: scrapes see old or new)."""
         self._sources = {**self._sources, key: families}
         self._changed()
@@ -37,7 +37,7 @@ class Snapshot:
     def has_source(self, key: SourceKey) -> bool:
         return key in self._sources
 
-    def set_own(self, families: Mapping[str, bytes]) -> None:
+    def set_own(self, families: Mapping[str, list[bytes]]) -> None:
         self._own = families
         self._changed()
 

@@ -24,6 +24,7 @@ from exporter.huawei.sms import SmsClient
 from exporter.metrics import oms as oms_metrics
 from exporter.metrics import sms as sms_metrics
 from exporter.metrics.oms import OmsOptions, status_name
+from exporter.metrics.samples import truncate
 from exporter.metrics.sms import SmsOptions
 from exporter.poller import Poller, Source
 from exporter.settings import Account, Settings
@@ -63,8 +64,9 @@ def _auth(
     )
 
 
-def _sms_state(task: SmsTask) -> str | None:
-    return text(task.state)
+def _sms_state(limit: int, task: SmsTask) -> str | None:
+    state = text(task.state)
+    return None if state is None else truncate(state, limit)  # it becomes the `to` label
 
 
 def _oms_state(task: OmsTask) -> str | None:
@@ -109,7 +111,10 @@ def build_sources(
     sources: list[Source] = []
     for account in my_accounts(settings):
         auth = _auth(account, session, clock)
-        guard = AccountGuard(TokenBucket(policy.rate_per_second, policy.burst, time.monotonic))
+        guard = AccountGuard(
+            TokenBucket(policy.rate_per_second, policy.burst, time.monotonic),
+            backoff_seconds=settings.api.auth_backoff_seconds,
+        )
 
         endpoint = partial(
             _endpoint, session, auth, guard, policy, partial(telemetry.request, account.name)
@@ -133,7 +138,7 @@ def build_sources(
                     fetch=partial(sms.list_tasks, max_tasks=max_tasks),
                     mapper=partial(sms_metrics.task_samples, account.name, opts=sms_opts),
                     summary=partial(sms_metrics.state_counts, account.name, opts=sms_opts),
-                    state_of=_sms_state,
+                    state_of=partial(_sms_state, settings.label_value_max_length),
                 )
             )
         if account.oms.active:

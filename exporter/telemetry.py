@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from exporter import __version__
 from exporter.huawei.errors import REASONS
 from exporter.metrics.catalog import HISTOGRAM_BUCKETS
-from exporter.metrics.render import format_value, render_lines
+from exporter.metrics.render import Block, format_value, render_lines
 from exporter.metrics.samples import Labels, Sample
 
 SourceKey = tuple[str, str]  # (account, service)
@@ -76,7 +76,7 @@ class Telemetry:
     def ready(self) -> bool:
         return all(status.polled for status in self.sources.values())
 
-    def render(self) -> dict[str, bytes]:
+    def render(self) -> Block:
         """Every `huaweicloud_migration_*` family, rendered."""
         rows: dict[str, list[Sample]] = {
             name: []
@@ -105,12 +105,14 @@ class Telemetry:
             for state, count in sorted(status.changes.items()):
                 rows["task_state_changes_total"].append((ident, Labels((("to", state),)), count))
         out = {
-            f"huaweicloud_migration_{name}": render_lines(f"huaweicloud_migration_{name}", samples)
+            f"huaweicloud_migration_{name}": [
+                render_lines(f"huaweicloud_migration_{name}", samples)
+            ]
             for name, samples in rows.items()
             if samples
         }
         if self.latency:
-            out["huaweicloud_migration_api_request_duration_seconds"] = self._histograms()
+            out["huaweicloud_migration_api_request_duration_seconds"] = [self._histograms()]
         build = Labels(
             (
                 ("version", __version__),
@@ -119,9 +121,9 @@ class Telemetry:
                 ("total_shards", str(self.total_shards)),
             )
         )
-        out["huaweicloud_migration_exporter_build_info"] = render_lines(
-            "huaweicloud_migration_exporter_build_info", [(build, None, 1)]
-        )
+        out["huaweicloud_migration_exporter_build_info"] = [
+            render_lines("huaweicloud_migration_exporter_build_info", [(build, None, 1)])
+        ]
         return out
 
     def _histograms(self) -> bytes:

@@ -82,6 +82,7 @@ class WebConfig:
         self.tls = config.tls_server_config
         self._users = {u: h.encode() for u, h in (config.basic_auth_users or {}).items()}
         self._verified: OrderedDict[bytes, None] = OrderedDict()  # digests of good credentials
+        self.bcrypt_checks = 0  # how often bcrypt ran: once per credential, not per scrape
 
     def ssl_context(self) -> ssl.SSLContext | None:
         if self.tls is None:
@@ -112,6 +113,7 @@ class WebConfig:
             self._verified.move_to_end(digest)
             return True
         hashed = self._users.get(user)
+        self.bcrypt_checks += 1
         # Unknown users pay bcrypt too, so timing does not tell which part was wrong.
         ok = await asyncio.get_running_loop().run_in_executor(
             None, bcrypt.checkpw, password.encode(), hashed or _DUMMY_HASH

@@ -77,7 +77,7 @@ def task_samples(account: str, tasks: Sequence[OmsTask], opts: OmsOptions) -> Sa
     errors = out["huaweicloud_oms_task_error_info"].append
     seen: set[str] = set()
     for task in tasks:
-        key = task.key
+        key = None if task.key is None else truncate(task.key, limit)  # unique as a label value
         if key is None or key in seen:
             continue
         seen.add(key)
@@ -85,12 +85,12 @@ def task_samples(account: str, tasks: Sequence[OmsTask], opts: OmsOptions) -> Sa
             (
                 ("account", account),
                 ("region", region),
-                ("task_id", truncate(key, limit)),
+                ("task_id", key),
                 ("task_name", truncate(task.name, limit)),
             )
         )
         info((ident, _info(task, opts, limit), 1))
-        status = status_name(task.status)
+        status = _status_label(task.status, limit)
         statuses([(ident, labels, 1 if status == known else 0) for known, labels in _STATUSES])
         if status is not None and status not in _STATUS_LABELS:
             unknown_status((ident, Labels((("status", status),)), 1))
@@ -122,7 +122,7 @@ def task_samples(account: str, tasks: Sequence[OmsTask], opts: OmsOptions) -> Sa
                 )
         code = _error_code(task.error_reason)
         if code is not None:
-            errors((ident, Labels((("error_code", code),)), 1))
+            errors((ident, Labels((("error_code", truncate(code, limit)),)), 1))
     return out
 
 
@@ -131,8 +131,8 @@ def status_counts(account: str, tasks: Sequence[OmsTask], opts: OmsOptions) -> S
     counts: Counter[str] = Counter()
     seen: set[str] = set()
     for task in tasks:
-        key = task.key
-        status = status_name(task.status)
+        key = None if task.key is None else truncate(task.key, opts.max_label_length)
+        status = _status_label(task.status, opts.max_label_length)
         if key is None or key in seen or status is None:
             continue
         seen.add(key)
@@ -144,6 +144,11 @@ def status_counts(account: str, tasks: Sequence[OmsTask], opts: OmsOptions) -> S
         for s in sorted(set(counts) - set(_STATUS_LABELS))
     ]
     return {"huaweicloud_oms_tasks": rows}
+
+
+def _status_label(status: int | None, limit: int) -> str | None:
+    name = status_name(status)
+    return None if name is None else truncate(name, limit)
 
 
 def _info(task: OmsTask, opts: OmsOptions, limit: int) -> Labels:

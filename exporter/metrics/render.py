@@ -28,7 +28,9 @@ _ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n"})
 
 def escape(value: str) -> str:
     """A label value as it goes between double quotes."""
-    return value.translate(_ESCAPES)
+    if "\\" in value or '"' in value or "\n" in value:  # rare: skip the translate otherwise
+        return value.translate(_ESCAPES)
+    return value
 
 
 def format_value(value: float) -> str:
@@ -43,7 +45,13 @@ def format_value(value: float) -> str:
 def _text(labels: Labels) -> str:
     rendered = labels.rendered
     if rendered is None:
-        rendered = labels.rendered = ",".join(f'{k}="{escape(v)}"' for k, v in labels.pairs)
+        pairs = labels.pairs
+        rendered = ",".join([f'{k}="{v}"' for k, v in pairs])
+        # Names never hold `"`, `\` or newlines: if the text holds only its own quotes,
+        # no value needed escaping (the common case, checked in C rather than per value).
+        if rendered.count('"') != 2 * len(pairs) or "\\" in rendered or "\n" in rendered:
+            rendered = ",".join([f'{k}="{escape(v)}"' for k, v in pairs])
+        labels.rendered = rendered
     return rendered
 
 
@@ -67,9 +75,12 @@ def render_lines(name: str, rows: Iterable[Sample]) -> bytes:
     return "".join(lines).encode("utf-8", "replace")
 
 
-def render_families(samples: Samples) -> dict[str, bytes]:
+Block = dict[str, list[bytes]]  # family name -> its rendered pieces, in order
+
+
+def render_families(samples: Samples) -> Block:
     """Each family's sample lines; families without samples are left out."""
-    return {name: render_lines(name, rows) for name, rows in samples.items() if rows}
+    return {name: [render_lines(name, rows)] for name, rows in samples.items() if rows}
 
 
 def _escape_help(text: str) -> str:
@@ -88,13 +99,13 @@ HEADERS = {
 }
 
 
-def chunks(blocks: Iterable[Mapping[str, bytes]], openmetrics: bool) -> list[bytes]:
+def chunks(blocks: Iterable[Mapping[str, list[bytes]]], openmetrics: bool) -> list[bytes]:
     """One exposition from several sources' rendered families, each family contiguous."""
     blocks = list(blocks)
     parts: list[bytes] = []
     headers = HEADERS[openmetrics]
     for family in FAMILIES:
-        present = [block[family.name] for block in blocks if block.get(family.name)]
+        present = [piece for block in blocks for piece in block.get(family.name, ()) if piece]
         if present:
             parts.append(headers[family.name])
             parts.extend(present)
@@ -104,24 +115,43 @@ def chunks(blocks: Iterable[Mapping[str, bytes]], openmetrics: bool) -> list[byt
 
 
 def render_batched(
-    tasks: Sequence[T],
+    tasks: list[T],
     per_task: Callable[[Sequence[T]], Samples],
     summary: Callable[[Sequence[T]], Samples] | None = None,
     batch: int = 1000,
-) -> dict[str, bytes]:
-    """Map and render `batch` tasks at a time, so only one batch's samples exist at once.
+) -> tuple[Block, int]:
+    """Map and render `batch` tasks at a time; the rendered families and the tasks skipped.
 
-    `per_task` must map each task independently (the tasks are already de-duplicated);
-    `summary` sees every task at once (per-state counts).
+    It consumes `tasks` as it goes, so the decoded tasks and the rendered text are never
+    both whole in memory. `per_task` maps each task on its own (the tasks are already
+    de-duplicated); `summary` sees every task at once (counts per state) and runs first.
+    A task the mapping cannot take is skipped and counted rather than failing the source.
     """
-    pieces: dict[str, list[bytes]] = {}
-    for start in range(0, len(tasks), batch):
-        for name, data in render_families(per_task(tasks[start : start + batch])).items():
-            pieces.setdefault(name, []).append(data)
+    pieces: Block = {}
+
+    def add(samples: Samples) -> None:
+        for name, data in render_families(samples).items():
+            pieces.setdefault(name, []).extend(data)
+
+    summarised: Block = {}
     if summary is not None:
-        for name, data in render_families(summary(tasks)).items():
-            pieces.setdefault(name, []).append(data)
-    out = {}
-    for name in list(pieces):
-        out[name] = b"".join(pieces.pop(name))  # free each family's pieces once joined
-    return out
+        try:
+            summarised = render_families(summary(tasks))
+        except Exception:  # counts are a nicety: never lose the tasks for them
+            summarised = {}
+    skipped = 0
+    while tasks:
+        chunk = tasks[:batch]
+        del tasks[:batch]
+        try:
+            add(per_task(chunk))
+        except Exception:  # find the task(s) at fault; keep the rest
+            for task in chunk:
+                try:
+                    add(per_task([task]))
+                except Exception:  # one bad task must not sink its source
+                    skipped += 1
+    for name, data in summarised.items():
+        pieces.setdefault(name, []).extend(data)
+    # Kept as pieces, not joined: joining would copy each family once more at the peak.
+    return pieces, skipped

@@ -113,14 +113,16 @@ def task_samples(account: str, tasks: Sequence[SmsTask], opts: SmsOptions) -> Sa
     connectivity = out["huaweicloud_sms_network_connectivity"].append
     seen: set[str] = set()
     for task in tasks:
-        key = task.key
+        # De-duplicated on the label value: two long ids that truncate alike would otherwise
+        # be one series twice, and Prometheus rejects such a scrape whole.
+        key = None if task.key is None else truncate(task.key, limit)
         if key is None or key in seen:
             continue
         seen.add(key)
         ident = Labels(
             (
                 ("account", account),
-                ("task_id", truncate(key, limit)),
+                ("task_id", key),
                 ("task_name", truncate(task.name, limit)),
             )
         )
@@ -140,17 +142,17 @@ def task_samples(account: str, tasks: Sequence[SmsTask], opts: SmsOptions) -> Sa
             syncing((ident, None, 1 if task.syncing else 0))
         code = error_code(text(task.error_json))
         if code is not None:
-            errors((ident, Labels((("error_code", code),)), 1))
+            errors((ident, Labels((("error_code", truncate(code, limit)),)), 1))
         if opts.subtasks and task.sub_tasks:
             done: set[str] = set()
             for sub in task.sub_tasks:
-                sub_id = None if sub is None else text(sub.id)
+                sub_id = None if sub is None or sub.id is None else truncate(sub.id, limit)
                 if sub is None or sub_id is None or sub_id in done:
                     continue
                 done.add(sub_id)
                 labels = Labels(
                     (
-                        ("subtask_id", truncate(sub_id, limit)),
+                        ("subtask_id", sub_id),
                         ("subtask", truncate(sub.name, limit)),
                     )
                 )
@@ -178,7 +180,7 @@ def state_counts(account: str, tasks: Sequence[SmsTask], opts: SmsOptions) -> Sa
     counts: Counter[str] = Counter()
     seen: set[str] = set()
     for task in tasks:
-        key = task.key
+        key = None if task.key is None else truncate(task.key, opts.max_label_length)
         if key is None or key in seen:
             continue
         seen.add(key)

@@ -17,7 +17,7 @@ from exporter.simulator.tasks import Payload, Plan
 
 Service = Literal["sms", "oms", "iam"]
 FaultKind = Literal[
-    "status", "html", "malformed", "wrong_shape", "reset", "churn", "vanish", "empty"
+    "status", "html", "malformed", "wrong_shape", "reset", "churn", "vanish", "empty", "body"
 ]
 
 AK_LOCK_FAILURES = 5
@@ -31,6 +31,7 @@ class Fault:
     - status: answer `status` with a JSON error body (`error_code`), `Retry-After` if given
     - html: a 200 HTML page; malformed: truncated JSON; wrong_shape: JSON of the wrong shape
     - empty: a 502 with no body; reset: drop the connection without answering
+    - body: a 200 with `body` as it is (any bytes: property tests send hostile payloads)
     - churn: a new task appears at the head of the list before the page is cut (duplicates)
     - vanish: the task at the head of the list disappears before the page is cut (gaps)
     """
@@ -41,6 +42,7 @@ class Fault:
     error_code: str = "SMS.0000"
     retry_after: float | None = None
     times: int | None = None
+    body: bytes = b""
 
 
 @dataclass
@@ -130,6 +132,8 @@ class RequestRecord:
     query: str
     status: int
     auth: str  # "aksk", "token", "password", "none"
+    tenant: str | None = None  # once authenticated
+    at: float = 0.0  # the cloud's clock when the answer went out
 
 
 @dataclass

@@ -98,6 +98,8 @@ async def _record(request: web.Request, handler: Handler) -> web.StreamResponse:
                 query=request.raw_path.partition("?")[2],
                 status=status,
                 auth=auth,
+                tenant=request.get("tenant"),
+                at=cloud.clock(),
             )
         )
 
@@ -194,6 +196,8 @@ async def _apply_fault(
         return _json({"count": "many", "tasks": {"id": "x"}})
     if fault.kind == "empty":
         return web.Response(status=502)
+    if fault.kind == "body":
+        return web.Response(status=200, body=fault.body, content_type="application/json")
     if fault.kind == "reset":
         # Drop the connection mid-request: the client sees a disconnect, not an answer.
         if request.transport is not None:
@@ -228,45 +232,46 @@ def _paging(
     return limit, offset
 
 
-async def _list_sms(request: web.Request) -> web.StreamResponse:
+def _check_sms(request: web.Request, tenant: Tenant) -> tuple[int, int]:
+    return _paging(request, max_limit=200, min_limit=0, max_offset=65535)
+
+
+def _check_oms(request: web.Request, tenant: Tenant) -> tuple[int, int]:
+    paging = _paging(request, max_limit=100, min_limit=1, max_offset=None)
+    if request.match_info["project_id"] != tenant.project_id:
+        raise _Denied(403, "OMS.0005", "project does not belong to this account")
+    signed = "Authorization" in request.headers
+    if signed and request.headers.get("X-Project-Id") != tenant.project_id:
+        raise _Denied(401, "APIGW.0301", "X-Project-Id missing or wrong")
+    return paging
+
+
+async def _list(request: web.Request, service: Service) -> web.StreamResponse:
+    """One page of a tenant's SMS or OMS tasks, after its checks and its injected faults."""
     cloud = request.app[CLOUD]
     try:
         tenant = _authenticate(request, cloud)
-        limit, offset = _paging(request, max_limit=200, min_limit=0, max_offset=65535)
+        limit, offset = (_check_sms if service == "sms" else _check_oms)(request, tenant)
     except _Denied as denied:
         return _error(denied.status, denied.code, str(denied))
     cloud.stats.by_tenant[tenant.name] += 1
+    request["tenant"] = tenant.name
     if tenant.latency:
         await asyncio.sleep(tenant.latency)
-    faulty = await _apply_fault(request, tenant, "sms", tenant.sms_tasks)
+    everything = tenant.sms_tasks if service == "sms" else tenant.oms_tasks
+    faulty = await _apply_fault(request, tenant, service, everything)
     if faulty is not None:
         return faulty
-    tasks = tenant.sms_page(cloud.clock(), offset, limit)
-    return _json({"count": max(len(tenant.sms_tasks) + tenant.count_skew, 0), "tasks": tasks})
+    page = (tenant.sms_page if service == "sms" else tenant.oms_page)(cloud.clock(), offset, limit)
+    return _json({"count": max(len(everything) + tenant.count_skew, 0), "tasks": page})
+
+
+async def _list_sms(request: web.Request) -> web.StreamResponse:
+    return await _list(request, "sms")
 
 
 async def _list_oms(request: web.Request) -> web.StreamResponse:
-    cloud = request.app[CLOUD]
-    try:
-        tenant = _authenticate(request, cloud)
-        limit, offset = _paging(request, max_limit=100, min_limit=1, max_offset=None)
-        if request.match_info["project_id"] != tenant.project_id:
-            raise _Denied(403, "OMS.0005", "project does not belong to this account")
-        if (
-            "Authorization" in request.headers
-            and request.headers.get("X-Project-Id") != tenant.project_id
-        ):
-            raise _Denied(401, "APIGW.0301", "X-Project-Id missing or wrong")
-    except _Denied as denied:
-        return _error(denied.status, denied.code, str(denied))
-    cloud.stats.by_tenant[tenant.name] += 1
-    if tenant.latency:
-        await asyncio.sleep(tenant.latency)
-    faulty = await _apply_fault(request, tenant, "oms", tenant.oms_tasks)
-    if faulty is not None:
-        return faulty
-    tasks = tenant.oms_page(cloud.clock(), offset, limit)
-    return _json({"count": max(len(tenant.oms_tasks) + tenant.count_skew, 0), "tasks": tasks})
+    return await _list(request, "oms")
 
 
 async def _issue_token(request: web.Request) -> web.StreamResponse:

@@ -23,7 +23,12 @@ def test_the_benchmark_harness_runs_end_to_end(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr[-3000:]
     report = out.read_text()
-    for row in ("poll wall time, sms (100 tasks)", "/metrics gzip, 8 scrapers: p99", "peak RSS", "### Scaling"):
+    for row in (
+        "poll wall time, sms (100 tasks)",
+        "/metrics gzip, 8 scrapers: p99",
+        "peak RSS",
+        "### Scaling",
+    ):
         assert row in report, row
     # Both exporters served the same exposition size: they did the same job.
     plain = next(line for line in report.splitlines() if line.startswith("| bytes served, plain"))

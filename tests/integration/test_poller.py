@@ -11,7 +11,9 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from exporter.huawei.models import SmsTask, convert
 from exporter.huawei.paging import Listing
+from exporter.metrics import sms as sms_metrics
 from exporter.metrics.samples import Samples
+from exporter.metrics.sms import SmsOptions
 from exporter.poller import Poller, Source
 from exporter.settings import Settings
 from exporter.simulator.cloud import FakeCloud, Fault
@@ -167,20 +169,27 @@ def _listing(tasks: Sequence[Any]) -> Listing[Any]:
     return Listing(tasks=list(tasks), count=len(tasks), not_fetched=0, pages=1)
 
 
-async def test_a_mapping_failure_is_a_bad_response_not_a_crash() -> None:
-    async def fetch() -> Listing[Any]:
-        return _listing([convert(SmsTask, {"id": "t1", "state": "RUNNING"})])
+async def test_a_task_the_mapping_cannot_take_is_skipped_and_counted() -> None:
+    tasks = [convert(SmsTask, {"id": f"t{i}", "state": "RUNNING"}) for i in range(5)]
 
-    def broken(tasks: Sequence[Any]) -> Samples:
-        raise ValueError("the API sent something the mapping cannot take")
+    async def fetch() -> Listing[Any]:
+        return _listing(list(tasks))
+
+    def picky(batch: Sequence[Any]) -> Samples:
+        if any(task.key == "t3" for task in batch):
+            raise ValueError("the API sent something the mapping cannot take")
+        return sms_metrics.task_samples("x", batch, SmsOptions())
 
     telemetry = Telemetry()
-    source = Source(account="x", service="sms", fetch=fetch, mapper=broken, state_of=lambda t: None)
+    snapshot = Snapshot()
+    source = Source(account="x", service="sms", fetch=fetch, mapper=picky, state_of=lambda t: None)
     poller = Poller(
-        source=source, snapshot=Snapshot(), telemetry=telemetry, interval=5, stale_after=15
+        source=source, snapshot=snapshot, telemetry=telemetry, interval=5, stale_after=15
     )
-    assert not await poller.poll_once()
-    assert telemetry.sources[("x", "sms")].errors["bad_response"] == 1
+    assert await poller.poll_once()
+    assert telemetry.sources[("x", "sms")].not_exported == 1
+    exported = values(snapshot, "huaweicloud_sms_task_info")
+    assert sorted(dict(labels)["task_id"] for labels in exported) == ["t0", "t1", "t2", "t4"]
 
 
 async def test_polls_never_overlap_and_an_overrun_skips_ticks() -> None:

@@ -1,0 +1,46 @@
+"""Give freed heap memory back to the operating system after a poll.
+
+A poll allocates and frees some hundred MB (decoded tasks, rendered pieces). CPython frees
+them, but glibc's allocator keeps the freed heap for reuse, so the process's resident size
+would stay near its peak. `malloc_trim(0)` hands the free pages back; elsewhere than glibc it
+does nothing.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+
+M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter number
+
+
+def _glibc() -> ctypes.CDLL | None:
+    name = ctypes.util.find_library("c")
+    if name is None:
+        return None
+    try:
+        libc = ctypes.CDLL(name)
+        libc.malloc_trim  # noqa: B018  # present in glibc only
+        libc.mallopt  # noqa: B018
+    except (OSError, AttributeError):
+        return None
+    return libc
+
+
+_LIBC = _glibc()
+
+
+def tune_allocator() -> None:
+    """Allocate every block over 128 KiB with mmap, and keep it that way.
+
+    glibc raises that threshold each time such a block is freed, after which the rendered
+    pieces (up to megabytes each) come from the heap and fragment it. With a fixed threshold
+    they are returned to the system the moment they are freed.
+    """
+    if _LIBC is not None:
+        _LIBC.mallopt(M_MMAP_THRESHOLD, 128 * 1024)
+
+
+def release_free_memory() -> None:
+    if _LIBC is not None:
+        _LIBC.malloc_trim(0)

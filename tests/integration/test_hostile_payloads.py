@@ -1,0 +1,214 @@
+"""Hostile API payloads, generated from the documented schema, served over real HTTP.
+
+For every payload: the poll succeeds or fails with reason=bad_response, nothing raises out of
+the poller, the exposition parses, and no label value is longer than configured.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any, Literal
+
+import aiohttp
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from exporter.huawei.errors import REASONS
+from exporter.huawei.models import (
+    OmsTask,
+    SmsNetworkCheck,
+    SmsSourceServer,
+    SmsSubTask,
+    SmsTargetServer,
+    SmsTask,
+)
+from exporter.poller import Poller
+from exporter.settings import Settings
+from exporter.simulator.cloud import FakeCloud, Fault
+from exporter.simulator.server import SimulatorThread
+from exporter.snapshot import Snapshot
+from exporter.sources import build_sources
+from exporter.telemetry import Telemetry
+from tests.conftest import FAST, make_tenant
+from tests.integration.test_poller import settings_for
+from tests.parsing import parse_text
+
+LABEL_LIMIT = 24
+
+weird_text = st.one_of(
+    st.text(max_size=40),
+    st.text(alphabet=st.characters(codec="utf-8"), min_size=200, max_size=3000),  # long, any script
+    st.text(
+        alphabet=st.sampled_from('\x00\x01\x07\n\r\t"\\{}=,#'), max_size=20
+    ),  # control characters
+    st.sampled_from(["RUNNING", "MIGRATE_FAIL", "TELEPORTING", "", " ", "null", "NaN"]),
+)
+numbers = st.one_of(
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.sampled_from([0, -1, 10**18, 1e308, -1e308, 2**63, 5e-324]),
+)
+json_leaf = st.one_of(st.none(), st.booleans(), numbers, weird_text)
+anything = st.recursive(
+    json_leaf,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=12,
+)
+
+
+def value_for(annotation: str) -> st.SearchStrategy[Any]:
+    """A value for a field: usually of a plausible kind, sometimes anything at all."""
+    plausible: st.SearchStrategy[Any]
+    if "bool" in annotation:
+        plausible = st.one_of(st.booleans(), st.sampled_from(["true", "false"]))
+    elif "Number" in annotation or "float" in annotation or "int" in annotation:
+        plausible = st.one_of(numbers, numbers.map(str))
+    else:
+        plausible = st.one_of(weird_text, st.integers(min_value=-(10**6), max_value=10**6))
+    return st.one_of(st.none(), plausible, plausible, plausible, anything)
+
+
+def record(
+    model: type[Any], nested: dict[str, st.SearchStrategy[Any]] | None = None
+) -> st.SearchStrategy[dict[str, Any]]:
+    fields = {
+        name: value_for(str(model.__annotations__.get(name, "")))
+        for name in model.__struct_fields__
+    }
+    fields.update(nested or {})
+    return st.fixed_dictionaries({}, optional=fields).map(lambda d: d)
+
+
+sms_task = record(
+    SmsTask,
+    {
+        "id": st.one_of(st.uuids().map(str), st.integers(0, 10**9), weird_text, st.none()),
+        "state": st.one_of(
+            st.sampled_from(["RUNNING", "MIGRATE_FAIL", "READY"]), weird_text, anything
+        ),
+        "sub_tasks": st.one_of(
+            st.none(), anything, st.lists(st.one_of(st.none(), record(SmsSubTask)), max_size=4)
+        ),
+        "source_server": st.one_of(st.none(), anything, record(SmsSourceServer)),
+        "target_server": st.one_of(st.none(), record(SmsTargetServer)),
+        "network_check_info": st.one_of(st.none(), anything, record(SmsNetworkCheck)),
+        "error_json": st.one_of(st.none(), weird_text, anything.map(json.dumps)),
+    },
+)
+oms_task = record(
+    OmsTask,
+    {
+        "id": st.one_of(st.integers(0, 10**12), weird_text, st.none()),
+        "status": st.one_of(st.integers(-5, 12), st.sampled_from(["4", "x"]), st.none(), anything),
+        "bandwidth_policy": st.one_of(
+            st.none(),
+            st.lists(
+                st.fixed_dictionaries(
+                    {}, optional={"start": weird_text, "end": weird_text, "max_bandwidth": numbers}
+                ),
+                max_size=3,
+            ),
+        ),
+        "error_reason": st.one_of(
+            st.none(),
+            st.just(""),
+            st.fixed_dictionaries({}, optional={"error_code": weird_text, "error_msg": weird_text}),
+            anything,
+        ),
+    },
+)
+
+
+def page(tasks: st.SearchStrategy[dict[str, Any]]) -> st.SearchStrategy[bytes]:
+    body = st.fixed_dictionaries(
+        {"tasks": st.one_of(st.lists(st.one_of(tasks, st.none()), max_size=6), anything)},
+        optional={"count": st.one_of(st.integers(-3, 10), numbers, st.none(), weird_text)},
+    )
+    # json.dumps writes NaN and Infinity as bare words, as a broken gateway might.
+    return st.one_of(body.map(lambda b: json.dumps(b).encode()), st.binary(max_size=64))
+
+
+@pytest.fixture(scope="module")
+def hostile() -> Any:
+    cloud = FakeCloud(tenants=[make_tenant()])
+    with SimulatorThread(cloud) as sim:
+        base = settings_for(sim.url, cloud)
+        yield sim, base.model_copy(update={"label_value_max_length": LABEL_LIMIT})
+
+
+async def poll_with(
+    sim: SimulatorThread, config: Settings, service: Literal["sms", "oms"], body: bytes
+) -> tuple[bool, Telemetry, Snapshot]:
+    def serve_body(cloud: FakeCloud) -> None:
+        cloud.tenants[0].faults[:] = [Fault(service=service, kind="body", body=body)]
+
+    sim.call(serve_body)
+    snapshot, telemetry = Snapshot(), Telemetry()
+    async with aiohttp.ClientSession() as session:
+        sources = [
+            s
+            for s in build_sources(config, session, telemetry, policy=FAST)
+            if s.service == service
+        ]
+        poller = Poller(
+            source=sources[0], snapshot=snapshot, telemetry=telemetry, interval=10, stale_after=30
+        )
+        ok = await poller.poll_once()
+    return ok, telemetry, snapshot
+
+
+def check(ok: bool, telemetry: Telemetry, snapshot: Snapshot, service: str) -> None:
+    status = telemetry.sources[("acct-a", service)]
+    if not ok:
+        failed = {reason for reason in REASONS if status.errors[reason]}
+        assert failed == {"bad_response"}, status.last_error
+    families = parse_text(snapshot.body(openmetrics=False).decode())
+    for family in families:
+        for sample in family.samples:
+            for value in sample.labels.values():
+                assert len(value) <= LABEL_LIMIT, (family.name, value)
+
+
+SETTINGS = settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.function_scoped_fixture,
+    ],
+)
+
+
+@SETTINGS
+@given(body=page(sms_task))
+def test_hostile_sms_pages_never_break_the_poller(hostile: Any, body: bytes) -> None:
+    sim, config = hostile
+    check(*asyncio.run(poll_with(sim, config, "sms", body)), "sms")
+
+
+@SETTINGS
+@given(body=page(oms_task))
+def test_hostile_oms_pages_never_break_the_poller(hostile: Any, body: bytes) -> None:
+    sim, config = hostile
+    check(*asyncio.run(poll_with(sim, config, "oms", body)), "oms")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"count": 1, "tasks": [{"id": "t", "name": "' + b"\\ud800" + b'"}]}',  # lone surrogate
+        b'{"count": 1, "tasks": [{"id": "t", "migrate_speed": NaN}]}',
+        b'{"count": 1, "tasks": [{"id": "t", "migrate_speed": 1e999}]}',
+        b'{"count": 1, "tasks": [{"id": ' + b"9" * 5000 + b"}]}",  # an int too long to print
+        b'{"count": 1, "tasks": [' + b"[" * 5000 + b"]" * 5000 + b"]}",  # deep nesting
+        b"\xff\xfe\x00garbage",
+    ],
+)
+def test_known_nasty_bodies(hostile: Any, body: bytes) -> None:
+    sim, config = hostile
+    check(*asyncio.run(poll_with(sim, config, "sms", body)), "sms")

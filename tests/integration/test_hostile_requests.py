@@ -1,0 +1,126 @@
+"""Hostile HTTP requests to the exporter: clear answers, no crash, nothing echoed, no stall."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import aiohttp
+import pytest
+from aiohttp import web
+
+from exporter.huawei.models import SmsTask, convert
+from exporter.metrics.render import render_families
+from exporter.metrics.sms import SmsOptions, sms_samples
+from exporter.server import make_app, make_runner
+from exporter.snapshot import Snapshot
+from exporter.telemetry import Telemetry
+from tests.parsing import parse_openmetrics, parse_text
+from tests.unit.test_mapping import FULL_SMS
+
+SECRET = "Bearer SECRET-IN-A-HEADER-5d1e"
+
+
+@pytest.fixture
+async def url() -> AsyncIterator[str]:
+    snapshot, telemetry = Snapshot(), Telemetry()
+    snapshot.set_source(
+        ("prod", "sms"),
+        render_families(sms_samples("prod", [convert(SmsTask, FULL_SMS)], SmsOptions())),
+    )
+    telemetry.source("prod", "sms").polled = True
+    snapshot.set_own(telemetry.render())
+    runner = make_runner(make_app(snapshot, telemetry))
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    yield f"http://127.0.0.1:{runner.addresses[0][1]}"
+    await runner.cleanup()
+
+
+async def healthy(url: str) -> None:
+    async with aiohttp.ClientSession() as session, session.get(url + "/metrics") as response:
+        assert response.status == 200
+        parse_text(await response.text())
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Accept": "application/openmetrics-text; version=99; q=banana"},
+        {"Accept": "*/*;q=0.1, application/openmetrics-text;q=0.0"},
+        {"Accept": ",,,;;;===" * 50},
+        {"Accept-Encoding": "gzip;q=nope, deflate, br, zstd, identity;q=0"},
+        {"Accept-Encoding": "GZIP"},
+        {"Accept-Encoding": "gzip;q=1e999, identity;q=-1"},
+        {"Accept": "application/openmetrics-text", "Accept-Encoding": "x-gzip"},
+    ],
+)
+async def test_odd_negotiation_headers_still_get_a_valid_exposition(
+    url: str, headers: dict[str, str]
+) -> None:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(url + "/metrics", headers=headers) as response,
+    ):
+        assert response.status == 200
+        body = await response.text()  # aiohttp undoes gzip when the server chose it
+    if response.headers["Content-Type"].startswith("application/openmetrics-text"):
+        parse_openmetrics(body)
+    else:
+        parse_text(body)
+
+
+async def test_a_huge_header_is_refused_logged_without_it_and_the_server_keeps_serving(
+    url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", int(url.rsplit(":", 1)[1]))
+    writer.write(
+        b"GET /metrics HTTP/1.1\r\nHost: x\r\nAuthorization: "
+        + SECRET.encode()
+        + b"x" * 200_000
+        + b"\r\n\r\n"
+    )
+    await writer.drain()
+    answer = await asyncio.wait_for(reader.read(65536), 10)
+    writer.close()
+    # aiohttp's 400 quotes the start of the oversized header back to the one who sent it;
+    # what matters is that it never reaches the logs, where others would read it.
+    assert answer.split(b"\r\n", 1)[0].endswith(b" 400 Bad Request")
+    assert "bad HTTP request refused (LineTooLong)" in caplog.text
+    assert SECRET not in caplog.text
+    await healthy(url)
+
+
+@pytest.mark.parametrize(
+    "path", ["/../../etc/passwd", "/metrics/../../../etc/shadow", "/%2e%2e%2fetc", "/" + "a" * 4000]
+)
+async def test_paths_outside_the_endpoints_are_404(url: str, path: str) -> None:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(url + path, headers={"Authorization": SECRET}) as response,
+    ):
+        assert response.status in (404, 414)
+        assert SECRET not in await response.text()
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH"])
+async def test_other_methods_are_refused(url: str, method: str) -> None:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.request(method, url + "/metrics", data=b"x" * 4096) as response,
+    ):
+        assert response.status in (405, 413)
+
+
+async def test_many_slow_clients_do_not_stall_scrapes(url: str) -> None:
+    port = int(url.rsplit(":", 1)[1])
+    writers = []
+    for _ in range(200):
+        _, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"GET /metrics HTTP/1.1\r\nHost: slow\r\nX-Drip: ")  # and then nothing
+        writers.append(writer)
+    await asyncio.gather(*(w.drain() for w in writers))
+    await asyncio.wait_for(healthy(url), 5)
+    for writer in writers:
+        writer.close()
+    await healthy(url)

@@ -1,0 +1,155 @@
+"""Secrets audit: debug logging on, every failure path, recognisable secrets, grep everything.
+
+Everything the exporter says is captured: its log stream, every HTTP answer it serves, every
+error it records or raises, its effective configuration and its configuration errors.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from pathlib import Path
+
+import aiohttp
+import pytest
+import structlog
+import yaml
+from aiohttp import web
+
+from exporter import log
+from exporter.cli import effective_config
+from exporter.poller import Poller
+from exporter.server import make_app, make_runner
+from exporter.settings import ConfigError, Settings, load
+from exporter.simulator.cloud import FakeCloud, Fault
+from exporter.simulator.server import RunningSimulator
+from exporter.snapshot import Snapshot
+from exporter.sources import build_sources
+from exporter.telemetry import Telemetry
+from tests.conftest import FAST, PASSWORD, SECRET_KEY, SECURITY_TOKEN, make_tenant
+
+FAULTS = [
+    Fault(service="sms", kind="status", status=401, error_code="APIGW.0301"),
+    Fault(service="oms", kind="status", status=403, error_code="OMS.0005"),
+    Fault(service="sms", kind="status", status=429, retry_after=0, times=3),
+    Fault(service="oms", kind="status", status=503, times=3),
+    Fault(service="sms", kind="reset", times=6),
+    Fault(service="oms", kind="malformed"),
+    Fault(service="sms", kind="html"),
+    Fault(service="oms", kind="wrong_shape"),
+    Fault(service="sms", kind="empty", times=3),
+    Fault(service="iam", kind="status", status=500),
+]
+
+
+@pytest.fixture
+def configured(tmp_path: Path, cloud: FakeCloud, simulator: RunningSimulator) -> Settings:
+    cloud.tenants[0].security_token = SECURITY_TOKEN
+    cloud.tenants.append(make_tenant("acct-b", access_key="AKTESTACCESSKEY00002"))
+    for name, value in (("sk", SECRET_KEY), ("token", SECURITY_TOKEN), ("password", PASSWORD)):
+        (tmp_path / name).write_text(value)
+    url = simulator.url
+    a, b = cloud.tenants
+    return Settings.model_validate(
+        {
+            "accounts": [
+                {
+                    "name": "acct-a",
+                    "region": a.region,
+                    "credentials": {
+                        "access_key": a.access_key,
+                        "secret_key_file": str(tmp_path / "sk"),
+                        "security_token_file": str(tmp_path / "token"),
+                    },
+                    "sms": {"endpoint": url},
+                    "oms": {"project_id": a.project_id, "endpoint": url},
+                },
+                {
+                    "name": "acct-b",
+                    "region": b.region,
+                    "iam_endpoint": url,
+                    "credentials": {
+                        "username": b.username,
+                        "password_file": str(tmp_path / "password"),
+                        "domain_name": b.domain_name,
+                    },
+                    "sms": {"endpoint": url},
+                    "oms": {"project_id": b.project_id, "endpoint": url},
+                },
+            ]
+        }
+    )
+
+
+async def test_no_secret_reaches_any_output(
+    configured: Settings, cloud: FakeCloud, tmp_path: Path
+) -> None:
+    stream = io.StringIO()
+    log.configure("debug", "json", stream=stream)
+    said: list[str] = []
+    try:
+        snapshot, telemetry = Snapshot(), Telemetry()
+        async with aiohttp.ClientSession() as session:
+            sources = build_sources(configured, session, telemetry, policy=FAST)
+            pollers = [
+                Poller(source=s, snapshot=snapshot, telemetry=telemetry, interval=10, stale_after=1)
+                for s in sources
+            ]
+            runner = make_runner(make_app(snapshot, telemetry))
+            await runner.setup()
+            await web.TCPSite(runner, "127.0.0.1", 0).start()
+            base = f"http://127.0.0.1:{runner.addresses[0][1]}"
+            try:
+                for fault in [None, *FAULTS]:
+                    for tenant in cloud.tenants:
+                        tenant.faults.clear()
+                        if fault is not None:
+                            tenant.add_fault(Fault(**fault.__dict__))
+                    cloud.expire_tokens()  # every round also exercises the token refresh
+                    await asyncio.gather(*(p.poll_once() for p in pollers))
+                    said += [status.last_error or "" for status in telemetry.sources.values()]
+                    for path in ("/", "/metrics", "/readyz", "/healthz", "/nope"):
+                        for headers in (
+                            {},
+                            {
+                                "Accept": "application/openmetrics-text",
+                                "Accept-Encoding": "identity",
+                            },
+                        ):
+                            async with session.get(base + path, headers=headers) as response:
+                                said.append(await response.text())
+                                said.append(str(dict(response.headers)))
+            finally:
+                await runner.cleanup()
+    finally:
+        log.configure("info", "console")
+    said.append(stream.getvalue())
+    said.append(effective_config(configured))
+    said.append(repr(configured))
+    for bad in (
+        {
+            "accounts": [
+                {
+                    "name": "x",
+                    "region": "r",
+                    "credentials": {"access_key": "a", "secret_key": SECRET_KEY, "oops": PASSWORD},
+                }
+            ]
+        },
+        {
+            "accounts": [
+                {"name": "x", "region": "r", "credentials": {"username": "u", "password": PASSWORD}}
+            ]
+        },
+    ):
+        bad_file = tmp_path / "bad.yaml"
+        bad_file.write_text(yaml.safe_dump(bad))
+        with pytest.raises(ConfigError) as caught:
+            load(bad_file)
+        said.append(str(caught.value))
+    text = "\n".join(said)
+    assert '"level": "debug"' in text  # debug logging really was on
+    assert "credentials rejected" in text and "poll failed" in text  # the failure paths really ran
+    for secret in (SECRET_KEY, PASSWORD, SECURITY_TOKEN, *cloud.tokens):
+        assert secret not in text
+    structlog.reset_defaults()
