@@ -63,11 +63,13 @@ async def metrics(request: web.Request) -> web.StreamResponse:
         "Content-Type": OPENMETRICS_CONTENT_TYPE if openmetrics else TEXT_CONTENT_TYPE,
         "Vary": "Accept, Accept-Encoding",
     }
-    if accepts_gzip(request.headers.get("Accept-Encoding", "")):
-        body = await snapshot.gzipped(openmetrics=openmetrics)
-        return web.Response(body=body, headers={**headers, "Content-Encoding": "gzip"})
+    gzipped = accepts_gzip(request.headers.get("Accept-Encoding", ""))
+    if gzipped:
+        headers["Content-Encoding"] = "gzip"
+        pieces = await snapshot.gzipped(openmetrics=openmetrics)
+    else:
+        pieces = snapshot.chunks(openmetrics=openmetrics)
     # Stream the prepared pieces: no per-scrape copy of a body that can be 100 MB.
-    pieces = snapshot.chunks(openmetrics=openmetrics)
     response = web.StreamResponse(headers=headers)
     response.content_length = sum(len(piece) for piece in pieces)
     await response.prepare(request)

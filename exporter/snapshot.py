@@ -21,7 +21,7 @@ class Snapshot:
         self._sources: dict[SourceKey, Mapping[str, list[bytes]]] = {}
         self._own: Mapping[str, list[bytes]] = {}
         self.version = 0
-        self._gzip: dict[bool, tuple[int, bytes]] = {}
+        self._gzip: dict[bool, tuple[int, list[bytes]]] = {}
         self._gzip_locks = {False: asyncio.Lock(), True: asyncio.Lock()}
 
     def set_source(self, key: SourceKey, families: Mapping[str, list[bytes]]) -> None:
@@ -54,8 +54,8 @@ class Snapshot:
         """The whole plain body at once (tests, --once); scrapes stream `chunks` instead."""
         return b"".join(self.chunks(openmetrics=openmetrics))
 
-    async def gzipped(self, *, openmetrics: bool) -> bytes:
-        """The gzip body of the current version, compressed in a worker thread once."""
+    async def gzipped(self, *, openmetrics: bool) -> list[bytes]:
+        """The gzip body of the current version (in pieces), compressed off the loop once."""
         async with self._gzip_locks[openmetrics]:
             cached = self._gzip.get(openmetrics)
             if cached is not None and cached[0] == self.version:
@@ -68,9 +68,11 @@ class Snapshot:
             return body
 
 
-def compress(pieces: list[bytes]) -> bytes:
-    """gzip of the concatenated pieces, fast level: a scrape body, not an archive."""
+def compress(pieces: list[bytes]) -> list[bytes]:
+    """gzip of the concatenated pieces, fast level: a scrape body, not an archive.
+
+    One gzip stream, returned in pieces (not joined: no second copy of the body)."""
     compressor = zlib.compressobj(level=1, wbits=31)  # wbits 31: gzip container
     out = [compressor.compress(piece) for piece in pieces]
     out.append(compressor.flush())
-    return b"".join(out)
+    return [piece for piece in out if piece]

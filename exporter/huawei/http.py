@@ -283,11 +283,14 @@ def _decoder(model: type[M]) -> msgspec.json.Decoder[M]:
 
 
 async def _read_capped(response: aiohttp.ClientResponse) -> bytes:
-    if response.content_length is not None and response.content_length > MAX_BODY_BYTES:
-        raise BadResponseError("response body too large", status=response.status)
+    length = response.content_length
+    if length is not None:
+        if length > MAX_BODY_BYTES:
+            raise BadResponseError("response body too large", status=response.status)
+        return await response.read()  # one buffer of the announced size
     chunks = []
     size = 0
-    async for chunk in response.content.iter_chunked(1 << 16):
+    async for chunk in response.content.iter_chunked(1 << 20):
         size += len(chunk)
         if size > MAX_BODY_BYTES:
             raise BadResponseError("response body too large", status=response.status)

@@ -63,14 +63,19 @@ def render_lines(name: str, rows: Iterable[Sample]) -> bytes:
         labels = ident.rendered
         if labels is None:
             labels = _text(ident)
-        if extra is not None:
+        # `value - value == 0` is false only for NaN and infinities: the common case stays inline.
+        number = repr(value) if value - value == 0 else format_value(value)
+        if extra is None:
+            append(f"{name}{{{labels}}} {number}\n" if labels else f"{name} {number}\n")
+        else:
             more = extra.rendered
             if more is None:
                 more = _text(extra)
-            labels = f"{labels},{more}" if labels else more
-        # `value - value == 0` is false only for NaN and infinities: the common case stays inline.
-        number = repr(value) if value - value == 0 else format_value(value)
-        append(f"{name}{{{labels}}} {number}\n" if labels else f"{name} {number}\n")
+            append(
+                f"{name}{{{labels},{more}}} {number}\n"
+                if labels
+                else f"{name}{{{more}}} {number}\n"
+            )
     # Lone surrogates (JSON allows "\ud800") cannot be UTF-8: replace rather than fail.
     return "".join(lines).encode("utf-8", "replace")
 

@@ -133,7 +133,7 @@ class RequestRecord:
     status: int
     auth: str  # "aksk", "token", "password", "none"
     tenant: str | None = None  # once authenticated
-    at: float = 0.0  # the cloud's clock when the answer went out
+    at: float = 0.0  # the cloud's clock when the request arrived
 
 
 @dataclass

@@ -70,6 +70,7 @@ def _service_of(path: str) -> Service:
 @web.middleware
 async def _record(request: web.Request, handler: Handler) -> web.StreamResponse:
     cloud = request.app[CLOUD]
+    arrived = cloud.clock()
     service = _service_of(request.path)
     cloud.stats.requests[service] += 1
     cloud.stats.in_flight += 1
@@ -99,7 +100,7 @@ async def _record(request: web.Request, handler: Handler) -> web.StreamResponse:
                 status=status,
                 auth=auth,
                 tenant=request.get("tenant"),
-                at=cloud.clock(),
+                at=arrived,
             )
         )
 

@@ -69,7 +69,7 @@ STORM: list[tuple[float, str, str, Fault | None]] = [
         Fault(service="sms", kind="status", status=401, error_code="APIGW.0301", times=1),
     ),
     (21, "acct-c", "oms", Fault(service="oms", kind="status", status=502, times=3)),
-    (31, "acct-b", "calm", None),
+    (40, "acct-b", "calm", None),  # twenty seconds of latency: at least one whole poll inside
 ]
 EXPECTED = {
     ("acct-a", "sms"): {"server", "network", "auth"},
@@ -202,7 +202,7 @@ def test_fault_storm(tmp_path: Path) -> None:
             label = dict(labels)
             seen[(label["account"], label["service"])].add(label["reason"])
     for source, reasons in EXPECTED.items():
-        assert seen[source] >= reasons, (source, seen[source])
+        assert seen[source] >= reasons, (source, dict(seen))
         unexpected = seen[source] - reasons - {"timeout"}  # a slow machine may time a poll out
         assert not unexpected, (source, unexpected)
 
@@ -210,7 +210,8 @@ def test_fault_storm(tmp_path: Path) -> None:
     rejected = [r.at for r in log if r.tenant == "acct-a" and r.status == 401]
     assert len(rejected) == ROUNDS
     for at in rejected:
-        assert not [r for r in log if r.tenant == "acct-a" and at < r.at < at + BACKOFF - 0.5]
+        # A request already on its way when the 401 went out is no retry: allow 0.3 s for that.
+        assert not [r for r in log if r.tenant == "acct-a" and at + 0.3 < r.at < at + BACKOFF - 0.5]
     assert not locked
 
     # Memory stays flat: the last third of the run peaks no higher than the middle third + 25 MB.
