@@ -9,7 +9,6 @@ import os
 import signal
 import sys
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,7 @@ from aiohttp import web
 
 from exporter import __version__, log
 from exporter.memory import tune_allocator
+from exporter.server import make_app, make_runner
 from exporter.settings import ConfigError, Settings, load
 from exporter.snapshot import Snapshot
 from exporter.sources import build_sources, new_session, pollers, polling
@@ -113,8 +113,6 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> Non
         async with polling(settings, snapshot, telemetry):
             yield
 
-    from exporter.server import make_app, make_runner
-
     app = make_app(
         snapshot,
         telemetry,
@@ -130,7 +128,6 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> Non
             settings.web.host,
             settings.web.port,
             ssl_context=web_config.ssl_context() if web_config else None,
-            shutdown_timeout=SHUTDOWN_SECONDS,
         )
         await site.start()
         logger.info(
@@ -162,10 +159,10 @@ async def once(settings: Settings) -> tuple[bytes, bool]:
 
 
 async def demo(settings_overrides: dict[str, Any]) -> None:
+    # Imported here: only --demo needs the simulator.
     from exporter.simulator import demo as simulated
 
-    async with AsyncExitStack() as stack:
-        settings = await stack.enter_async_context(simulated.running(settings_overrides))
+    async with simulated.running(settings_overrides) as settings:
         logger.info(
             "demo: simulated Huawei Cloud running",
             accounts=[a.name for a in settings.accounts],

@@ -12,7 +12,7 @@ import gc
 import time
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
@@ -57,10 +57,7 @@ class Poller:
     stale_after: float
     clock: Callable[[], float] = time.time
     monotonic: Callable[[], float] = time.monotonic
-    # Each task's state at the last poll, packed into one buffer ("id\tstate\n"...): a dict of
-    # 10,000 small strings would pin the allocator pages the poll's transient objects used,
-    # and the process would keep ~90 MB it no longer needs.
-    _states: bytes = b""
+    _states: dict[str, str] = field(default_factory=dict)  # task id -> state at the last poll
 
     def __post_init__(self) -> None:
         self.status = self.telemetry.source(self.source.account, self.source.service)
@@ -150,19 +147,17 @@ class Poller:
         return ok
 
     def _count_changes(self, tasks: Sequence[Any]) -> None:
-        previous = dict(line.split("\t", 1) for line in self._states.decode().splitlines())
-        lines = []
+        states: dict[str, str] = {}
         for task in tasks:
             state = self.source.state_of(task)
             key = task.key
-            if key is None or state is None or "\t" in key or "\n" in key:
+            if key is None or state is None:
                 continue
-            state = state.replace("\n", " ")
-            lines.append(f"{key}\t{state}\n")
-            before = previous.get(key)
+            states[key] = state
+            before = self._states.get(key)
             if before is not None and before != state:
                 self.status.changes[state] += 1
-        self._states = "".join(lines).encode("utf-8", "replace")
+        self._states = states
 
     def _drop_if_stale(self) -> None:
         since = self.status.last_success
