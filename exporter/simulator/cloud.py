@@ -11,7 +11,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from exporter.simulator.tasks import Payload, Plan
 
@@ -68,6 +68,26 @@ class Tenant:
     faults: list[Fault] = field(default_factory=list)
     latency: float = 0.0  # seconds added to every SMS/OMS answer
     count_skew: int = 0  # added to the `count` the APIs report: a stale or lying total
+
+    def account_config(self, url: str, *, password: bool = False) -> dict[str, Any]:
+        """This account as an entry of the exporter's `accounts:` setting, pointed at `url`."""
+        credentials: dict[str, Any] = (
+            {"username": self.username, "password": self.password, "domain_name": self.domain_name}
+            if password
+            else {"access_key": self.access_key, "secret_key": self.secret_key}
+        )
+        if self.security_token is not None and not password:
+            credentials["security_token"] = self.security_token
+        config: dict[str, Any] = {
+            "name": self.name,
+            "region": self.region,
+            "credentials": credentials,
+            "sms": {"endpoint": url},
+            "oms": {"project_id": self.project_id, "endpoint": url},
+        }
+        if password:
+            config["iam_endpoint"] = url
+        return config
 
     def add_fault(self, fault: Fault) -> Fault:
         self.faults.append(fault)

@@ -20,27 +20,7 @@ def demo_settings(url: str, cloud: FakeCloud, overrides: dict[str, Any]) -> Sett
     return Settings.model_validate(
         {
             "poll_interval_seconds": 10,
-            "accounts": [
-                {
-                    "name": prod.name,
-                    "region": prod.region,
-                    "credentials": {"access_key": prod.access_key, "secret_key": prod.secret_key},
-                    "sms": {"endpoint": url},
-                    "oms": {"project_id": prod.project_id, "endpoint": url},
-                },
-                {
-                    "name": dr.name,
-                    "region": dr.region,
-                    "iam_endpoint": url,
-                    "credentials": {
-                        "username": dr.username,
-                        "password": dr.password,
-                        "domain_name": dr.domain_name,
-                    },
-                    "sms": {"endpoint": url},
-                    "oms": {"project_id": dr.project_id, "endpoint": url},
-                },
-            ],
+            "accounts": [prod.account_config(url), dr.account_config(url, password=True)],
             **overrides,
             "web": web,
         }

@@ -54,25 +54,7 @@ def wait_for(check: Callable[[], Any], timeout: float, what: str, every: float =
 
 
 def account_config(tenant: Tenant, url: str, *, password: bool = False) -> dict[str, Any]:
-    credentials: dict[str, Any] = (
-        {
-            "username": tenant.username,
-            "password": tenant.password,
-            "domain_name": tenant.domain_name,
-        }
-        if password
-        else {"access_key": tenant.access_key, "secret_key": tenant.secret_key}
-    )
-    config: dict[str, Any] = {
-        "name": tenant.name,
-        "region": tenant.region,
-        "credentials": credentials,
-        "sms": {"endpoint": url},
-        "oms": {"project_id": tenant.project_id, "endpoint": url},
-    }
-    if password:
-        config["iam_endpoint"] = url
-    return config
+    return tenant.account_config(url, password=password)
 
 
 def write_config(path: Path, accounts: list[dict[str, Any]], **top: Any) -> Path:

@@ -173,3 +173,20 @@ def test_a_bad_config_exits_2_with_one_message_and_no_secret(tmp_path: Path) -> 
     assert "accounts.0.credentials.colour" in result.stderr
     assert SECRET_KEY not in result.stderr + result.stdout
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_the_demo_serves_live_changing_metrics(tmp_path: Path) -> None:
+    """README command one: --demo shows tasks in several states, one failed, values moving."""
+    with exporter(["--demo"], tmp_path) as proc:
+        proc.wait_ready()
+        states = proc.samples("huaweicloud_sms_tasks")
+        present = {dict(k)["state"] for k, v in states.items() if v > 0}
+        assert {"RUNNING", "MIGRATE_FAIL"} <= present
+        assert len(present) >= 3
+        first = proc.samples("huaweicloud_sms_task_migrate_speed_bytes_per_second")
+        wait_for(
+            lambda: proc.samples("huaweicloud_sms_task_migrate_speed_bytes_per_second") != first,
+            25,
+            "the demo's speeds to move on the next poll",
+        )
+        assert sum(proc.samples("huaweicloud_oms_task_completed_bytes").values()) > 0

@@ -155,7 +155,6 @@ def test_fault_storm(tmp_path: Path) -> None:
             account_config(fake.tenants[1], sim.url, password=True),
             account_config(fake.tenants[2], sim.url),
         ]
-        accounts[2]["credentials"]["security_token"] = SECURITY_TOKEN
         config = write_config(
             tmp_path / "config.yaml",
             accounts,

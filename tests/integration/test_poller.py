@@ -25,20 +25,7 @@ from tests.conftest import FAST, make_tenant
 
 
 def settings_for(url: str, cloud: FakeCloud) -> Settings:
-    return Settings.model_validate(
-        {
-            "accounts": [
-                {
-                    "name": t.name,
-                    "region": t.region,
-                    "credentials": {"access_key": t.access_key, "secret_key": t.secret_key},
-                    "sms": {"endpoint": url},
-                    "oms": {"project_id": t.project_id, "endpoint": url},
-                }
-                for t in cloud.tenants
-            ]
-        }
-    )
+    return Settings.model_validate({"accounts": [t.account_config(url) for t in cloud.tenants]})
 
 
 def values(snapshot: Snapshot, name: str) -> dict[tuple[tuple[str, str], ...], float]:

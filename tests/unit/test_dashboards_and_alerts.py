@@ -122,8 +122,9 @@ def test_every_alert_is_unit_tested_firing_and_not_firing() -> None:
         for check in case.get("alert_rule_test", []):
             tested.setdefault(check["alertname"], []).append(bool(check.get("exp_alerts")))
     for rule in alert_rules():
-        assert True in tested.get(rule["alert"], []), f"{rule['alert']} never tested firing"
-        assert False in tested.get(rule["alert"], []), f"{rule['alert']} never tested silent"
+        checks = tested.get(rule["alert"], [])
+        assert any(checks), f"{rule['alert']} never tested firing"
+        assert not all(checks), f"{rule['alert']} never tested silent"
 
 
 def test_every_alert_has_severity_summary_description_and_a_runbook_section() -> None:
