@@ -69,8 +69,9 @@ def _sms_state(limit: int, task: SmsTask) -> str | None:
     return None if state is None else truncate(state, limit)  # it becomes the `to` label
 
 
-def _oms_state(task: OmsTask) -> str | None:
-    return status_name(task.status)
+def _oms_state(limit: int, task: OmsTask) -> str | None:
+    name = status_name(task.status)
+    return None if name is None else truncate(name, limit)
 
 
 def _endpoint(
@@ -160,7 +161,7 @@ def build_sources(
                     fetch=partial(oms.list_tasks, max_tasks=max_tasks),
                     mapper=partial(oms_metrics.task_samples, account.name, opts=oms_opts),
                     summary=partial(oms_metrics.status_counts, account.name, opts=oms_opts),
-                    state_of=_oms_state,
+                    state_of=partial(_oms_state, settings.label_value_max_length),
                 )
             )
     return sources
