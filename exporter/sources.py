@@ -9,27 +9,30 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from functools import partial
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import aiohttp
 
 from exporter.huawei.auth import AkSkAuth, Authenticator, Scope, TokenAuth
 from exporter.huawei.http import AccountGuard, Endpoint, RequestPolicy, TokenBucket
-from exporter.huawei.models import OmsTask, SmsTask, text
+from exporter.huawei.models import LazyOmsTask, LazySmsTask, text
 from exporter.huawei.oms import OmsClient
 from exporter.huawei.sms import SmsClient
 from exporter.metrics import oms as oms_metrics
 from exporter.metrics import sms as sms_metrics
 from exporter.metrics.oms import OmsOptions, status_name
-from exporter.metrics.samples import truncate
+from exporter.metrics.samples import Samples, truncate
 from exporter.metrics.sms import SmsOptions
 from exporter.poller import Poller, Source
 from exporter.settings import Account, Settings
 from exporter.snapshot import Snapshot
 from exporter.telemetry import Telemetry
+
+T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
 
 
 def shard_of(account_name: str, total_shards: int) -> int:
@@ -64,12 +67,25 @@ def _auth(
     )
 
 
-def _sms_state(limit: int, task: SmsTask) -> str | None:
+class Loadable(Protocol[T_co]):
+    def load(self) -> T_co: ...
+
+
+def loading(mapper: Callable[[Sequence[T]], Samples]) -> Callable[[Sequence[Loadable[T]]], Samples]:
+    """Map lazily listed tasks: decode a batch in full, map it, and let it go."""
+
+    def load_then_map(batch: Sequence[Loadable[T]]) -> Samples:
+        return mapper([task.load() for task in batch])
+
+    return load_then_map
+
+
+def _sms_state(limit: int, task: LazySmsTask) -> str | None:
     state = text(task.state)
     return None if state is None else truncate(state, limit)  # it becomes the `to` label
 
 
-def _oms_state(limit: int, task: OmsTask) -> str | None:
+def _oms_state(limit: int, task: LazyOmsTask) -> str | None:
     name = status_name(task.status)
     return None if name is None else truncate(name, limit)
 
@@ -137,7 +153,7 @@ def build_sources(
                     account=account.name,
                     service="sms",
                     fetch=partial(sms.list_tasks, max_tasks=max_tasks),
-                    mapper=partial(sms_metrics.task_samples, account.name, opts=sms_opts),
+                    mapper=loading(partial(sms_metrics.task_samples, account.name, opts=sms_opts)),
                     summary=partial(sms_metrics.state_counts, account.name, opts=sms_opts),
                     state_of=partial(_sms_state, settings.label_value_max_length),
                 )
@@ -159,7 +175,7 @@ def build_sources(
                     account=account.name,
                     service="oms",
                     fetch=partial(oms.list_tasks, max_tasks=max_tasks),
-                    mapper=partial(oms_metrics.task_samples, account.name, opts=oms_opts),
+                    mapper=loading(partial(oms_metrics.task_samples, account.name, opts=oms_opts)),
                     summary=partial(oms_metrics.status_counts, account.name, opts=oms_opts),
                     state_of=partial(_oms_state, settings.label_value_max_length),
                 )

@@ -15,7 +15,7 @@ import random
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeVar
+from typing import Protocol, TypeVar
 
 import aiohttp
 import msgspec
@@ -157,7 +157,7 @@ class Endpoint:
         )
         answer = await self._with_retries(unsigned)
         try:
-            return _decoder(model).decode(answer.body)
+            return decoder(model).decode(answer.body)
         except msgspec.DecodeError as exc:  # also ValidationError: malformed or wrong shape
             raise BadResponseError(
                 f"unexpected response body: {str(exc)[:200]}",
@@ -262,7 +262,7 @@ class Endpoint:
     def _error(self, answer: _Answer) -> ApiError:
         error_code = None
         with contextlib.suppress(msgspec.DecodeError):  # HTML pages, empty bodies
-            error_code = text(_decoder(ApiErrorBody).decode(answer.body).error_code)
+            error_code = text(decoder(ApiErrorBody).decode(answer.body).error_code)
         return for_status(
             answer.status,
             "API request failed",
@@ -270,16 +270,6 @@ class Endpoint:
             request_id=answer.request_id,
             retry_after=answer.retry_after,
         )
-
-
-_DECODERS: dict[type[Any], msgspec.json.Decoder[Any]] = {}
-
-
-def _decoder(model: type[M]) -> msgspec.json.Decoder[M]:
-    if model not in _DECODERS:
-        _DECODERS[model] = decoder(model)
-    found: msgspec.json.Decoder[M] = _DECODERS[model]
-    return found
 
 
 async def _read_capped(response: aiohttp.ClientResponse) -> bytes:

@@ -245,9 +245,76 @@ class ApiErrorBody(_Model):
     error_msg: Text = None
 
 
+# ---- what the clients decode first -------------------------------------------------------
+# A page is decoded into raw task slices plus each task's id and state; the full task is decoded
+# only when it is mapped, a batch at a time, so 10,000 decoded tasks never exist at once.
+
+
+class RawPage(_Model):
+    count: int | None = None
+    tasks: list[msgspec.Raw] | None = None
+
+
+class SmsRef(_Model):
+    id: Text = None
+    state: Text = None
+
+
+class OmsRef(_Model):
+    id: Text = None
+    status: int | None = None
+
+
+class LazySmsTask:
+    """An SMS task as listed: its id and state now, the rest decoded by `load()`."""
+
+    __slots__ = ("_raw", "_ref")
+
+    def __init__(self, ref: SmsRef, raw: msgspec.Raw) -> None:
+        self._ref, self._raw = ref, raw
+
+    @property
+    def key(self) -> str | None:
+        return text(self._ref.id)
+
+    @property
+    def state(self) -> Text:
+        return self._ref.state
+
+    def load(self) -> SmsTask:
+        return decoder(SmsTask).decode(self._raw)
+
+
+class LazyOmsTask:
+    """An OMS task as listed: its id and status now, the rest decoded by `load()`."""
+
+    __slots__ = ("_raw", "_ref")
+
+    def __init__(self, ref: OmsRef, raw: msgspec.Raw) -> None:
+        self._ref, self._raw = ref, raw
+
+    @property
+    def key(self) -> str | None:
+        return text(self._ref.id)
+
+    @property
+    def status(self) -> int | None:
+        return self._ref.status
+
+    def load(self) -> OmsTask:
+        return decoder(OmsTask).decode(self._raw)
+
+
+_DECODERS: dict[Any, msgspec.json.Decoder[Any]] = {}
+
+
 def decoder(model: type[S]) -> msgspec.json.Decoder[S]:
-    """A lenient JSON decoder for `model`: numbers sent as strings are accepted."""
-    return msgspec.json.Decoder(model, strict=False)
+    """A lenient JSON decoder for `model` (numbers sent as strings are accepted), made once."""
+    found = _DECODERS.get(model)
+    if found is None:
+        found = _DECODERS[model] = msgspec.json.Decoder(model, strict=False)
+    typed: msgspec.json.Decoder[S] = found
+    return typed
 
 
 def convert(model: type[S], data: Any) -> S:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from exporter.huawei.http import Endpoint
-from exporter.huawei.models import OmsTask, OmsTaskPage
+from exporter.huawei.lazy import lazy_tasks
+from exporter.huawei.models import LazyOmsTask, OmsRef, RawPage
 from exporter.huawei.paging import Listing, Page, list_all
 
 PAGE_LIMIT = 100  # the largest `limit` OMS accepts
@@ -17,13 +18,13 @@ class OmsClient:
         self._project_id = project_id
         self._path = f"/v2/{quote(project_id, safe='')}/tasks"
 
-    async def list_tasks(self, *, max_tasks: int) -> Listing[OmsTask]:
+    async def list_tasks(self, *, max_tasks: int) -> Listing[LazyOmsTask]:
         return await list_all(self._page, limit=PAGE_LIMIT, max_offset=None, max_tasks=max_tasks)
 
-    async def _page(self, offset: int, limit: int) -> Page[OmsTask]:
+    async def _page(self, offset: int, limit: int) -> Page[LazyOmsTask]:
         # OMS wants the project in a signed header as well as in the path.
         headers = {"X-Project-Id": self._project_id}
         page = await self._endpoint.get(
-            self._path, [("limit", limit), ("offset", offset)], OmsTaskPage, headers=headers
+            self._path, [("limit", limit), ("offset", offset)], RawPage, headers=headers
         )
-        return Page(count=page.count, tasks=[t for t in page.tasks or () if t is not None])
+        return Page(count=page.count, tasks=lazy_tasks(page, OmsRef, LazyOmsTask))

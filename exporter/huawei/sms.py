@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from exporter.huawei.http import Endpoint
-from exporter.huawei.models import SmsTask, SmsTaskPage
+from exporter.huawei.lazy import lazy_tasks
+from exporter.huawei.models import LazySmsTask, RawPage, SmsRef
 from exporter.huawei.paging import Listing, Page, list_all
 from exporter.huawei.signing import QueryValue
 
@@ -16,14 +17,14 @@ class SmsClient:
         self._endpoint = endpoint
         self._enterprise_project_id = enterprise_project_id
 
-    async def list_tasks(self, *, max_tasks: int) -> Listing[SmsTask]:
+    async def list_tasks(self, *, max_tasks: int) -> Listing[LazySmsTask]:
         return await list_all(
             self._page, limit=PAGE_LIMIT, max_offset=MAX_OFFSET, max_tasks=max_tasks
         )
 
-    async def _page(self, offset: int, limit: int) -> Page[SmsTask]:
+    async def _page(self, offset: int, limit: int) -> Page[LazySmsTask]:
         query: list[tuple[str, QueryValue]] = [("limit", limit), ("offset", offset)]
         if self._enterprise_project_id:
             query.append(("enterprise_project_id", self._enterprise_project_id))
-        page = await self._endpoint.get("/v3/tasks", query, SmsTaskPage)
-        return Page(count=page.count, tasks=[t for t in page.tasks or () if t is not None])
+        page = await self._endpoint.get("/v3/tasks", query, RawPage)
+        return Page(count=page.count, tasks=lazy_tasks(page, SmsRef, LazySmsTask))

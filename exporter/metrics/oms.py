@@ -12,6 +12,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from exporter.huawei.models import OmsErrorReason, OmsTask, text
 from exporter.metrics.catalog import FAMILIES, OMS_STATUSES
@@ -126,7 +127,17 @@ def task_samples(account: str, tasks: Sequence[OmsTask], opts: OmsOptions) -> Sa
     return out
 
 
-def status_counts(account: str, tasks: Sequence[OmsTask], opts: OmsOptions) -> Samples:
+class Listed(Protocol):
+    """What counting needs of a task: a decoded one, or one still lazy (ids and status only)."""
+
+    @property
+    def key(self) -> str | None: ...
+
+    @property
+    def status(self) -> int | None: ...
+
+
+def status_counts(account: str, tasks: Sequence[Listed], opts: OmsOptions) -> Samples:
     """`huaweicloud_oms_tasks`: tasks per status, every known status present (0 included)."""
     counts: Counter[str] = Counter()
     seen: set[str] = set()

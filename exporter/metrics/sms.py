@@ -15,8 +15,9 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
-from exporter.huawei.models import SmsTask, text
+from exporter.huawei.models import SmsTask, Text, text
 from exporter.metrics.catalog import FAMILIES, SMS_STATES
 from exporter.metrics.samples import Labels, Sample, Samples, new_samples, truncate
 
@@ -185,7 +186,17 @@ def task_samples(account: str, tasks: Sequence[SmsTask], opts: SmsOptions) -> Sa
     return out
 
 
-def state_counts(account: str, tasks: Sequence[SmsTask], opts: SmsOptions) -> Samples:
+class Listed(Protocol):
+    """What counting needs of a task: a decoded one, or one still lazy (ids and states only)."""
+
+    @property
+    def key(self) -> str | None: ...
+
+    @property
+    def state(self) -> Text: ...
+
+
+def state_counts(account: str, tasks: Sequence[Listed], opts: SmsOptions) -> Samples:
     """`huaweicloud_sms_tasks`: tasks per state, every known state present (0 included)."""
     counts: Counter[str] = Counter()
     seen: set[str] = set()
