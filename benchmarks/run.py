@@ -4,9 +4,10 @@
     .venv/bin/python -m benchmarks.run --smoke         # tiny and fast: keeps the harness working
 
 For each size it starts the simulator (half SMS tasks with 10 sub-tasks and a network check,
-half OMS tasks) in its own process, then each exporter in its own process; each polls twice
-and reports its figures; then this process scrapes it with 1 and 8 concurrent scrapers, plain
-and gzip, and reads its peak RSS. It prints one markdown table per size and a scaling table.
+half OMS tasks) in its own process, then each exporter in its own process. Ours polls twice
+(the second poll, which replaces data, is reported), the naive one once; each reports its
+figures; then this process scrapes it with 1 and 8 concurrent scrapers, plain and gzip, and
+reads its peak RSS. It prints one markdown table per size and a scaling table.
 """
 
 from __future__ import annotations
