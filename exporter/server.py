@@ -63,17 +63,16 @@ async def metrics(request: web.Request) -> web.StreamResponse:
         "Content-Type": OPENMETRICS_CONTENT_TYPE if openmetrics else TEXT_CONTENT_TYPE,
         "Vary": "Accept, Accept-Encoding",
     }
-    gzipped = accepts_gzip(request.headers.get("Accept-Encoding", ""))
-    if gzipped:
+    if accepts_gzip(request.headers.get("Accept-Encoding", "")):
         headers["Content-Encoding"] = "gzip"
-        pieces = await snapshot.gzipped(openmetrics=openmetrics)
+        body = await snapshot.gzipped(openmetrics=openmetrics)
     else:
-        pieces = snapshot.chunks(openmetrics=openmetrics)
+        body = snapshot.plain(openmetrics=openmetrics)
     # Stream the prepared pieces: no per-scrape copy of a body that can be 100 MB.
     response = web.StreamResponse(headers=headers)
-    response.content_length = sum(len(piece) for piece in pieces)
+    response.content_length = body.length
     await response.prepare(request)
-    for piece in pieces:
+    for piece in body.pieces:
         view = memoryview(piece)
         # Small writes, each awaited: a slow scraper holds back 256 KiB, not a 100 MB copy.
         for start in range(0, len(view), WRITE_CHUNK):

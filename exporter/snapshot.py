@@ -10,10 +10,22 @@ from __future__ import annotations
 import asyncio
 import zlib
 from collections.abc import Mapping
+from typing import NamedTuple
 
 from exporter.metrics import render
 
 SourceKey = tuple[str, str]  # (account, service)
+
+
+class Body(NamedTuple):
+    """A response body as consecutive pieces, and its length: what a scrape writes out."""
+
+    pieces: list[bytes]
+    length: int
+
+
+def _body(pieces: list[bytes]) -> Body:
+    return Body(pieces, sum(len(piece) for piece in pieces))
 
 
 class Snapshot:
@@ -21,7 +33,8 @@ class Snapshot:
         self._sources: dict[SourceKey, Mapping[str, list[bytes]]] = {}
         self._own: Mapping[str, list[bytes]] = {}
         self.version = 0
-        self._gzip: dict[bool, tuple[int, list[bytes]]] = {}
+        self._plain: dict[bool, Body] = {}  # by openmetrics; both caches emptied on every change
+        self._gzip: dict[bool, tuple[int, Body]] = {}
         self._gzip_locks = {False: asyncio.Lock(), True: asyncio.Lock()}
 
     def set_source(self, key: SourceKey, families: Mapping[str, list[bytes]]) -> None:
@@ -43,27 +56,33 @@ class Snapshot:
 
     def _changed(self) -> None:
         self.version += 1
-        self._gzip.clear()  # a stale compressed body must not outlive the data it holds
+        self._plain.clear()
+        self._gzip.clear()  # a stale body must not outlive the data it holds
 
-    def chunks(self, *, openmetrics: bool) -> list[bytes]:
-        """The exposition as consecutive pieces; their concatenation is the body."""
-        blocks = [self._sources[key] for key in sorted(self._sources)]
-        return render.chunks([*blocks, self._own], openmetrics)
+    def plain(self, *, openmetrics: bool) -> Body:
+        """The uncompressed exposition of the current version, assembled once per version."""
+        cached = self._plain.get(openmetrics)
+        if cached is None:
+            blocks = [self._sources[key] for key in sorted(self._sources)]
+            cached = self._plain[openmetrics] = _body(
+                render.chunks([*blocks, self._own], openmetrics)
+            )
+        return cached
 
     def body(self, *, openmetrics: bool) -> bytes:
-        """The whole plain body at once (tests, --once); scrapes stream `chunks` instead."""
-        return b"".join(self.chunks(openmetrics=openmetrics))
+        """The whole plain body at once (tests, --once); scrapes stream `plain` instead."""
+        return b"".join(self.plain(openmetrics=openmetrics).pieces)
 
-    async def gzipped(self, *, openmetrics: bool) -> list[bytes]:
-        """The gzip body of the current version (in pieces), compressed off the loop once."""
+    async def gzipped(self, *, openmetrics: bool) -> Body:
+        """The gzip body of the current version, compressed off the loop once per version."""
         async with self._gzip_locks[openmetrics]:
             cached = self._gzip.get(openmetrics)
             if cached is not None and cached[0] == self.version:
                 return cached[1]
             version = self.version
-            pieces = self.chunks(openmetrics=openmetrics)
-            body = await asyncio.to_thread(compress, pieces)
-            if version == self.version:
+            pieces = self.plain(openmetrics=openmetrics).pieces
+            body = _body(await asyncio.to_thread(compress, pieces))
+            if version == self.version:  # the data did not change while compressing
                 self._gzip[openmetrics] = (version, body)
             return body
 
