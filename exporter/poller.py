@@ -20,21 +20,21 @@ import structlog
 from exporter.huawei.errors import ApiError
 from exporter.huawei.paging import Listing
 from exporter.memory import release_free_memory
+from exporter.metrics.lines import Lines
 from exporter.metrics.render import render_batched
-from exporter.metrics.samples import Samples
 from exporter.snapshot import Snapshot
 from exporter.telemetry import Telemetry
 
 log = structlog.get_logger(__name__)
 
 Fetch = Callable[[], Awaitable[Listing[Any]]]
-Mapper = Callable[[Sequence[Any]], Samples]
+Mapper = Callable[[Sequence[Any]], Lines]
 StateOf = Callable[[Any], str | None]
 
 
 @dataclass
 class Source:
-    """What to poll and how to turn it into samples."""
+    """What to poll and how to turn it into exposition lines."""
 
     account: str
     service: str  # "sms" | "oms"

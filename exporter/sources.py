@@ -23,8 +23,8 @@ from exporter.huawei.oms import OmsClient
 from exporter.huawei.sms import SmsClient
 from exporter.metrics import oms as oms_metrics
 from exporter.metrics import sms as sms_metrics
+from exporter.metrics.lines import Lines, truncate
 from exporter.metrics.oms import OmsOptions, status_name
-from exporter.metrics.samples import Samples, truncate
 from exporter.metrics.sms import SmsOptions
 from exporter.poller import Poller, Source
 from exporter.settings import Account, Settings
@@ -71,10 +71,10 @@ class Loadable(Protocol[T_co]):
     def load(self) -> T_co: ...
 
 
-def loading(mapper: Callable[[Sequence[T]], Samples]) -> Callable[[Sequence[Loadable[T]]], Samples]:
+def loading(mapper: Callable[[Sequence[T]], Lines]) -> Callable[[Sequence[Loadable[T]]], Lines]:
     """Map lazily listed tasks: decode a batch in full, map it, and let it go."""
 
-    def load_then_map(batch: Sequence[Loadable[T]]) -> Samples:
+    def load_then_map(batch: Sequence[Loadable[T]]) -> Lines:
         return mapper([task.load() for task in batch])
 
     return load_then_map
@@ -153,7 +153,7 @@ def build_sources(
                     account=account.name,
                     service="sms",
                     fetch=partial(sms.list_tasks, max_tasks=max_tasks),
-                    mapper=loading(partial(sms_metrics.task_samples, account.name, opts=sms_opts)),
+                    mapper=loading(partial(sms_metrics.task_lines, account.name, opts=sms_opts)),
                     summary=partial(sms_metrics.state_counts, account.name, opts=sms_opts),
                     state_of=partial(_sms_state, settings.label_value_max_length),
                 )
@@ -175,7 +175,7 @@ def build_sources(
                     account=account.name,
                     service="oms",
                     fetch=partial(oms.list_tasks, max_tasks=max_tasks),
-                    mapper=loading(partial(oms_metrics.task_samples, account.name, opts=oms_opts)),
+                    mapper=loading(partial(oms_metrics.task_lines, account.name, opts=oms_opts)),
                     summary=partial(oms_metrics.status_counts, account.name, opts=oms_opts),
                     state_of=partial(_oms_state, settings.label_value_max_length),
                 )

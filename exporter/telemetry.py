@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from exporter import __version__
 from exporter.huawei.errors import REASONS
 from exporter.metrics.catalog import HISTOGRAM_BUCKETS
-from exporter.metrics.render import Block, format_value, render_lines
-from exporter.metrics.samples import Labels, Sample
+from exporter.metrics.lines import Lines, format_value, labels_text, line
+from exporter.metrics.render import Block, render_families
 
 SourceKey = tuple[str, str]  # (account, service)
 
@@ -78,42 +78,29 @@ class Telemetry:
 
     def render(self) -> Block:
         """Every `huaweicloud_migration_*` family, rendered."""
-        rows: dict[str, list[Sample]] = {
-            name: []
-            for name in (
-                "up",
-                "last_success_timestamp_seconds",
-                "poll_duration_seconds",
-                "api_requests_total",
-                "poll_errors_total",
-                "tasks_not_exported",
-                "task_state_changes_total",
-            )
-        }
+        out: Lines = {}
+
+        def add(name: str, labels: str, value: float) -> None:
+            family = f"huaweicloud_migration_{name}"
+            out.setdefault(family, []).append(line(family, labels, value))
+
         for (account, service), status in sorted(self.sources.items()):
-            ident = Labels((("account", account), ("service", service)))
-            rows["up"].append((ident, None, 1 if status.up else 0))
+            ident = labels_text((("account", account), ("service", service)))
+            add("up", ident, 1 if status.up else 0)
             if status.last_success is not None:
-                rows["last_success_timestamp_seconds"].append((ident, None, status.last_success))
+                add("last_success_timestamp_seconds", ident, status.last_success)
             if status.poll_duration is not None:
-                rows["poll_duration_seconds"].append((ident, None, status.poll_duration))
+                add("poll_duration_seconds", ident, status.poll_duration)
             for code, count in sorted(status.requests.items()):
-                rows["api_requests_total"].append((ident, Labels((("code", code),)), count))
+                add("api_requests_total", f"{ident},{labels_text([('code', code)])}", count)
             for reason, count in sorted(status.errors.items()):
-                rows["poll_errors_total"].append((ident, Labels((("reason", reason),)), count))
-            rows["tasks_not_exported"].append((ident, None, status.not_exported))
+                add("poll_errors_total", f"{ident},{labels_text([('reason', reason)])}", count)
+            add("tasks_not_exported", ident, status.not_exported)
             for state, count in sorted(status.changes.items()):
-                rows["task_state_changes_total"].append((ident, Labels((("to", state),)), count))
-        out = {
-            f"huaweicloud_migration_{name}": [
-                render_lines(f"huaweicloud_migration_{name}", samples)
-            ]
-            for name, samples in rows.items()
-            if samples
-        }
+                add("task_state_changes_total", f"{ident},{labels_text([('to', state)])}", count)
         if self.latency:
-            out["huaweicloud_migration_api_request_duration_seconds"] = [self._histograms()]
-        build = Labels(
+            out["huaweicloud_migration_api_request_duration_seconds"] = self._histograms()
+        build = labels_text(
             (
                 ("version", __version__),
                 ("python_version", platform.python_version()),
@@ -121,26 +108,24 @@ class Telemetry:
                 ("total_shards", str(self.total_shards)),
             )
         )
-        out["huaweicloud_migration_exporter_build_info"] = [
-            render_lines("huaweicloud_migration_exporter_build_info", [(build, None, 1)])
-        ]
-        return out
+        add("exporter_build_info", build, 1)
+        return render_families(out)
 
-    def _histograms(self) -> bytes:
+    def _histograms(self) -> list[str]:
         """Buckets, sum and count of one service together: OpenMetrics wants them grouped."""
         name = "huaweicloud_migration_api_request_duration_seconds"
-        parts = []
+        lines = []
         for service, hist in sorted(self.latency.items()):
-            ident = Labels((("service", service),))
-            buckets: list[Sample] = []
+            ident = labels_text([("service", service)])
             cumulative = 0
             for bound, hits in zip(HISTOGRAM_BUCKETS, hist.buckets, strict=True):
                 cumulative += hits
-                buckets.append((ident, Labels((("le", format_value(bound)),)), cumulative))
-            buckets.append((ident, Labels((("le", "+Inf"),)), hist.count))
-            parts += [
-                render_lines(name + "_bucket", buckets),
-                render_lines(name + "_sum", [(ident, None, hist.total)]),
-                render_lines(name + "_count", [(ident, None, hist.count)]),
+                lines.append(
+                    line(f"{name}_bucket", f'{ident},le="{format_value(bound)}"', cumulative)
+                )
+            lines += [
+                line(f"{name}_bucket", f'{ident},le="+Inf"', hist.count),
+                line(f"{name}_sum", ident, hist.total),
+                line(f"{name}_count", ident, hist.count),
             ]
-        return b"".join(parts)
+        return lines

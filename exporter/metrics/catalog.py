@@ -1,6 +1,6 @@
 """Every metric family the exporter serves: the single source of truth (DESIGN section 4).
 
-The mapping modules emit samples for these names only; the renderer takes HELP and TYPE from
+The mapping modules write lines for these names only; the renderer takes HELP and TYPE from
 here; the README's metric reference and the dashboard and alert checks are tested against it.
 """
 

@@ -1,4 +1,4 @@
-"""OMS tasks -> samples. Pure: no I/O, no clock.
+"""OMS tasks -> exposition lines. Pure: no I/O, no clock.
 
 huaweicloud_oms_task_status{account="prod",region="ap-southeast-3",task_id="1000042",
                             task_name="logs",status="failed"} 1
@@ -16,15 +16,17 @@ from typing import Protocol
 
 from exporter.huawei.models import OmsErrorReason, OmsTask, text
 from exporter.metrics.catalog import FAMILIES, OMS_STATUSES
-from exporter.metrics.samples import Labels, Sample, Samples, new_samples, truncate
+from exporter.metrics.lines import Lines, escape, format_value, labels_text, new_lines, truncate
 
 NAMES = tuple(f.name for f in FAMILIES if f.service == "oms")
-_STATUSES = tuple((name, Labels((("status", name),))) for name in OMS_STATUSES.values())
-_STATUS_LABELS = dict(_STATUSES)
+_KNOWN = frozenset(OMS_STATUSES.values())
+_STATUS = "huaweicloud_oms_task_status"
+_INFO = "huaweicloud_oms_task_info"
+_ERROR = "huaweicloud_oms_task_error_info"
 _RESULTS = (
-    ("successful_num", Labels((("result", "succeeded"),))),
-    ("failed_num", Labels((("result", "failed"),))),
-    ("skipped_num", Labels((("result", "skipped"),))),
+    ("successful_num", ',result="succeeded"} '),
+    ("failed_num", ',result="failed"} '),
+    ("skipped_num", ',result="skipped"} '),
 )
 _ERROR_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,31}$")
 
@@ -55,58 +57,80 @@ def status_name(status: int | None) -> str | None:
     return OMS_STATUSES.get(status, str(status))
 
 
-def oms_samples(account: str, tasks: Sequence[OmsTask], opts: OmsOptions) -> Samples:
+def oms_lines(account: str, tasks: Sequence[OmsTask], opts: OmsOptions) -> Lines:
     """Every OMS family for the tasks of one project, plus the per-status task counts."""
-    out = task_samples(account, tasks, opts)
+    out = task_lines(account, tasks, opts)
     out["huaweicloud_oms_tasks"] = status_counts(account, tasks, opts)["huaweicloud_oms_tasks"]
     return out
 
 
-def task_samples(account: str, tasks: Sequence[OmsTask], opts: OmsOptions) -> Samples:
+def _statuses(known: str | None) -> tuple[str, ...]:
+    """A task's stateset lines, split where its labels go: `labels.join(...)` writes them all."""
+    parts = [f"{_STATUS}{{"]
+    for status in OMS_STATUSES.values():
+        parts.append(f',status="{status}"}} {1 if status == known else 0}\n{_STATUS}{{')
+    parts[-1] = parts[-1].removesuffix(f"{_STATUS}{{")
+    return tuple(parts)
+
+
+_STATUSETS = {status: _statuses(status) for status in OMS_STATUSES.values()}
+_NO_KNOWN_STATUS = _statuses(None)
+
+
+def _number(value: float) -> str:
+    return repr(value) if value - value == 0 else format_value(value)
+
+
+def task_lines(account: str, tasks: Sequence[OmsTask], opts: OmsOptions) -> Lines:
     """The per-task OMS families (everything but the per-status counts)."""
-    out = new_samples(NAMES)
+    out = new_lines(NAMES)
     limit = opts.max_label_length
-    region = truncate(opts.region, limit)
-    gauges = [(out[name].append, attr, div) for name, attr, div in _GAUGES]
-    info = out["huaweicloud_oms_task_info"].append
-    statuses = out["huaweicloud_oms_task_status"].extend
-    unknown_status = out["huaweicloud_oms_task_status"].append
+    gauges = [(out[name].append, name + "{", attr, div) for name, attr, div in _GAUGES]
+    info = out[_INFO].append
+    statuses = out[_STATUS].append
     processed = out["huaweicloud_oms_task_processed_objects"].append
     starts = out["huaweicloud_oms_task_start_timestamp_seconds"].append
     listing = out["huaweicloud_oms_task_listing_complete"].append
     bandwidth = out["huaweicloud_oms_task_bandwidth_limit_bytes_per_second"].append
-    errors = out["huaweicloud_oms_task_error_info"].append
+    errors = out[_ERROR].append
+    prefix = (
+        f'account="{escape(account)}",region="{escape(truncate(opts.region, limit))}",task_id="'
+    )
     seen: set[str] = set()
     for task in tasks:
         key = None if task.key is None else truncate(task.key, limit)  # unique as a label value
         if key is None or key in seen:
             continue
         seen.add(key)
-        ident = Labels(
-            (
-                ("account", account),
-                ("region", region),
-                ("task_id", key),
-                ("task_name", truncate(task.name, limit)),
-            )
-        )
-        info((ident, _info(task, opts, limit), 1))
+        labels = f'{prefix}{escape(key)}",task_name="{escape(truncate(task.name, limit))}"'
+        info(f"{_INFO}{{{labels},{_info(task, opts, limit)}}} 1\n")
         status = _status_label(task.status, limit)
-        statuses([(ident, labels, 1 if status == known else 0) for known, labels in _STATUSES])
-        if status is not None and status not in _STATUS_LABELS:
-            unknown_status((ident, Labels((("status", status),)), 1))
-        for append, attr, div in gauges:
+        if status in _KNOWN:
+            statuses(labels.join(_STATUSETS[status]))
+        else:
+            statuses(labels.join(_NO_KNOWN_STATUS))
+            if status is not None:
+                statuses(f'{_STATUS}{{{labels},status="{escape(status)}"}} 1\n')
+        for append, head, attr, div in gauges:
             value = getattr(task, attr)
             if value is not None:
-                append((ident, None, value / div))
-        for attr, labels in _RESULTS:
+                append(f"{head}{labels}}} {_number(value / div)}\n")
+        for attr, result in _RESULTS:
             value = getattr(task, attr)
             if value is not None:
-                processed((ident, labels, value))
+                processed(
+                    f"huaweicloud_oms_task_processed_objects{{{labels}{result}{_number(value)}\n"
+                )
         if task.start_time:  # 0 means "not started", not 1970
-            starts((ident, None, task.start_time / 1000))
+            starts(
+                f"huaweicloud_oms_task_start_timestamp_seconds{{{labels}}} "
+                f"{_number(task.start_time / 1000)}\n"
+            )
         if task.is_query_over is not None:
-            listing((ident, None, 1 if task.is_query_over else 0))
+            listing(
+                f"huaweicloud_oms_task_listing_complete{{{labels}}} "
+                f"{1 if task.is_query_over else 0}\n"
+            )
         windows: set[tuple[str, str]] = set()
         for policy in task.bandwidth_policy or ():
             if policy is None or policy.max_bandwidth is None:
@@ -115,15 +139,13 @@ def task_samples(account: str, tasks: Sequence[OmsTask], opts: OmsOptions) -> Sa
             if window not in windows:  # two rules for one window would be one series twice
                 windows.add(window)
                 bandwidth(
-                    (
-                        ident,
-                        Labels((("start", window[0]), ("end", window[1]))),
-                        policy.max_bandwidth,
-                    )
+                    f"huaweicloud_oms_task_bandwidth_limit_bytes_per_second{{{labels},"
+                    f'start="{escape(window[0])}",end="{escape(window[1])}"}} '
+                    f"{_number(policy.max_bandwidth)}\n"
                 )
         code = _error_code(task.error_reason)
         if code is not None:
-            errors((ident, Labels((("error_code", truncate(code, limit)),)), 1))
+            errors(f'{_ERROR}{{{labels},error_code="{escape(truncate(code, limit))}"}} 1\n')
     return out
 
 
@@ -137,7 +159,7 @@ class Listed(Protocol):
     def status(self) -> int | None: ...
 
 
-def status_counts(account: str, tasks: Sequence[Listed], opts: OmsOptions) -> Samples:
+def status_counts(account: str, tasks: Sequence[Listed], opts: OmsOptions) -> Lines:
     """`huaweicloud_oms_tasks`: tasks per status, every known status present (0 included)."""
     counts: Counter[str] = Counter()
     seen: set[str] = set()
@@ -148,13 +170,13 @@ def status_counts(account: str, tasks: Sequence[Listed], opts: OmsOptions) -> Sa
             continue
         seen.add(key)
         counts[status] += 1
-    scope = Labels((("account", account), ("region", truncate(opts.region, opts.max_label_length))))
-    rows: list[Sample] = [(scope, labels, counts[status]) for status, labels in _STATUSES]
-    rows += [
-        (scope, Labels((("status", s),)), counts[s])
-        for s in sorted(set(counts) - set(_STATUS_LABELS))
+    region = escape(truncate(opts.region, opts.max_label_length))
+    head = f'huaweicloud_oms_tasks{{account="{escape(account)}",region="{region}",status="'
+    known = [f'{head}{status}"}} {counts[status]}\n' for status in OMS_STATUSES.values()]
+    others = [
+        f'{head}{escape(status)}"}} {counts[status]}\n' for status in sorted(set(counts) - _KNOWN)
     ]
-    return {"huaweicloud_oms_tasks": rows}
+    return {"huaweicloud_oms_tasks": known + others}
 
 
 def _status_label(status: int | None, limit: int) -> str | None:
@@ -162,7 +184,8 @@ def _status_label(status: int | None, limit: int) -> str | None:
     return None if name is None else truncate(name, limit)
 
 
-def _info(task: OmsTask, opts: OmsOptions, limit: int) -> Labels:
+def _info(task: OmsTask, opts: OmsOptions, limit: int) -> str:
+    """The `_info` labels past the identity, as label text."""
     src = task.src_node
     dst = task.dst_node
     values = (
@@ -177,7 +200,7 @@ def _info(task: OmsTask, opts: OmsOptions, limit: int) -> Labels:
         ("dst_bucket", dst.bucket if dst else None),
         ("task_priority", task.task_priority),
     )
-    return Labels(tuple([(name, truncate(value, limit)) for name, value in values]))
+    return labels_text([(name, truncate(value, limit)) for name, value in values])
 
 
 def _error_code(reason: OmsErrorReason | str | None) -> str | None:

@@ -1,4 +1,4 @@
-"""Samples -> exposition bytes, in the text format 0.0.4 and in OpenMetrics 1.0.
+"""Exposition lines -> the bytes a scrape serves, in the text format 0.0.4 and OpenMetrics 1.0.
 
 Sample lines are the same in both formats; only the `# HELP`/`# TYPE` headers (a counter's
 family name loses `_total` in OpenMetrics) and the closing `# EOF` differ. So a poll renders
@@ -11,71 +11,19 @@ each family's sample lines once, and a scrape joins them under the headers it wa
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TypeVar
 
 from exporter.metrics.catalog import FAMILIES, Family
-from exporter.metrics.samples import Labels, Sample, Samples
+from exporter.metrics.lines import Lines
 
 TEXT_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 OPENMETRICS_CONTENT_TYPE = "application/openmetrics-text; version=1.0.0; charset=utf-8"
 
 T = TypeVar("T")
 
-_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n"})
 
-
-def escape(value: str) -> str:
-    """A label value as it goes between double quotes."""
-    if "\\" in value or '"' in value or "\n" in value:  # rare: skip the translate otherwise
-        return value.translate(_ESCAPES)
-    return value
-
-
-def format_value(value: float) -> str:
-    """`1`, `0.25`, `1.5e+09`, and the spellings both formats accept for non-finite values."""
-    if math.isfinite(value):
-        return repr(value)
-    if math.isnan(value):
-        return "NaN"
-    return "+Inf" if value > 0 else "-Inf"
-
-
-def _text(labels: Labels) -> str:
-    rendered = labels.rendered
-    if rendered is None:
-        pairs = labels.pairs
-        rendered = ",".join([f'{k}="{v}"' for k, v in pairs])
-        # Names never hold `"`, `\` or newlines: if the text holds only its own quotes,
-        # no value needed escaping (the common case, checked in C rather than per value).
-        if rendered.count('"') != 2 * len(pairs) or "\\" in rendered or "\n" in rendered:
-            rendered = ",".join([f'{k}="{escape(v)}"' for k, v in pairs])
-        labels.rendered = rendered
-    return rendered
-
-
-def render_lines(name: str, rows: Iterable[Sample]) -> bytes:
-    """The sample lines of one family: `name{identity,extra} value`, one per sample."""
-    lines: list[str] = []
-    append = lines.append
-    for ident, extra, value in rows:
-        labels = ident.rendered
-        if labels is None:
-            labels = _text(ident)
-        # `value - value == 0` is false only for NaN and infinities: the common case stays inline.
-        number = repr(value) if value - value == 0 else format_value(value)
-        if extra is None:
-            append(f"{name}{{{labels}}} {number}\n" if labels else f"{name} {number}\n")
-        else:
-            more = extra.rendered
-            if more is None:
-                more = _text(extra)
-            append(
-                f"{name}{{{labels},{more}}} {number}\n"
-                if labels
-                else f"{name}{{{more}}} {number}\n"
-            )
+def encode(lines: list[str]) -> bytes:
     # Lone surrogates (JSON allows "\ud800") cannot be UTF-8: replace rather than fail.
     return "".join(lines).encode("utf-8", "replace")
 
@@ -83,9 +31,9 @@ def render_lines(name: str, rows: Iterable[Sample]) -> bytes:
 Block = dict[str, list[bytes]]  # family name -> its rendered pieces, in order
 
 
-def render_families(samples: Samples) -> Block:
-    """Each family's sample lines; families without samples are left out."""
-    return {name: [render_lines(name, rows)] for name, rows in samples.items() if rows}
+def render_families(lines: Lines) -> Block:
+    """Each family's lines as bytes; families without lines are left out."""
+    return {name: [encode(rows)] for name, rows in lines.items() if rows}
 
 
 def _escape_help(text: str) -> str:
@@ -121,8 +69,8 @@ def chunks(blocks: Iterable[Mapping[str, list[bytes]]], openmetrics: bool) -> li
 
 def render_batched(
     tasks: list[T],
-    per_task: Callable[[Sequence[T]], Samples],
-    summary: Callable[[Sequence[T]], Samples] | None = None,
+    per_task: Callable[[Sequence[T]], Lines],
+    summary: Callable[[Sequence[T]], Lines] | None = None,
     batch: int = 1000,
 ) -> tuple[Block, int]:
     """Map and render `batch` tasks at a time; the rendered families and the tasks skipped.
@@ -134,8 +82,8 @@ def render_batched(
     """
     pieces: Block = {}
 
-    def add(samples: Samples) -> None:
-        for name, data in render_families(samples).items():
+    def add(lines: Lines) -> None:
+        for name, data in render_families(lines).items():
             pieces.setdefault(name, []).extend(data)
 
     summarised: Block = {}

@@ -11,7 +11,7 @@ from aiohttp import web
 
 from exporter.huawei.models import SmsTask, convert
 from exporter.metrics.render import render_families
-from exporter.metrics.sms import SmsOptions, sms_samples
+from exporter.metrics.sms import SmsOptions, sms_lines
 from exporter.server import make_app, make_runner
 from exporter.snapshot import Snapshot
 from exporter.telemetry import Telemetry
@@ -26,7 +26,7 @@ async def url() -> AsyncIterator[str]:
     snapshot, telemetry = Snapshot(), Telemetry()
     snapshot.set_source(
         ("prod", "sms"),
-        render_families(sms_samples("prod", [convert(SmsTask, FULL_SMS)], SmsOptions())),
+        render_families(sms_lines("prod", [convert(SmsTask, FULL_SMS)], SmsOptions())),
     )
     telemetry.source("prod", "sms").polled = True
     snapshot.set_own(telemetry.render())

@@ -12,7 +12,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from exporter.huawei.models import SmsTask, convert
 from exporter.huawei.paging import Listing
 from exporter.metrics import sms as sms_metrics
-from exporter.metrics.samples import Samples
+from exporter.metrics.lines import Lines
 from exporter.metrics.sms import SmsOptions
 from exporter.poller import Poller, Source
 from exporter.settings import Settings
@@ -162,10 +162,10 @@ async def test_a_task_the_mapping_cannot_take_is_skipped_and_counted() -> None:
     async def fetch() -> Listing[Any]:
         return _listing(list(tasks))
 
-    def picky(batch: Sequence[Any]) -> Samples:
+    def picky(batch: Sequence[Any]) -> Lines:
         if any(task.key == "t3" for task in batch):
             raise ValueError("the API sent something the mapping cannot take")
-        return sms_metrics.task_samples("x", batch, SmsOptions())
+        return sms_metrics.task_lines("x", batch, SmsOptions())
 
     telemetry = Telemetry()
     snapshot = Snapshot()

@@ -1,4 +1,4 @@
-"""Mapping tasks to samples: every family of DESIGN section 4, its labels and its units."""
+"""Mapping tasks to exposition lines: every family of DESIGN section 4, its labels and its units."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ import pytest
 
 from exporter.huawei.models import OmsTask, OmsTaskPage, SmsTask, SmsTaskPage, convert
 from exporter.metrics.catalog import FAMILIES, OMS_STATUSES, SMS_STATES, family
-from exporter.metrics.oms import OmsOptions, oms_samples
-from exporter.metrics.samples import Samples, pairs_of
-from exporter.metrics.sms import SmsOptions, error_code, sms_samples
+from exporter.metrics.lines import Lines
+from exporter.metrics.oms import OmsOptions, oms_lines
+from exporter.metrics.sms import SmsOptions, error_code, sms_lines
+from tests.parsing import parse_lines
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 SMS_OPTS = SmsOptions()
@@ -21,13 +22,13 @@ OMS_OPTS = OmsOptions(region="ap-southeast-3", project_id="p" * 32)
 Series = dict[frozenset[tuple[str, str]], float]
 
 
-def flat(samples: Samples) -> dict[str, Series]:
+def flat(lines: Lines) -> dict[str, Series]:
     """family -> {labels: value}, with the labels in the order of the catalogue checked."""
     out: dict[str, Series] = {}
-    for name, rows in samples.items():
+    for name, chunks in lines.items():
         series: Series = {}
-        for ident, extra, value in rows:
-            pairs = pairs_of(ident, extra)
+        for sample, pairs, value in parse_lines(chunks):
+            assert sample == name
             assert tuple(k for k, _ in pairs) == family(name).labels, name
             key = frozenset(pairs)
             assert key not in series, f"duplicate series in {name}"
@@ -134,7 +135,7 @@ FULL_OMS: dict[str, Any] = {
 
 
 def test_a_full_sms_task_fills_every_sms_family_with_base_units() -> None:
-    out = flat(sms_samples("prod", [convert(SmsTask, FULL_SMS)], SMS_OPTS))
+    out = flat(sms_lines("prod", [convert(SmsTask, FULL_SMS)], SMS_OPTS))
     sms_families = {f.name for f in FAMILIES if f.service == "sms"}
     assert set(out) == sms_families
     info = only(out["huaweicloud_sms_task_info"])
@@ -202,13 +203,13 @@ def test_a_full_sms_task_fills_every_sms_family_with_base_units() -> None:
 
 def test_the_speed_unit_can_be_megabytes() -> None:
     task = convert(SmsTask, FULL_SMS)
-    out = flat(sms_samples("prod", [task], SmsOptions(speed_factor=1_048_576.0)))
+    out = flat(sms_lines("prod", [task], SmsOptions(speed_factor=1_048_576.0)))
     assert only(out["huaweicloud_sms_task_migrate_speed_bytes_per_second"]) == 42.5 * 1_048_576
 
 
 def test_an_sms_task_of_nulls_has_identity_state_zeros_and_nothing_else() -> None:
     task = convert(SmsTask, dict.fromkeys(SmsTask.__struct_fields__) | {"id": "t"})
-    out = flat(sms_samples("prod", [task], SMS_OPTS))
+    out = flat(sms_lines("prod", [task], SMS_OPTS))
     assert set(out) == {
         "huaweicloud_sms_task_info",
         "huaweicloud_sms_task_state",
@@ -220,7 +221,7 @@ def test_an_sms_task_of_nulls_has_identity_state_zeros_and_nothing_else() -> Non
 
 def test_an_unknown_sms_state_is_exported_as_observed() -> None:
     task = convert(SmsTask, {"id": "t", "state": "TELEPORTING"})
-    out = flat(sms_samples("prod", [task], SMS_OPTS))
+    out = flat(sms_lines("prod", [task], SMS_OPTS))
     states = out["huaweicloud_sms_task_state"]
     assert len(states) == len(SMS_STATES) + 1
     assert pick(states, state="TELEPORTING") == 1
@@ -229,13 +230,13 @@ def test_an_unknown_sms_state_is_exported_as_observed() -> None:
 
 def test_tasks_without_id_or_seen_twice_are_skipped() -> None:
     tasks = [convert(SmsTask, t) for t in ({"name": "no id"}, {"id": "a"}, {"id": "a"})]
-    out = flat(sms_samples("prod", tasks, SMS_OPTS))
+    out = flat(sms_lines("prod", tasks, SMS_OPTS))
     assert len(out["huaweicloud_sms_task_info"]) == 1
 
 
 def test_subtasks_and_network_check_can_be_switched_off() -> None:
     task = convert(SmsTask, FULL_SMS)
-    out = flat(sms_samples("prod", [task], SmsOptions(subtasks=False, network_check=False)))
+    out = flat(sms_lines("prod", [task], SmsOptions(subtasks=False, network_check=False)))
     assert not any(
         name.startswith(("huaweicloud_sms_subtask", "huaweicloud_sms_network")) for name in out
     )
@@ -260,13 +261,13 @@ def test_error_codes_are_parsed_and_bounded(error_json: str | None, expected: st
 
 def test_label_values_are_truncated() -> None:
     task = convert(SmsTask, {"id": "t", "name": "n" * 500})
-    out = flat(sms_samples("prod", [task], SmsOptions(max_label_length=32)))
+    out = flat(sms_lines("prod", [task], SmsOptions(max_label_length=32)))
     (labels,) = out["huaweicloud_sms_task_info"]
     assert len(dict(labels)["task_name"]) == 32
 
 
 def test_a_full_oms_task_fills_every_oms_family_with_base_units() -> None:
-    out = flat(oms_samples("prod", [convert(OmsTask, FULL_OMS)], OMS_OPTS))
+    out = flat(oms_lines("prod", [convert(OmsTask, FULL_OMS)], OMS_OPTS))
     assert set(out) == {f.name for f in FAMILIES if f.service == "oms"}
     (labels,) = out["huaweicloud_oms_task_info"]
     assert dict(labels) == {
@@ -320,7 +321,7 @@ def test_a_full_oms_task_fills_every_oms_family_with_base_units() -> None:
 
 @pytest.mark.parametrize(("status", "name"), [(0, "not_started"), (9, "9"), (6, "retrying")])
 def test_oms_status_codes_have_names_or_their_number(status: int, name: str) -> None:
-    out = flat(oms_samples("prod", [convert(OmsTask, {"id": 1, "status": status})], OMS_OPTS))
+    out = flat(oms_lines("prod", [convert(OmsTask, {"id": 1, "status": status})], OMS_OPTS))
     assert pick(out["huaweicloud_oms_task_status"], status=name) == 1
     assert pick(out["huaweicloud_oms_tasks"], status=name) == 1
     expected_series = len(OMS_STATUSES) + (0 if status in OMS_STATUSES else 1)
@@ -328,13 +329,13 @@ def test_oms_status_codes_have_names_or_their_number(status: int, name: str) -> 
 
 
 def test_an_oms_task_that_has_not_started_has_no_start_time() -> None:
-    out = flat(oms_samples("prod", [convert(OmsTask, {"id": 1, "start_time": 0})], OMS_OPTS))
+    out = flat(oms_lines("prod", [convert(OmsTask, {"id": 1, "start_time": 0})], OMS_OPTS))
     assert "huaweicloud_oms_task_start_timestamp_seconds" not in out
 
 
 def test_an_oms_task_of_nulls_has_identity_status_zeros_and_nothing_else() -> None:
     task = convert(OmsTask, dict.fromkeys(OmsTask.__struct_fields__) | {"id": 5})
-    out = flat(oms_samples("prod", [task], OMS_OPTS))
+    out = flat(oms_lines("prod", [task], OMS_OPTS))
     assert set(out) == {
         "huaweicloud_oms_task_info",
         "huaweicloud_oms_task_status",
@@ -352,7 +353,7 @@ def _reference(name: str) -> Any:
 def test_the_sms_reference_examples_map(name: str) -> None:
     page = convert(SmsTaskPage, _reference(name))
     tasks = [t for t in page.tasks or [] if t is not None]
-    out = flat(sms_samples("prod", tasks, SMS_OPTS))
+    out = flat(sms_lines("prod", tasks, SMS_OPTS))
     # The documentation's three examples share one placeholder id: one series set, not three.
     assert len(out["huaweicloud_sms_task_info"]) == 1
     assert pick(out["huaweicloud_sms_task_state"], state="MIGRATE_SUCCESS") == 1
@@ -364,7 +365,7 @@ def test_the_sms_reference_examples_map(name: str) -> None:
 def test_the_oms_reference_example_maps() -> None:
     page = convert(OmsTaskPage, _reference("oms-list-tasks.example.json"))
     tasks = [t for t in page.tasks or [] if t is not None]
-    out = flat(oms_samples("prod", tasks, OMS_OPTS))
+    out = flat(oms_lines("prod", tasks, OMS_OPTS))
     assert pick(out["huaweicloud_oms_task_status"], status="not_started") == 1
     assert pick(out["huaweicloud_oms_task_bandwidth_limit_bytes_per_second"], start="00:00") == 0
     assert "huaweicloud_oms_task_start_timestamp_seconds" not in out

@@ -9,9 +9,10 @@ import pytest
 
 from exporter.huawei.models import OmsTask, SmsTask, convert
 from exporter.metrics.catalog import FAMILIES
-from exporter.metrics.oms import oms_samples
-from exporter.metrics.render import escape, format_value, render_families
-from exporter.metrics.sms import sms_samples
+from exporter.metrics.lines import escape, format_value
+from exporter.metrics.oms import oms_lines
+from exporter.metrics.render import render_families
+from exporter.metrics.sms import sms_lines
 from exporter.snapshot import Snapshot
 from exporter.telemetry import Telemetry
 from tests.binaries import need
@@ -33,8 +34,8 @@ def _exposition(openmetrics: bool) -> str:
             convert(OmsTask, FULL_OMS),
             convert(OmsTask, {"id": 7, "name": NASTY, "status": 9}),
         ]
-        snapshot.set_source((account, "sms"), render_families(sms_samples(account, sms, SMS_OPTS)))
-        snapshot.set_source((account, "oms"), render_families(oms_samples(account, oms, OMS_OPTS)))
+        snapshot.set_source((account, "sms"), render_families(sms_lines(account, sms, SMS_OPTS)))
+        snapshot.set_source((account, "oms"), render_families(oms_lines(account, oms, OMS_OPTS)))
         for service in ("sms", "oms"):
             status = telemetry.source(account, service)
             status.up = True
