@@ -88,8 +88,8 @@ class Poller:
         try:
             async with asyncio.timeout(self.interval):
                 listing = await self.source.fetch()
-            not_fetched = listing.not_fetched
-            self._count_changes(listing.tasks)
+            # A task listed without an id cannot be a series: it counts as not exported.
+            not_fetched = listing.not_fetched + self._count_changes(listing.tasks)
             status.tasks = len(listing.tasks)
             # From here to the swap nothing awaits, so no scrape can see the source missing:
             # its old families are released first, and the tasks as they are rendered, so
@@ -146,18 +146,24 @@ class Poller:
             )
         return ok
 
-    def _count_changes(self, tasks: Sequence[Any]) -> None:
+    def _count_changes(self, tasks: Sequence[Any]) -> int:
+        """Count state changes since the last poll; returns how many tasks had no id."""
         states: dict[str, str] = {}
+        anonymous = 0
         for task in tasks:
-            state = self.source.state_of(task)
             key = task.key
-            if key is None or state is None:
+            if key is None:
+                anonymous += 1
+                continue
+            state = self.source.state_of(task)
+            if state is None:
                 continue
             states[key] = state
             before = self._states.get(key)
             if before is not None and before != state:
                 self.status.changes[state] += 1
         self._states = states
+        return anonymous
 
     def _drop_if_stale(self) -> None:
         since = self.status.last_success

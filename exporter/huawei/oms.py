@@ -10,6 +10,9 @@ from exporter.huawei.models import LazyOmsTask, OmsRef, RawPage
 from exporter.huawei.paging import Listing, Page, list_all
 
 PAGE_LIMIT = 100  # the largest `limit` OMS accepts
+# The Chinese API reference caps `offset` at 10000 (the English one is silent): pages past it
+# would fail the whole poll, so tasks beyond are reported as not exported instead.
+MAX_OFFSET = 10_000
 
 
 class OmsClient:
@@ -19,7 +22,9 @@ class OmsClient:
         self._path = f"/v2/{quote(project_id, safe='')}/tasks"
 
     async def list_tasks(self, *, max_tasks: int) -> Listing[LazyOmsTask]:
-        return await list_all(self._page, limit=PAGE_LIMIT, max_offset=None, max_tasks=max_tasks)
+        return await list_all(
+            self._page, limit=PAGE_LIMIT, max_offset=MAX_OFFSET, max_tasks=max_tasks
+        )
 
     async def _page(self, offset: int, limit: int) -> Page[LazyOmsTask]:
         # OMS wants the project in a signed header as well as in the path.

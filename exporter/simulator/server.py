@@ -238,7 +238,7 @@ def _check_sms(request: web.Request, tenant: Tenant) -> tuple[int, int]:
 
 
 def _check_oms(request: web.Request, tenant: Tenant) -> tuple[int, int]:
-    paging = _paging(request, max_limit=100, min_limit=1, max_offset=None)
+    paging = _paging(request, max_limit=100, min_limit=1, max_offset=10_000)
     if request.match_info["project_id"] != tenant.project_id:
         raise _Denied(403, "OMS.0005", "project does not belong to this account")
     signed = "Authorization" in request.headers

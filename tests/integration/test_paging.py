@@ -101,6 +101,17 @@ async def test_sms_stops_at_the_offset_ceiling_and_reports_the_rest(
     assert all(r.status == 200 for r in cloud.stats.log)
 
 
+async def test_oms_stops_at_its_documented_offset_ceiling(wiring: Wiring, cloud: FakeCloud) -> None:
+    _fill(cloud, oms=10_250)
+    listing = await wiring.oms().list_tasks(max_tasks=100_000)
+    # Offsets go up to 10000 (the Chinese reference's cap), and the page there ends at 10099.
+    assert len(listing.tasks) == 10_100
+    assert listing.not_fetched == 150
+    offsets = {int(r.query.split("offset=")[1]) for r in cloud.stats.log}
+    assert max(offsets) == 10_000
+    assert all(r.status == 200 for r in cloud.stats.log)
+
+
 async def test_max_tasks_bounds_what_is_fetched(wiring: Wiring, cloud: FakeCloud) -> None:
     _fill(cloud, sms=1000)
     listing = await wiring.sms().list_tasks(max_tasks=450)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 import aiohttp
@@ -177,6 +178,30 @@ async def test_a_task_the_mapping_cannot_take_is_skipped_and_counted() -> None:
     assert telemetry.sources[("x", "sms")].not_exported == 1
     exported = values(snapshot, "huaweicloud_sms_task_info")
     assert sorted(dict(labels)["task_id"] for labels in exported) == ["t0", "t1", "t2", "t4"]
+
+
+async def test_a_task_listed_without_an_id_is_counted_as_not_exported() -> None:
+    tasks = [convert(SmsTask, {"id": "t0", "state": "RUNNING"}), convert(SmsTask, {"name": "?"})]
+
+    async def fetch() -> Listing[Any]:
+        return _listing(list(tasks))
+
+    telemetry = Telemetry()
+    snapshot = Snapshot()
+    source = Source(
+        account="x",
+        service="sms",
+        fetch=fetch,
+        mapper=partial(sms_metrics.task_lines, "x", opts=SmsOptions()),
+        state_of=lambda t: None,
+    )
+    poller = Poller(
+        source=source, snapshot=snapshot, telemetry=telemetry, interval=5, stale_after=15
+    )
+    assert await poller.poll_once()
+    assert telemetry.sources[("x", "sms")].not_exported == 1
+    exported = values(snapshot, "huaweicloud_sms_task_info")
+    assert [dict(labels)["task_id"] for labels in exported] == ["t0"]
 
 
 async def test_polls_never_overlap_and_an_overrun_skips_ticks() -> None:
