@@ -197,7 +197,7 @@ FAMILIES: tuple[Family, ...] = (
     _own(
         "tasks_not_exported",
         "gauge",
-        "Tasks not exported: past max_tasks_per_source or the SMS offset ceiling, or unreadable.",
+        "Tasks not exported: past max_tasks_per_source or the API offset ceiling, or unreadable.",
     ),
     _own(
         "task_state_changes_total",

@@ -120,6 +120,8 @@ def test_the_rendered_config_is_one_the_exporter_accepts(tmp_path: Path) -> None
     assert settings.accounts[1].credentials.kind == "password"
     assert settings.accounts[2].credentials.security_token is not None
     assert settings.accounts[0].oms.active and not settings.accounts[1].oms.active
+    assert (settings.api.max_in_flight, settings.api.requests_per_second) == (4, 20)
+    assert settings.api.auth_backoff_seconds == 300  # the chart's default, kept
     # Every file the config names is mounted from the account's Secret.
     (statefulset,) = by_kind(docs, "StatefulSet")
     mounts = {

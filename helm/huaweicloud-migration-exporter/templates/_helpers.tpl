@@ -65,6 +65,14 @@ label_value_max_length: {{ .Values.config.labelValueMaxLength }}
 collect:
   subtasks: {{ .Values.config.collect.subtasks }}
   network_check: {{ .Values.config.collect.networkCheck }}
+{{- with .Values.config.api }}
+api:
+  max_in_flight: {{ .maxInFlight }}
+  requests_per_second: {{ .requestsPerSecond }}
+  burst: {{ .burst }}
+  timeout_seconds: {{ .timeoutSeconds }}
+  auth_backoff_seconds: {{ .authBackoffSeconds }}
+{{- end }}
 log:
   level: {{ .Values.config.logLevel }}
   format: json
