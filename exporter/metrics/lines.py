@@ -12,7 +12,7 @@ serves both.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 Lines = dict[
     str, list[str]
@@ -59,3 +59,43 @@ def truncate(value: str | int | float | None, limit: int) -> str:
             return ""
         value = str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
     return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
+class StateSet:
+    """A stateset family's lines for one task: one per known state (the observed one 1, the
+    others 0), then a line for an observed state the catalogue does not know.
+
+    The known lines are prepared per observed state, split where the task's labels go, so a
+    task's whole stateset is one `str.join` rather than one formatted line per state.
+    """
+
+    def __init__(self, family: str, label: str, known: Iterable[str]) -> None:
+        self._family, self._label = family, label
+        self._known = tuple(known)
+        self._split = {state: self._parts(state) for state in self._known}
+        self._none_known = self._parts(None)
+
+    def _parts(self, observed: str | None) -> tuple[str, ...]:
+        head = f"{self._family}{{"
+        parts = [head]
+        for state in self._known:
+            parts.append(f',{self._label}="{state}"}} {1 if state == observed else 0}\n{head}')
+        parts[-1] = parts[-1].removesuffix(head)
+        return tuple(parts)
+
+    def lines(self, labels: str, observed: str | None, limit: int) -> str:
+        """`labels` is the task's label text; an unknown `observed` is cut to `limit`."""
+        parts = self._split.get(observed)  # type: ignore[arg-type]  # None is simply not found
+        if parts is not None:
+            return labels.join(parts)
+        zeros = labels.join(self._none_known)
+        if observed is None:
+            return zeros
+        value = escape(truncate(observed, limit))
+        return f'{zeros}{self._family}{{{labels},{self._label}="{value}"}} 1\n'
+
+    def count_lines(self, family: str, labels: str, counts: Mapping[str, int]) -> list[str]:
+        """Tasks per state as `family`: every known state (0 included), then the others seen."""
+        head = f'{family}{{{labels},{self._label}="'
+        others = sorted(set(counts) - set(self._known))
+        return [f'{head}{escape(s)}"}} {counts.get(s, 0)}\n' for s in (*self._known, *others)]

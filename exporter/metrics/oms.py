@@ -16,10 +16,17 @@ from typing import Protocol
 
 from exporter.huawei.models import OmsErrorReason, OmsTask, text
 from exporter.metrics.catalog import FAMILIES, OMS_STATUSES
-from exporter.metrics.lines import Lines, escape, format_value, labels_text, new_lines, truncate
+from exporter.metrics.lines import (
+    Lines,
+    StateSet,
+    escape,
+    format_value,
+    labels_text,
+    new_lines,
+    truncate,
+)
 
 NAMES = tuple(f.name for f in FAMILIES if f.service == "oms")
-_KNOWN = frozenset(OMS_STATUSES.values())
 _STATUS = "huaweicloud_oms_task_status"
 _INFO = "huaweicloud_oms_task_info"
 _ERROR = "huaweicloud_oms_task_error_info"
@@ -64,17 +71,7 @@ def oms_lines(account: str, tasks: Sequence[OmsTask], opts: OmsOptions) -> Lines
     return out
 
 
-def _statuses(known: str | None) -> tuple[str, ...]:
-    """A task's stateset lines, split where its labels go: `labels.join(...)` writes them all."""
-    parts = [f"{_STATUS}{{"]
-    for status in OMS_STATUSES.values():
-        parts.append(f',status="{status}"}} {1 if status == known else 0}\n{_STATUS}{{')
-    parts[-1] = parts[-1].removesuffix(f"{_STATUS}{{")
-    return tuple(parts)
-
-
-_STATUSETS = {status: _statuses(status) for status in OMS_STATUSES.values()}
-_NO_KNOWN_STATUS = _statuses(None)
+_STATUSES = StateSet(_STATUS, "status", OMS_STATUSES.values())
 
 
 def _number(value: float) -> str:
@@ -104,13 +101,7 @@ def task_lines(account: str, tasks: Sequence[OmsTask], opts: OmsOptions) -> Line
         seen.add(key)
         labels = f'{prefix}{escape(key)}",task_name="{escape(truncate(task.name, limit))}"'
         info(f"{_INFO}{{{labels},{_info(task, opts, limit)}}} 1\n")
-        status = _status_label(task.status, limit)
-        if status in _KNOWN:
-            statuses(labels.join(_STATUSETS[status]))
-        else:
-            statuses(labels.join(_NO_KNOWN_STATUS))
-            if status is not None:
-                statuses(f'{_STATUS}{{{labels},status="{escape(status)}"}} 1\n')
+        statuses(_STATUSES.lines(labels, status_name(task.status), limit))
         for append, head, attr, div in gauges:
             value = getattr(task, attr)
             if value is not None:
@@ -170,13 +161,10 @@ def status_counts(account: str, tasks: Sequence[Listed], opts: OmsOptions) -> Li
             continue
         seen.add(key)
         counts[status] += 1
-    region = escape(truncate(opts.region, opts.max_label_length))
-    head = f'huaweicloud_oms_tasks{{account="{escape(account)}",region="{region}",status="'
-    known = [f'{head}{status}"}} {counts[status]}\n' for status in OMS_STATUSES.values()]
-    others = [
-        f'{head}{escape(status)}"}} {counts[status]}\n' for status in sorted(set(counts) - _KNOWN)
-    ]
-    return {"huaweicloud_oms_tasks": known + others}
+    labels = labels_text(
+        [("account", account), ("region", truncate(opts.region, opts.max_label_length))]
+    )
+    return {"huaweicloud_oms_tasks": _STATUSES.count_lines("huaweicloud_oms_tasks", labels, counts)}
 
 
 def _status_label(status: int | None, limit: int) -> str | None:

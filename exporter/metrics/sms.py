@@ -20,12 +20,19 @@ from typing import Protocol
 
 from exporter.huawei.models import SmsTask, Text, text
 from exporter.metrics.catalog import FAMILIES, SMS_STATES
-from exporter.metrics.lines import Lines, escape, format_value, labels_text, new_lines, truncate
+from exporter.metrics.lines import (
+    Lines,
+    StateSet,
+    escape,
+    format_value,
+    labels_text,
+    new_lines,
+    truncate,
+)
 
 NAMES = tuple(f.name for f in FAMILIES if f.service == "sms")
 MIB = 1_048_576.0
 SPEED = -1.0  # in the table below: "multiply by the configured speed unit"
-_KNOWN = frozenset(SMS_STATES)
 _STATE = "huaweicloud_sms_task_state"
 _INFO = "huaweicloud_sms_task_info"
 _ERROR = "huaweicloud_sms_task_error_info"
@@ -93,17 +100,7 @@ def sms_lines(account: str, tasks: Sequence[SmsTask], opts: SmsOptions) -> Lines
     return out
 
 
-def _stateset(known: str | None) -> tuple[str, ...]:
-    """A task's stateset lines, split where its labels go: `labels.join(...)` writes them all."""
-    parts = [f"{_STATE}{{"]
-    for state in SMS_STATES:
-        parts.append(f',state="{state}"}} {1 if state == known else 0}\n{_STATE}{{')
-    parts[-1] = parts[-1].removesuffix(f"{_STATE}{{")
-    return tuple(parts)
-
-
-_STATESETS = {state: _stateset(state) for state in SMS_STATES}
-_NO_KNOWN_STATE = _stateset(None)
+_STATES = StateSet(_STATE, "state", SMS_STATES)
 
 
 def _table(
@@ -143,12 +140,7 @@ def task_lines(account: str, tasks: Sequence[SmsTask], opts: SmsOptions) -> Line
         labels = f'{prefix}{escape(key)}",task_name="{escape(name)}"'
         info(f"{_INFO}{{{labels},{_info(task, limit)}}} 1\n")
         state = text(task.state)
-        if state in _KNOWN:
-            states(labels.join(_STATESETS[state]))
-        else:
-            states(labels.join(_NO_KNOWN_STATE))
-            if state is not None:
-                states(f'{_STATE}{{{labels},state="{escape(truncate(state, limit))}"}} 1\n')
+        states(_STATES.lines(labels, state, limit))
         source = task.source_server
         if source is not None and source.state is not None:
             server = escape(truncate(source.state, limit))
@@ -252,12 +244,8 @@ def state_counts(account: str, tasks: Sequence[Listed], opts: SmsOptions) -> Lin
         state = text(task.state)
         if state is not None:
             counts[truncate(state, opts.max_label_length)] += 1
-    head = f'huaweicloud_sms_tasks{{account="{escape(account)}",state="'
-    known = [f'{head}{state}"}} {counts[state]}\n' for state in SMS_STATES]
-    others = [
-        f'{head}{escape(state)}"}} {counts[state]}\n' for state in sorted(set(counts) - _KNOWN)
-    ]
-    return {"huaweicloud_sms_tasks": known + others}
+    labels = labels_text([("account", account)])
+    return {"huaweicloud_sms_tasks": _STATES.count_lines("huaweicloud_sms_tasks", labels, counts)}
 
 
 def _info(task: SmsTask, limit: int) -> str:
