@@ -37,15 +37,25 @@ def format_value(value: float) -> str:
     return "+Inf" if value > 0 else "-Inf"
 
 
+def number(value: float) -> str:
+    """A sample value as text: `repr` for the finite (the common case, kept inline), else
+    `format_value`."""
+    return repr(value) if value - value == 0 else format_value(value)  # NaN, inf: rare
+
+
 def labels_text(pairs: Iterable[tuple[str, str]]) -> str:
     """`account="prod",task_id="t-1"`: label pairs as they go between the braces."""
     return ",".join([f'{name}="{escape(value)}"' for name, value in pairs])
 
 
+def label_values_text(pairs: Iterable[tuple[str, str | int | float | None]], limit: int) -> str:
+    """`labels_text` of raw payload values: each made text and cut to `limit` first."""
+    return labels_text([(name, truncate(value, limit)) for name, value in pairs])
+
+
 def line(name: str, labels: str, value: float) -> str:
     """One sample line; `labels` is already `labels_text` (empty for none)."""
-    number = repr(value) if value - value == 0 else format_value(value)  # NaN, inf: rare
-    return f"{name}{{{labels}}} {number}\n" if labels else f"{name} {number}\n"
+    return f"{name}{{{labels}}} {number(value)}\n" if labels else f"{name} {number(value)}\n"
 
 
 def new_lines(names: tuple[str, ...]) -> Lines:

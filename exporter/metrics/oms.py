@@ -20,9 +20,10 @@ from exporter.metrics.lines import (
     Lines,
     StateSet,
     escape,
-    format_value,
+    label_values_text,
     labels_text,
     new_lines,
+    number,
     truncate,
 )
 
@@ -74,10 +75,6 @@ def oms_lines(account: str, tasks: Sequence[OmsTask], opts: OmsOptions) -> Lines
 _STATUSES = StateSet(_STATUS, "status", OMS_STATUSES.values())
 
 
-def _number(value: float) -> str:
-    return repr(value) if value - value == 0 else format_value(value)
-
-
 def task_lines(account: str, tasks: Sequence[OmsTask], opts: OmsOptions) -> Lines:
     """The per-task OMS families (everything but the per-status counts)."""
     out = new_lines(NAMES)
@@ -105,17 +102,17 @@ def task_lines(account: str, tasks: Sequence[OmsTask], opts: OmsOptions) -> Line
         for append, head, attr, div in gauges:
             value = getattr(task, attr)
             if value is not None:
-                append(f"{head}{labels}}} {_number(value / div)}\n")
+                append(f"{head}{labels}}} {number(value / div)}\n")
         for attr, result in _RESULTS:
             value = getattr(task, attr)
             if value is not None:
                 processed(
-                    f"huaweicloud_oms_task_processed_objects{{{labels}{result}{_number(value)}\n"
+                    f"huaweicloud_oms_task_processed_objects{{{labels}{result}{number(value)}\n"
                 )
         if task.start_time:  # 0 means "not started", not 1970
             starts(
                 f"huaweicloud_oms_task_start_timestamp_seconds{{{labels}}} "
-                f"{_number(task.start_time / 1000)}\n"
+                f"{number(task.start_time / 1000)}\n"
             )
         if task.is_query_over is not None:
             listing(
@@ -132,7 +129,7 @@ def task_lines(account: str, tasks: Sequence[OmsTask], opts: OmsOptions) -> Line
                 bandwidth(
                     f"huaweicloud_oms_task_bandwidth_limit_bytes_per_second{{{labels},"
                     f'start="{escape(window[0])}",end="{escape(window[1])}"}} '
-                    f"{_number(policy.max_bandwidth)}\n"
+                    f"{number(policy.max_bandwidth)}\n"
                 )
         code = _error_code(task.error_reason)
         if code is not None:
@@ -188,7 +185,7 @@ def _info(task: OmsTask, opts: OmsOptions, limit: int) -> str:
         ("dst_bucket", dst.bucket if dst else None),
         ("task_priority", task.task_priority),
     )
-    return labels_text([(name, truncate(value, limit)) for name, value in values])
+    return label_values_text(values, limit)
 
 
 def _error_code(reason: OmsErrorReason | str | None) -> str | None:

@@ -24,9 +24,10 @@ from exporter.metrics.lines import (
     Lines,
     StateSet,
     escape,
-    format_value,
+    label_values_text,
     labels_text,
     new_lines,
+    number,
     truncate,
 )
 
@@ -36,6 +37,9 @@ SPEED = -1.0  # in the table below: "multiply by the configured speed unit"
 _STATE = "huaweicloud_sms_task_state"
 _INFO = "huaweicloud_sms_task_info"
 _ERROR = "huaweicloud_sms_task_error_info"
+_PROGRESS = "huaweicloud_sms_subtask_progress_ratio"
+_START = "huaweicloud_sms_subtask_start_timestamp_seconds"
+_END = "huaweicloud_sms_subtask_end_timestamp_seconds"
 _ERROR_CODE = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]{0,31}$")
 
 # family, task attribute, multiply, divide: value * multiply / divide, omitted when null.
@@ -103,9 +107,10 @@ def sms_lines(account: str, tasks: Sequence[SmsTask], opts: SmsOptions) -> Lines
 _STATES = StateSet(_STATE, "state", SMS_STATES)
 
 
-def _table(
-    rows: tuple[tuple[str, str, float, float], ...], out: Lines, speed: float
-) -> list[tuple[Callable[[str], None], str, str, float, float]]:
+Gauges = list[tuple[Callable[[str], None], str, str, float, float]]
+
+
+def _table(rows: tuple[tuple[str, str, float, float], ...], out: Lines, speed: float) -> Gauges:
     """Gauge rows made ready for the loop: where to append, name + "{", attribute, factors."""
     return [(out[n].append, n + "{", a, speed if m == SPEED else m, d) for n, a, m, d in rows]
 
@@ -121,9 +126,9 @@ def task_lines(account: str, tasks: Sequence[SmsTask], opts: SmsOptions) -> Line
     source_state = out["huaweicloud_sms_source_server_state"].append
     syncing = out["huaweicloud_sms_task_syncing"].append
     errors = out[_ERROR].append
-    progress = out["huaweicloud_sms_subtask_progress_ratio"].append
-    starts = out["huaweicloud_sms_subtask_start_timestamp_seconds"].append
-    ends = out["huaweicloud_sms_subtask_end_timestamp_seconds"].append
+    progress = out[_PROGRESS].append
+    starts = out[_START].append
+    ends = out[_END].append
     connectivity = out["huaweicloud_sms_network_connectivity"].append
     prefix = f'account="{escape(account)}",task_id="'
     seen: set[str] = set()
@@ -145,12 +150,7 @@ def task_lines(account: str, tasks: Sequence[SmsTask], opts: SmsOptions) -> Line
         if source is not None and source.state is not None:
             server = escape(truncate(source.state, limit))
             source_state(f'huaweicloud_sms_source_server_state{{{labels},state="{server}"}} 1\n')
-        for append, head, attr, mul, div in gauges:
-            value = getattr(task, attr)
-            if value is not None:
-                value = value * mul / div
-                number = repr(value) if value - value == 0 else format_value(value)
-                append(f"{head}{labels}}} {number}\n")
+        _write_gauges(gauges, task, labels)
         if task.syncing is not None:
             syncing(f"huaweicloud_sms_task_syncing{{{labels}}} {1 if task.syncing else 0}\n")
         code = error_code(text(task.error_json))
@@ -176,35 +176,14 @@ def task_lines(account: str, tasks: Sequence[SmsTask], opts: SmsOptions) -> Line
                     sub_name = truncate(sub_name, limit)
                 both = f'{labels},subtask_id="{escape(sub_id)}",subtask="{escape(sub_name)}"}} '
                 if sub.progress is not None:
-                    progress(
-                        _sub_line(
-                            "huaweicloud_sms_subtask_progress_ratio{", both, sub.progress / 100
-                        )
-                    )
+                    progress(f"{_PROGRESS}{{{both}{number(sub.progress / 100)}\n")
                 if sub.start_date is not None:
-                    starts(
-                        _sub_line(
-                            "huaweicloud_sms_subtask_start_timestamp_seconds{",
-                            both,
-                            sub.start_date / 1000,
-                        )
-                    )
+                    starts(f"{_START}{{{both}{number(sub.start_date / 1000)}\n")
                 if sub.end_date is not None:
-                    ends(
-                        _sub_line(
-                            "huaweicloud_sms_subtask_end_timestamp_seconds{",
-                            both,
-                            sub.end_date / 1000,
-                        )
-                    )
+                    ends(f"{_END}{{{both}{number(sub.end_date / 1000)}\n")
         check = task.network_check_info
         if opts.network_check and check is not None:
-            for append, head, attr, mul, div in network:
-                value = getattr(check, attr)
-                if value is not None:
-                    value = value * mul / div
-                    number = repr(value) if value - value == 0 else format_value(value)
-                    append(f"{head}{labels}}} {number}\n")
+            _write_gauges(network, check, labels)
             if check.domain_connectivity is not None:
                 connectivity(
                     f'huaweicloud_sms_network_connectivity{{{labels},check="domain"}} '
@@ -218,8 +197,12 @@ def task_lines(account: str, tasks: Sequence[SmsTask], opts: SmsOptions) -> Line
     return out
 
 
-def _sub_line(head: str, labels: str, value: float) -> str:
-    return f"{head}{labels}{repr(value) if value - value == 0 else format_value(value)}\n"
+def _write_gauges(gauges: Gauges, source: object, labels: str) -> None:
+    """One line per gauge whose attribute of `source` is not null: value * mul / div."""
+    for append, head, attr, mul, div in gauges:
+        value = getattr(source, attr)
+        if value is not None:
+            append(f"{head}{labels}}} {number(value * mul / div)}\n")
 
 
 class Listed(Protocol):
@@ -266,12 +249,4 @@ def _info(task: SmsTask, limit: int) -> str:
         ("migration_ip", task.migration_ip),
         ("enterprise_project_id", task.enterprise_project_id),
     )
-    return labels_text(
-        [
-            (
-                name,
-                value if value.__class__ is str and len(value) <= limit else truncate(value, limit),
-            )
-            for name, value in values
-        ]
-    )
+    return label_values_text(values, limit)
