@@ -159,6 +159,17 @@ STAT = {
 TABLE = {"showHeader": True, "footer": {"show": False}}
 
 
+# The per-task load panels of the SMS dashboard, three to a row: title, metric, unit.
+AGENT_AND_SOURCE_HOST = (
+    ("Agent CPU", "huaweicloud_sms_agent_cpu_usage_ratio", "percentunit"),
+    ("Agent memory", "huaweicloud_sms_agent_memory_usage_bytes", "bytes"),
+    ("Agent disk IO", "huaweicloud_sms_agent_disk_io_bytes_per_second", "Bps"),
+    ("Source host CPU", "huaweicloud_sms_source_cpu_usage_ratio", "percentunit"),
+    ("Source host memory", "huaweicloud_sms_source_memory_usage_bytes", "bytes"),
+    ("Source host disk IO", "huaweicloud_sms_source_disk_io_bytes_per_second", "Bps"),
+)
+
+
 def sms() -> dict[str, Any]:
     at = Layout()
     sel = 'account=~"$account"'
@@ -271,60 +282,18 @@ def sms() -> dict[str, Any]:
             width=24,
             options=TIMESERIES,
         ),
-        panel(
-            at,
-            "timeseries",
-            "Agent CPU",
-            [target(f"huaweicloud_sms_agent_cpu_usage_ratio{{{sel}}}", "{{task_name}}")],
-            unit="percentunit",
-            width=8,
-            options=TIMESERIES,
-        ),
-        panel(
-            at,
-            "timeseries",
-            "Agent memory",
-            [target(f"huaweicloud_sms_agent_memory_usage_bytes{{{sel}}}", "{{task_name}}")],
-            unit="bytes",
-            width=8,
-            options=TIMESERIES,
-        ),
-        panel(
-            at,
-            "timeseries",
-            "Agent disk IO",
-            [target(f"huaweicloud_sms_agent_disk_io_bytes_per_second{{{sel}}}", "{{task_name}}")],
-            unit="Bps",
-            width=8,
-            options=TIMESERIES,
-        ),
-        panel(
-            at,
-            "timeseries",
-            "Source host CPU",
-            [target(f"huaweicloud_sms_source_cpu_usage_ratio{{{sel}}}", "{{task_name}}")],
-            unit="percentunit",
-            width=8,
-            options=TIMESERIES,
-        ),
-        panel(
-            at,
-            "timeseries",
-            "Source host memory",
-            [target(f"huaweicloud_sms_source_memory_usage_bytes{{{sel}}}", "{{task_name}}")],
-            unit="bytes",
-            width=8,
-            options=TIMESERIES,
-        ),
-        panel(
-            at,
-            "timeseries",
-            "Source host disk IO",
-            [target(f"huaweicloud_sms_source_disk_io_bytes_per_second{{{sel}}}", "{{task_name}}")],
-            unit="Bps",
-            width=8,
-            options=TIMESERIES,
-        ),
+        *[
+            panel(
+                at,
+                "timeseries",
+                title,
+                [target(f"{metric}{{{sel}}}", "{{task_name}}")],
+                unit=unit,
+                width=8,
+                options=TIMESERIES,
+            )
+            for title, metric, unit in AGENT_AND_SOURCE_HOST
+        ],
         panel(
             at,
             "bargauge",
