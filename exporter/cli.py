@@ -72,29 +72,29 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+# flag (its argparse dest) -> where it goes in the settings
+FLAG_SETTINGS = {
+    "listen_address": ("web", "listen_address"),
+    "telemetry_path": ("web", "telemetry_path"),
+    "web_config_file": ("web", "config_file"),
+    "log_level": ("log", "level"),
+    "log_format": ("log", "format"),
+    "shard": ("shard",),
+    "total_shards": ("total_shards",),
+}
+
+
 def overrides(args: argparse.Namespace) -> dict[str, Any]:
     """Flags as settings, highest precedence; unset flags leave the other sources alone."""
     out: dict[str, Any] = {}
-    web_: dict[str, Any] = {}
-    if args.listen_address is not None:
-        web_["listen_address"] = args.listen_address
-    if args.telemetry_path is not None:
-        web_["telemetry_path"] = args.telemetry_path
-    if args.web_config_file is not None:
-        web_["config_file"] = args.web_config_file
-    if web_:
-        out["web"] = web_
-    log_: dict[str, Any] = {}
-    if args.log_level is not None:
-        log_["level"] = args.log_level
-    if args.log_format is not None:
-        log_["format"] = args.log_format
-    if log_:
-        out["log"] = log_
-    if args.shard is not None:
-        out["shard"] = args.shard
-    if args.total_shards is not None:
-        out["total_shards"] = args.total_shards
+    for dest, path in FLAG_SETTINGS.items():
+        value = getattr(args, dest)
+        if value is not None:
+            *sections, key = path
+            into = out
+            for section in sections:
+                into = into.setdefault(section, {})
+            into[key] = value
     return out
 
 

@@ -59,6 +59,19 @@ def test_environment_beats_yaml_and_flags_beat_both(
     assert settings.web.listen_address == "127.0.0.1:3"
 
 
+def test_every_flag_lands_in_its_setting(tmp_path: Path) -> None:
+    flags = [
+        *("--web.listen-address", "127.0.0.1:4", "--web.telemetry-path", "/m"),
+        *("--web.config.file", str(tmp_path / "web.yml"), "--log.level", "debug"),
+        *("--log.format", "json", "--shard", "1", "--total-shards", "3"),
+    ]
+    settings = load(write(tmp_path, {}), overrides(parse_args(flags)))
+    assert (settings.web.listen_address, settings.web.telemetry_path) == ("127.0.0.1:4", "/m")
+    assert settings.web.config_file == tmp_path / "web.yml"
+    assert (settings.log.level, settings.log.format) == ("debug", "json")
+    assert (settings.shard, settings.total_shards) == (1, 3)
+
+
 def test_secrets_can_come_from_files(tmp_path: Path) -> None:
     (tmp_path / "sk").write_text(SECRET + "\n")
     creds = {"access_key": "AK", "secret_key_file": str(tmp_path / "sk")}
