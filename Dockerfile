@@ -22,8 +22,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 RUN groupadd --system --gid 10001 exporter \
  && useradd --system --uid 10001 --gid 10001 --no-create-home --shell /usr/sbin/nologin exporter
+# The dependencies at the versions CI tested (constraints.txt); the wheel alone works too.
+COPY constraints.txt /tmp/
 COPY --from=build /dist/*.whl /tmp/
-RUN pip install --no-cache-dir /tmp/*.whl && rm -f /tmp/*.whl
+RUN pip install --no-cache-dir -c /tmp/constraints.txt /tmp/*.whl \
+ && rm -f /tmp/*.whl /tmp/constraints.txt
 USER 10001:10001
 EXPOSE 9897
 # No curl in a slim image: Python itself asks /healthz.

@@ -171,6 +171,21 @@ async def demo(settings_overrides: dict[str, Any]) -> None:
         await serve(settings)
 
 
+def runnable_settings(args: argparse.Namespace, flags: dict[str, Any]) -> Settings:
+    """The settings a real start would run with, checked as a real start checks them.
+
+    `--check-config` goes through here too, so it accepts exactly what a start accepts."""
+    config_file = args.config_file or (
+        Path(os.environ["HWMIG_CONFIG_FILE"]) if os.environ.get("HWMIG_CONFIG_FILE") else None
+    )
+    settings = load(config_file, flags)
+    if not settings.accounts:
+        raise ConfigError("accounts: no account configured (see --config.file or HWMIG_ACCESS_KEY)")
+    if settings.web.config_file:
+        load_web_config(settings.web.config_file)
+    return settings
+
+
 def main(argv: list[str] | None = None) -> int:
     tune_allocator()
     args = parse_args(argv)
@@ -180,20 +195,11 @@ def main(argv: list[str] | None = None) -> int:
             log.configure(args.log_level or "info", args.log_format or "auto")
             asyncio.run(demo(flags))
             return 0
-        config_file = args.config_file or (
-            Path(os.environ["HWMIG_CONFIG_FILE"]) if os.environ.get("HWMIG_CONFIG_FILE") else None
-        )
-        settings = load(config_file, flags)
+        settings = runnable_settings(args, flags)
         log.configure(settings.log.level, settings.log.format)
         if args.check_config:
-            if settings.web.config_file:
-                load_web_config(settings.web.config_file)
             print(effective_config(settings))
             return 0
-        if not settings.accounts:
-            raise ConfigError(
-                "accounts: no account configured (see --config.file or HWMIG_ACCESS_KEY)"
-            )
         if args.once:
             body, ok = asyncio.run(once(settings))
             sys.stdout.buffer.write(body)

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import dataclasses
+import tempfile
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
+from hypothesis import configuration as hypothesis_configuration
+from hypothesis import settings as hypothesis_settings
 from pydantic import SecretStr
 
 from exporter.huawei.auth import AkSkAuth, Authenticator, Scope, TokenAuth
@@ -25,6 +29,14 @@ PASSWORD = "PW-SECRET-9a8b7c6d5e4f3021"
 SECURITY_TOKEN = "ST-SECRET-0f1e2d3c4b5a6978"
 ACCESS_KEY = "AKTESTACCESSKEY00001"
 PROJECT_ID = "a" * 32
+
+# Tests write nothing into the source tree: Hypothesis keeps no example database, and its
+# caches go to the temporary directory instead of ./.hypothesis.
+hypothesis_configuration.set_hypothesis_home_dir(
+    Path(tempfile.gettempdir()) / "hwmig-tests-hypothesis"
+)
+hypothesis_settings.register_profile("no-database", database=None)
+hypothesis_settings.load_profile("no-database")
 
 FAST = RequestPolicy(backoff_base=0.01, backoff_cap=0.05, total_timeout=5.0)
 

@@ -32,6 +32,7 @@ from exporter.simulator.cloud import (
 from exporter.simulator.tasks import oms_task, sms_task
 
 CLOUD = web.AppKey("cloud", FakeCloud)
+TENANT = web.RequestKey("tenant", str)  # who a request authenticated as, for the record
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -99,7 +100,7 @@ async def _record(request: web.Request, handler: Handler) -> web.StreamResponse:
                 query=request.raw_path.partition("?")[2],
                 status=status,
                 auth=auth,
-                tenant=request.get("tenant"),
+                tenant=request.get(TENANT),
                 at=arrived,
             )
         )
@@ -256,7 +257,7 @@ async def _list(request: web.Request, service: Service) -> web.StreamResponse:
     except _Denied as denied:
         return _error(denied.status, denied.code, str(denied))
     cloud.stats.by_tenant[tenant.name] += 1
-    request["tenant"] = tenant.name
+    request[TENANT] = tenant.name
     if tenant.latency:
         await asyncio.sleep(tenant.latency)
     everything = tenant.sms_tasks if service == "sms" else tenant.oms_tasks

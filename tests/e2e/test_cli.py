@@ -175,6 +175,21 @@ def test_a_bad_config_exits_2_with_one_message_and_no_secret(tmp_path: Path) -> 
     assert len(result.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize("mode", [["--check-config"], ["--once"], []])
+def test_a_config_without_accounts_is_refused_by_every_mode(
+    tmp_path: Path, mode: list[str]
+) -> None:
+    """--check-config accepts exactly what a real start accepts: no account, exit 2 for all."""
+    path = tmp_path / "empty.yaml"
+    path.write_text(yaml.safe_dump({"poll_interval_seconds": 30}))
+    result = run_cli(*mode, "--config.file", str(path), "--web.listen-address", "127.0.0.1:0")
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.strip().endswith(
+        "accounts: no account configured (see --config.file or HWMIG_ACCESS_KEY)"
+    )
+    assert result.stdout == ""
+
+
 def test_the_demo_serves_live_changing_metrics(tmp_path: Path) -> None:
     """README command one: --demo shows tasks in several states, one failed, values moving."""
     with exporter(["--demo"], tmp_path) as proc:
