@@ -9,6 +9,7 @@ reads the environment itself.
 from __future__ import annotations
 
 import re
+import ssl
 from pathlib import Path
 from typing import Any, Literal, Self
 
@@ -19,6 +20,7 @@ from pydantic import (
     Field,
     SecretStr,
     ValidationError,
+    field_serializer,
     field_validator,
     model_validator,
 )
@@ -28,6 +30,9 @@ from pydantic_settings import (
     SettingsConfigDict,
     YamlConfigSettingsSource,
 )
+from yarl import URL
+
+from exporter.huawei.network import trust
 
 SPEED_UNITS = {"mbit": 125_000.0, "mbyte": 1_048_576.0}  # bytes per second per API unit
 DEFAULT_IAM_ENDPOINT = "https://iam.myhuaweicloud.com"
@@ -169,8 +174,12 @@ class Collect(_Strict):
     network_check: bool = True
 
 
+MIB = 1024 * 1024
+POLL_BYTES_PER_TASK = 12 * 1024  # default poll cap per max_tasks_per_source; a task is ~2.6 KB
+
+
 class Api(_Strict):
-    """How hard one exporter may press the Huawei APIs."""
+    """How hard one exporter may press the Huawei APIs, and how far it trusts their answers."""
 
     max_in_flight: int = Field(default=8, ge=1, le=64)  # concurrent page requests per endpoint
     requests_per_second: float = Field(default=50.0, gt=0)  # per account, all services
@@ -179,6 +188,45 @@ class Api(_Strict):
     # After a rejected AK/SK signature or password: send nothing for this long. Huawei locks
     # an AK for 5 minutes after 5 failed signatures; keep this at 300 outside tests.
     auth_backoff_seconds: float = Field(default=300.0, ge=1)
+    # Caps on what the network may make us hold, counted after decompression. A real page
+    # measures ~0.5 MB (200 SMS tasks with 10 sub-tasks each); 10,000 SMS tasks ~26 MB.
+    max_response_bytes: int = Field(default=16 * MIB, ge=64 * 1024)
+    max_poll_bytes: int | None = Field(default=None, ge=MIB)  # None: 12 KiB x max_tasks
+    proxy_url: str | None = Field(default=None, repr=False)  # may carry user:password@
+    ca_file: Path | None = None  # PEM; added to the system trust, never replacing it
+
+    @field_validator("proxy_url")
+    @classmethod
+    def _proxy(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        # The message never repeats the value: it may hold the proxy's password.
+        if not re.match(r"^https?://[^/\s]+/?$", value):
+            raise ValueError("must be http://[user:password@]host:port (or https://)")
+        return value.rstrip("/")
+
+    @field_validator("ca_file")
+    @classmethod
+    def _loadable(cls, value: Path | None) -> Path | None:
+        if value is None:
+            return None
+        try:
+            trust(value)
+        except ssl.SSLError:  # before OSError, its base class
+            reason = "no PEM certificate in it"
+            raise ValueError(f"cannot load {value} as CA certificates: {reason}") from None
+        except OSError as exc:
+            reason = exc.strerror or type(exc).__name__
+            raise ValueError(f"cannot load {value} as CA certificates: {reason}") from None
+        return value
+
+    @field_serializer("proxy_url")
+    def _masked(self, value: str | None) -> str | None:
+        """As --check-config shows it: the host, and the password masked."""
+        if value is None:
+            return None
+        url = URL(value)
+        return str(url.with_password("**********")) if url.password is not None else value
 
 
 class Web(_Strict):
@@ -246,6 +294,10 @@ class Settings(BaseSettings):
     )
     region: str | None = Field(None, validation_alias="HWMIG_REGION", exclude=True)
     project_id: str | None = Field(None, validation_alias="HWMIG_PROJECT_ID", exclude=True)
+    # The proxy variables every HTTP client honours (either case); api.proxy_url beats them.
+    https_proxy: str | None = Field(None, validation_alias="HTTPS_PROXY", exclude=True, repr=False)
+    http_proxy: str | None = Field(None, validation_alias="HTTP_PROXY", exclude=True, repr=False)
+    no_proxy: str | None = Field(None, validation_alias="NO_PROXY", exclude=True)
 
     @field_validator("shard", mode="before")
     @classmethod
@@ -285,6 +337,12 @@ class Settings(BaseSettings):
     def stale_after(self) -> float:
         assert self.stale_after_seconds is not None  # set by the validator
         return self.stale_after_seconds
+
+    @property
+    def max_poll_bytes(self) -> int:
+        return self.api.max_poll_bytes or max(
+            64 * MIB, POLL_BYTES_PER_TASK * self.max_tasks_per_source
+        )
 
     @property
     def speed_factor(self) -> float:

@@ -19,6 +19,7 @@ import aiohttp
 from exporter.huawei.auth import AkSkAuth, Authenticator, Scope, TokenAuth
 from exporter.huawei.http import AccountGuard, Endpoint, RequestPolicy, TokenBucket
 from exporter.huawei.models import LazyOmsTask, LazySmsTask, text
+from exporter.huawei.network import Network, trust
 from exporter.huawei.oms import OmsClient
 from exporter.huawei.sms import SmsClient
 from exporter.metrics import oms as oms_metrics
@@ -49,8 +50,27 @@ def my_accounts(settings: Settings) -> list[Account]:
     ]
 
 
+def network_of(settings: Settings) -> Network:
+    """Proxy and trust for every request: api.proxy_url, else the *_PROXY variables."""
+    env_proxies = {
+        scheme: proxy
+        for scheme, proxy in (("https", settings.https_proxy), ("http", settings.http_proxy))
+        if proxy
+    }
+    return Network(
+        proxy_url=settings.api.proxy_url,
+        env_proxies=env_proxies,
+        no_proxy=settings.no_proxy or "",
+        tls=trust(settings.api.ca_file) if settings.api.ca_file else None,
+    )
+
+
 def _auth(
-    account: Account, session: aiohttp.ClientSession, clock: Callable[[], float]
+    account: Account,
+    session: aiohttp.ClientSession,
+    clock: Callable[[], float],
+    network: Network,
+    max_body_bytes: int,
 ) -> Authenticator:
     creds = account.credentials
     if creds.kind == "aksk":
@@ -64,6 +84,8 @@ def _auth(
         password=creds.password,
         domain_name=creds.domain_name,
         clock=clock,
+        network=network,
+        max_body_bytes=max_body_bytes,
     )
 
 
@@ -96,6 +118,7 @@ def _endpoint(
     guard: AccountGuard,
     policy: RequestPolicy,
     observe: Callable[..., None],
+    network: Network,
     base_url: str,
     service: str,
     scope: Scope,
@@ -108,6 +131,7 @@ def _endpoint(
         guard=guard,
         policy=policy,
         observe=partial(observe, service),
+        network=network,
     )
 
 
@@ -124,23 +148,32 @@ def build_sources(
         max_in_flight=settings.api.max_in_flight,
         rate_per_second=settings.api.requests_per_second,
         burst=settings.api.burst,
+        max_body_bytes=settings.api.max_response_bytes,
     )
+    network = network_of(settings)
     sources: list[Source] = []
     for account in my_accounts(settings):
-        auth = _auth(account, session, clock)
+        auth = _auth(account, session, clock, network, policy.max_body_bytes)
         guard = AccountGuard(
             TokenBucket(policy.rate_per_second, policy.burst, time.monotonic),
             backoff_seconds=settings.api.auth_backoff_seconds,
         )
 
         endpoint = partial(
-            _endpoint, session, auth, guard, policy, partial(telemetry.request, account.name)
+            _endpoint,
+            session,
+            auth,
+            guard,
+            policy,
+            partial(telemetry.request, account.name),
+            network,
         )
         max_tasks = settings.max_tasks_per_source
         if account.sms.enabled:
             sms = SmsClient(
                 endpoint(account.sms_endpoint, "sms", Scope(project_name=account.region)),
                 enterprise_project_id=account.sms.enterprise_project_id,
+                max_poll_bytes=settings.max_poll_bytes,
             )
             sms_opts = SmsOptions(
                 speed_factor=settings.speed_factor,
@@ -164,6 +197,7 @@ def build_sources(
             oms = OmsClient(
                 endpoint(account.oms_endpoint, "oms", Scope(project_id=project_id)),
                 project_id=project_id,
+                max_poll_bytes=settings.max_poll_bytes,
             )
             oms_opts = OmsOptions(
                 region=account.region,

@@ -14,18 +14,27 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 import aiohttp
+import structlog
 from pydantic import SecretStr
+from yarl import URL
 
 from exporter.huawei import signing
+from exporter.huawei.bodies import read_body
 from exporter.huawei.errors import (
     ApiError,
     ApiTimeoutError,
     BadResponseError,
-    NetworkError,
     for_status,
 )
+from exporter.huawei.network import Network, network_error, redirect_target
+
+log = structlog.get_logger(__name__)
 
 Clock = Callable[[], float]  # wall-clock seconds since the epoch
+# A token is used at least this long, whatever its `expires_at` says (a skewed clock or an odd
+# gateway could otherwise make every request log in again); a 401 still replaces it at once.
+MIN_TOKEN_SECONDS = 300.0
+MAX_IAM_BODY_BYTES = 4 * 1024 * 1024  # a token answer with its whole catalogue is ~100 KB
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +62,8 @@ class Authenticator(Protocol):
 
     async def authorize(self, request: Unsigned, scope: Scope) -> signing.SignedRequest: ...
 
-    def invalidate(self, scope: Scope) -> None: ...
+    def invalidate(self, scope: Scope, credential: str | None) -> None:
+        """`credential` (the token a request was sent with) was refused: forget it."""
 
 
 class AkSkAuth:
@@ -91,7 +101,7 @@ class AkSkAuth:
             now=datetime.fromtimestamp(self._clock(), UTC),
         )
 
-    def invalidate(self, scope: Scope) -> None:
+    def invalidate(self, scope: Scope, credential: str | None) -> None:
         """Nothing to refresh: a signature is made anew for every request."""
 
 
@@ -105,8 +115,9 @@ class _Token:
 class TokenAuth:
     """IAM password login (`POST /v3/auth/tokens`), one cached token per scope.
 
-    A token is refreshed at 80% of its life (IAM tokens live about 24 h), and at once after
-    `invalidate`, which the HTTP layer calls on a 401.
+    A token is refreshed at 80% of its life (IAM tokens live about 24 h), but never sooner than
+    `MIN_TOKEN_SECONDS` after it was issued, and at once after `invalidate`, which the HTTP
+    layer calls on a 401. The login follows no redirect: its body holds the password.
     """
 
     refreshable = True
@@ -121,9 +132,14 @@ class TokenAuth:
         domain_name: str,
         clock: Clock,
         timeout: float = 10.0,
+        network: Network | None = None,
+        max_body_bytes: int = MAX_IAM_BODY_BYTES,
     ) -> None:
         self._session = session
-        self._url = iam_endpoint.rstrip("/") + "/v3/auth/tokens"
+        self._url = URL(iam_endpoint.rstrip("/") + "/v3/auth/tokens")
+        self._network = network or Network()
+        self._max_body_bytes = max_body_bytes
+        self._skew_warned = False
         self._username = username
         self._password = password
         self._domain_name = domain_name
@@ -143,8 +159,12 @@ class TokenAuth:
         path_and_query = f"{request.path}?{query}" if query else request.path
         return signing.SignedRequest(path_and_query=path_and_query, headers=headers)
 
-    def invalidate(self, scope: Scope) -> None:
-        self._tokens.pop(scope, None)
+    def invalidate(self, scope: Scope, credential: str | None) -> None:
+        # Only the refused token: pages in flight that were refused together must not throw
+        # away the fresh one the first of them already fetched (one login, not one each).
+        cached = self._tokens.get(scope)
+        if cached is not None and (credential is None or cached.value == credential):
+            del self._tokens[scope]
 
     async def _token(self, scope: Scope) -> str:
         lock = self._locks.setdefault(scope, asyncio.Lock())
@@ -178,30 +198,48 @@ class TokenAuth:
 
     async def _login(self, scope: Scope) -> _Token:
         now = self._clock()
+        host = self._url.host
         try:
             async with self._session.post(
                 self._url,
                 data=self._body(scope),
                 headers={"Content-Type": "application/json;charset=utf8"},
                 timeout=aiohttp.ClientTimeout(total=self._timeout),
+                **self._network.options(self._url),
             ) as response:
-                body = await response.read()
                 status = response.status
                 request_id = response.headers.get("X-Request-Id")
                 subject_token = response.headers.get("X-Subject-Token")
+                location = response.headers.get("Location")
+                body = await read_body(response, limit=self._max_body_bytes)
         except TimeoutError as exc:
-            raise ApiTimeoutError("IAM token request timed out") from exc
+            raise ApiTimeoutError(f"IAM token request to {host} timed out") from exc
         except (aiohttp.ClientError, OSError) as exc:
-            raise NetworkError(f"IAM token request failed: {type(exc).__name__}") from exc
+            raise network_error(host, exc) from None
+        if 300 <= status < 400:
+            raise BadResponseError(
+                f"IAM redirect refused: to {redirect_target(location)}",
+                status=status,
+                request_id=request_id,
+            )
         if status != 201 or not subject_token:
             raise _iam_error(status, body, request_id)
         self.logins += 1
         expires_at = _expires_at(body) or now + 3600.0
-        lifetime = max(expires_at - now, 0.0)
-        return _Token(value=subject_token, expires_at=expires_at, refresh_at=now + 0.8 * lifetime)
+        lifetime = expires_at - now
+        if lifetime < MIN_TOKEN_SECONDS and not self._skew_warned:
+            self._skew_warned = True
+            log.warning(
+                "IAM token expires too soon: is this clock or the gateway's wrong?",
+                iam_host=host,
+                expires_in_s=round(lifetime),
+                used_for_s=MIN_TOKEN_SECONDS,
+            )
+        keep = max(0.8 * lifetime, MIN_TOKEN_SECONDS)
+        return _Token(value=subject_token, expires_at=expires_at, refresh_at=now + keep)
 
 
-def _expires_at(body: bytes) -> float | None:
+def _expires_at(body: bytes | bytearray) -> float | None:
     try:
         text = json.loads(body)["token"]["expires_at"]
         return datetime.fromisoformat(str(text).replace("Z", "+00:00")).timestamp()
@@ -209,7 +247,7 @@ def _expires_at(body: bytes) -> float | None:
         return None
 
 
-def _iam_error(status: int, body: bytes, request_id: str | None) -> ApiError:
+def _iam_error(status: int, body: bytes | bytearray, request_id: str | None) -> ApiError:
     code = None
     try:
         parsed = json.loads(body)

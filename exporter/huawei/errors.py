@@ -17,6 +17,18 @@ from __future__ import annotations
 
 from typing import Any
 
+MAX_FIELD = 128  # what an API-supplied error code or request id may take of a log line
+
+
+def clip(value: str | None) -> str | None:
+    """An API-supplied field made safe for a log line or the status page: printable, bounded
+    like a label value (a 1 MB `error_code` would otherwise be a 1 MB log line)."""
+    if value is None:
+        return None
+    if len(value) > MAX_FIELD:
+        value = value[: MAX_FIELD - 1] + "…"
+    return value if value.isprintable() else "".join(c if c.isprintable() else "?" for c in value)
+
 
 class ApiError(Exception):
     reason = "unknown"
@@ -31,8 +43,8 @@ class ApiError(Exception):
     ) -> None:
         self.message = message
         self.status = status
-        self.error_code = error_code
-        self.request_id = request_id
+        self.error_code = clip(error_code)
+        self.request_id = clip(request_id)
         super().__init__(str(self))
 
     def __str__(self) -> str:

@@ -23,6 +23,7 @@ import structlog
 from yarl import URL
 
 from exporter.huawei.auth import Authenticator, Scope, Unsigned
+from exporter.huawei.bodies import ACCEPT_ENCODING, ByteBudget, read_body
 from exporter.huawei.errors import (
     ApiError,
     ApiTimeoutError,
@@ -35,12 +36,12 @@ from exporter.huawei.errors import (
     for_status,
 )
 from exporter.huawei.models import ApiErrorBody, decoder, text
+from exporter.huawei.network import Network, network_error, redirect_target
 from exporter.huawei.signing import Query, host_header
 
 log = structlog.get_logger(__name__)
 
 M = TypeVar("M", bound=msgspec.Struct)
-MAX_BODY_BYTES = 64 * 1024 * 1024
 AUTH_BACKOFF_SECONDS = 300.0
 
 
@@ -54,6 +55,7 @@ class RequestPolicy:
     max_in_flight: int = 8  # per endpoint
     rate_per_second: float = 50.0  # per account, token bucket
     burst: int = 100
+    max_body_bytes: int = 32 * 1024 * 1024  # one response, after decompression
 
 
 class TokenBucket:
@@ -111,9 +113,11 @@ def _ignore(*, code: str, seconds: float) -> None:
 @dataclass(slots=True)
 class _Answer:
     status: int
-    body: bytes
+    body: bytearray
     request_id: str | None
     retry_after: float | None
+    location: str | None
+    credential: str | None = field(default=None, repr=False)  # the token sent, if one was
 
 
 @dataclass
@@ -131,6 +135,7 @@ class Endpoint:
     guard: AccountGuard
     policy: RequestPolicy = field(default_factory=RequestPolicy)
     observe: RequestObserver = _ignore
+    network: Network = field(default_factory=Network)
     monotonic: Callable[[], float] = time.monotonic
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
     rng: random.Random = field(default_factory=random.Random)
@@ -145,9 +150,15 @@ class Endpoint:
         self._semaphore = asyncio.Semaphore(self.policy.max_in_flight)
 
     async def get(
-        self, path: str, query: Query, model: type[M], headers: dict[str, str] | None = None
+        self,
+        path: str,
+        query: Query,
+        model: type[M],
+        headers: dict[str, str] | None = None,
+        budget: ByteBudget | None = None,
     ) -> M:
-        """GET `path` and parse the body as `model`, retrying as the policy says."""
+        """GET `path` and parse the body as `model`, retrying as the policy says; the body
+        counts against `budget`, what the whole poll may hold."""
         unsigned = Unsigned(
             method="GET",
             host=self._host,
@@ -155,7 +166,7 @@ class Endpoint:
             query=query,
             headers=headers or {},
         )
-        answer = await self._with_retries(unsigned)
+        answer = await self._with_retries(unsigned, budget)
         try:
             return decoder(model).decode(answer.body)
         except msgspec.DecodeError as exc:  # also ValidationError: malformed or wrong shape
@@ -165,23 +176,30 @@ class Endpoint:
                 request_id=answer.request_id,
             ) from None
 
-    async def _with_retries(self, unsigned: Unsigned) -> _Answer:
+    async def _with_retries(self, unsigned: Unsigned, budget: ByteBudget | None) -> _Answer:
         refreshed = False
         attempt = 0
         while True:
             attempt += 1
             try:
-                answer = await self._send(unsigned)
+                answer = await self._send(unsigned, budget)
             except (ApiTimeoutError, NetworkError) as exc:
                 await self._pause_or_raise(exc, attempt, None)
                 continue
             if 200 <= answer.status < 300:
                 return answer
+            if 300 <= answer.status < 400:
+                # Never followed: the signed headers (or a token) would go wherever it says.
+                raise BadResponseError(
+                    f"redirect refused: to {redirect_target(answer.location)}",
+                    status=answer.status,
+                    request_id=answer.request_id,
+                )
             error = self._error(answer)
             if isinstance(error, AuthError | ForbiddenError):
                 if isinstance(error, AuthError) and self.auth.refreshable and not refreshed:
                     # A token expired or was revoked: one fresh token, one more try.
-                    self.auth.invalidate(self.scope)
+                    self.auth.invalidate(self.scope, answer.credential)
                     refreshed = True
                     attempt -= 1
                     continue
@@ -222,7 +240,7 @@ class Endpoint:
         )
         await self.sleep(delay)
 
-    async def _send(self, unsigned: Unsigned) -> _Answer:
+    async def _send(self, unsigned: Unsigned, budget: ByteBudget | None) -> _Answer:
         self.guard.check(self.monotonic())
         await self.guard.bucket.acquire()
         async with self._semaphore:
@@ -240,22 +258,29 @@ class Endpoint:
             )
             started = self.monotonic()
             code = "error"
+            # Accept-Encoding after signing: it is not a signed header, and it names only
+            # what read_body can inflate within its bounds.
+            headers = {**signed.headers, "Accept-Encoding": ACCEPT_ENCODING}
             try:
                 async with self.session.get(
-                    url, headers=signed.headers, timeout=timeout, allow_redirects=False
+                    url, headers=headers, timeout=timeout, **self.network.options(url)
                 ) as response:
                     code = str(response.status)
-                    body = await _read_capped(response)
+                    body = await read_body(
+                        response, limit=self.policy.max_body_bytes, budget=budget
+                    )
                     return _Answer(
                         status=response.status,
                         body=body,
                         request_id=response.headers.get("X-Request-Id"),
                         retry_after=_retry_after(response.headers.get("Retry-After")),
+                        location=response.headers.get("Location"),
+                        credential=signed.headers.get("X-Auth-Token"),
                     )
             except TimeoutError:
-                raise ApiTimeoutError("request timed out") from None
+                raise ApiTimeoutError(f"request to {self._origin.host} timed out") from None
             except (aiohttp.ClientError, OSError) as exc:
-                raise NetworkError(f"request failed: {type(exc).__name__}") from None
+                raise network_error(self._origin.host, exc) from None
             finally:
                 self.observe(code=code, seconds=self.monotonic() - started)
 
@@ -270,22 +295,6 @@ class Endpoint:
             request_id=answer.request_id,
             retry_after=answer.retry_after,
         )
-
-
-async def _read_capped(response: aiohttp.ClientResponse) -> bytes:
-    length = response.content_length
-    if length is not None:
-        if length > MAX_BODY_BYTES:
-            raise BadResponseError("response body too large", status=response.status)
-        return await response.read()  # one buffer of the announced size
-    chunks = []
-    size = 0
-    async for chunk in response.content.iter_chunked(1 << 20):
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise BadResponseError("response body too large", status=response.status)
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def _retry_after(value: str | None) -> float | None:

@@ -186,6 +186,7 @@ class FakeCloud:
     tenants: list[Tenant] = field(default_factory=list)
     clock: Callable[[], float] = time.time
     token_lifetime: float = 24 * 3600.0
+    reported_expiry_offset: float = 0.0  # added to the expires_at IAM reports (clock skew)
     stats: Stats = field(default_factory=Stats)
     tokens: dict[str, IssuedToken] = field(default_factory=dict)
     ak_failures: Counter[str] = field(default_factory=Counter)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
+import ssl
 import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -301,7 +302,8 @@ async def _issue_token(request: web.Request) -> web.StreamResponse:
     token = "MII" + secrets.token_urlsafe(48)
     expires_at = cloud.clock() + cloud.token_lifetime
     cloud.tokens[token] = IssuedToken(tenant=tenant.name, expires_at=expires_at)
-    expiry = datetime.fromtimestamp(expires_at, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    reported = expires_at + cloud.reported_expiry_offset
+    expiry = datetime.fromtimestamp(reported, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     return _json(
         {"token": {"expires_at": expiry, "methods": ["password"], "project": scope}},
         status=201,
@@ -327,16 +329,23 @@ class RunningSimulator:
         await self.runner.cleanup()
 
 
-async def start(cloud: FakeCloud, host: str = "127.0.0.1", port: int = 0) -> RunningSimulator:
-    """Serve `cloud` on loopback; port 0 picks a free one. Close it with `.close()`."""
+async def start(
+    cloud: FakeCloud,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    ssl_context: ssl.SSLContext | None = None,
+) -> RunningSimulator:
+    """Serve `cloud` on loopback (https with `ssl_context`); port 0 picks a free one. Close it
+    with `.close()`."""
     runner = web.AppRunner(make_app(cloud), access_log=None, handle_signals=False)
     await runner.setup()
-    site = web.TCPSite(runner, host, port)
+    site = web.TCPSite(runner, host, port, ssl_context=ssl_context)
     await site.start()
     server = site._server  # aiohttp keeps the bound sockets here; port 0 needs them
     assert server is not None
     bound = server.sockets[0].getsockname()  # type: ignore[attr-defined]  # asyncio.Server
-    return RunningSimulator(url=f"http://{host}:{bound[1]}", runner=runner)
+    scheme = "https" if ssl_context else "http"
+    return RunningSimulator(url=f"{scheme}://{host}:{bound[1]}", runner=runner)
 
 
 class SimulatorThread:

@@ -139,15 +139,15 @@ async def test_a_token_rejected_again_after_refresh_is_not_retried_further(
 async def test_tokens_are_refreshed_before_they_expire(wiring: Wiring, cloud: FakeCloud) -> None:
     clock = [time.time()]
     cloud.clock = lambda: clock[0]
-    cloud.token_lifetime = 100.0
+    cloud.token_lifetime = 1000.0
     auth = wiring.password()
     auth._clock = lambda: clock[0]
     client = wiring.oms(auth)
     await client.list_tasks(max_tasks=100)
-    clock[0] += 50
+    clock[0] += 500
     await client.list_tasks(max_tasks=100)
     assert auth.logins == 1  # still young: cached
-    clock[0] += 31  # 81% of its life: renewed although still valid
+    clock[0] += 310  # 81% of its life: renewed although still valid
     await client.list_tasks(max_tasks=100)
     assert auth.logins == 2
     assert all(r.status in (200, 201) for r in cloud.stats.log)
