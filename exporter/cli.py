@@ -16,8 +16,9 @@ import structlog
 from aiohttp import web
 
 from exporter import __version__, log
+from exporter.connections import Connections, Limits, descriptor_budget
 from exporter.memory import tune_allocator
-from exporter.server import make_app, make_runner
+from exporter.server import CONNECTIONS, listen, make_app, make_runner
 from exporter.settings import ConfigError, Settings, load
 from exporter.snapshot import Snapshot
 from exporter.sources import build_sources, new_session, pollers, polling
@@ -26,7 +27,9 @@ from exporter.web_config import WebConfigError, load_web_config
 
 logger = structlog.get_logger("exporter")
 
-SHUTDOWN_SECONDS = 3.0  # in-flight responses get this long; SIGTERM exits within 5 s
+SHUTDOWN_SECONDS = 2.5  # in-flight responses get this long; SIGTERM exits within 5 s
+# Signals a service manager or an operator may send: logged, never fatal.
+IGNORED_SIGNALS = (signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -119,17 +122,24 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> Non
         telemetry_path=settings.web.telemetry_path,
         background=background,
         middlewares=web_config.middlewares() if web_config else (),
+        limits=Limits(
+            max_connections=descriptor_budget(settings.web.max_connections),
+            header_timeout=settings.web.header_timeout_seconds,
+        ),
     )
-    runner = make_runner(app, shutdown_timeout=SHUTDOWN_SECONDS)
+    runner = make_runner(
+        app,
+        shutdown_timeout=SHUTDOWN_SECONDS,
+        keepalive_timeout=settings.web.keepalive_timeout_seconds,
+    )
     await runner.setup()
     try:
-        site = web.TCPSite(
+        await listen(
             runner,
             settings.web.host,
             settings.web.port,
             ssl_context=web_config.ssl_context() if web_config else None,
         )
-        await site.start()
         logger.info(
             "listening",
             address=settings.web.listen_address,
@@ -140,10 +150,27 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> Non
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
+        for sig in IGNORED_SIGNALS:
+            loop.add_signal_handler(sig, _ignored, sig)
         await stop.wait()
         logger.info("shutting down")
     finally:
-        await runner.cleanup()
+        await shutdown(runner, app[CONNECTIONS], grace=SHUTDOWN_SECONDS)
+
+
+def _ignored(sig: signal.Signals) -> None:
+    logger.info("signal ignored", signal=sig.name)
+
+
+async def shutdown(runner: web.AppRunner, connections: Connections, *, grace: float) -> None:
+    """Stop accepting and polling; answers in flight get `grace` seconds, then every connection
+    still open is cut (a client that stalls mid-body would otherwise hold the exit)."""
+    cleanup = asyncio.ensure_future(runner.cleanup())
+    done, _ = await asyncio.wait({cleanup}, timeout=grace)
+    if not done:
+        cut = connections.abort_all()
+        logger.info("shutdown: connections cut after the grace period", connections=cut)
+    await cleanup
 
 
 async def once(settings: Settings) -> tuple[bytes, bool]:

@@ -42,6 +42,7 @@ class Source:
     mapper: Mapper  # per-task families; each task mapped on its own
     state_of: StateOf  # a task's state, for the state-change counter
     summary: Mapper | None = None  # families over all tasks at once (counts per state)
+    known_states: frozenset[str] = frozenset()  # the catalogue's; others count as "other"
 
     @property
     def key(self) -> tuple[str, str]:
@@ -161,7 +162,10 @@ class Poller:
             states[key] = state
             before = self._states.get(key)
             if before is not None and before != state:
-                self.status.changes[state] += 1
+                # An invented state must not become a series of its own (the API is hostile
+                # until bounded): `to` takes catalogue states only.
+                to = state if state in self.source.known_states else "other"
+                self.status.changes[to] += 1
         self._states = states
         return anonymous
 

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import html
+import ssl
 import time
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
@@ -14,6 +15,7 @@ from aiohttp import web
 from aiohttp.typedefs import Middleware
 
 from exporter import __version__
+from exporter.connections import Connections, GuardedSite, Limits
 from exporter.log import http_error_logger
 from exporter.metrics.render import OPENMETRICS_CONTENT_TYPE, TEXT_CONTENT_TYPE
 from exporter.snapshot import Snapshot
@@ -22,6 +24,7 @@ from exporter.telemetry import Telemetry
 SNAPSHOT = web.AppKey("snapshot", Snapshot)
 TELEMETRY = web.AppKey("telemetry", Telemetry)
 TELEMETRY_PATH = web.AppKey("telemetry_path", str)
+CONNECTIONS = web.AppKey("connections", Connections)
 
 WRITE_CHUNK = 256 * 1024
 
@@ -63,13 +66,23 @@ async def metrics(request: web.Request) -> web.StreamResponse:
         "Content-Type": OPENMETRICS_CONTENT_TYPE if openmetrics else TEXT_CONTENT_TYPE,
         "Vary": "Accept, Accept-Encoding",
     }
-    if accepts_gzip(request.headers.get("Accept-Encoding", "")):
+    gzip = accepts_gzip(request.headers.get("Accept-Encoding", ""))
+    if gzip:
         headers["Content-Encoding"] = "gzip"
+    response = web.StreamResponse(headers=headers)
+    if request.method == "HEAD":
+        # Headers only: a body here would be read as the next response on the connection.
+        # The gzip length is not worth compressing for; the plain one is known.
+        if not gzip:
+            response.content_length = snapshot.plain(openmetrics=openmetrics).length
+        await response.prepare(request)
+        await response.write_eof()
+        return response
+    if gzip:
         body = await snapshot.gzipped(openmetrics=openmetrics)
     else:
         body = snapshot.plain(openmetrics=openmetrics)
     # Stream the prepared pieces: no per-scrape copy of a body that can be 100 MB.
-    response = web.StreamResponse(headers=headers)
     response.content_length = body.length
     await response.prepare(request)
     for piece in body.pieces:
@@ -139,9 +152,12 @@ def make_app(
     telemetry_path: str = "/metrics",
     background: Background | None = None,
     middlewares: tuple[Middleware, ...] = (),
+    limits: Limits | None = None,
 ) -> web.Application:
+    connections = Connections(limits or Limits())
     # Request headers are bounded by aiohttp (8 KiB lines); no request has a body worth reading.
-    app = web.Application(middlewares=middlewares, client_max_size=1024)
+    app = web.Application(middlewares=(connections.middleware, *middlewares), client_max_size=1024)
+    app[CONNECTIONS] = connections
     app[SNAPSHOT] = snapshot
     app[TELEMETRY] = telemetry
     app[TELEMETRY_PATH] = telemetry_path
@@ -154,8 +170,24 @@ def make_app(
     return app
 
 
-def make_runner(app: web.Application, shutdown_timeout: float = 3.0) -> web.AppRunner:
-    """The runner for `app`: no access log, request errors logged without their details."""
+def make_runner(
+    app: web.Application, shutdown_timeout: float = 3.0, keepalive_timeout: float = 75.0
+) -> web.AppRunner:
+    """The runner for `app`: no access log, request errors logged without their details, idle
+    keep-alive connections closed after `keepalive_timeout` (aiohttp's own default is an hour)."""
     return web.AppRunner(
-        app, access_log=None, shutdown_timeout=shutdown_timeout, logger=http_error_logger()
+        app,
+        access_log=None,
+        shutdown_timeout=shutdown_timeout,
+        keepalive_timeout=keepalive_timeout,
+        logger=http_error_logger(),
     )
+
+
+async def listen(
+    runner: web.AppRunner, host: str, port: int, ssl_context: ssl.SSLContext | None = None
+) -> GuardedSite:
+    """Serve `runner`'s app on host:port with its connection limits; port 0 picks one."""
+    site = GuardedSite(runner, host, port, runner.app[CONNECTIONS], ssl_context=ssl_context)
+    await site.start()
+    return site

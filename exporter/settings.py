@@ -131,7 +131,7 @@ def _check_url(value: str | None) -> str | None:
 
 
 class Account(_Strict):
-    name: str
+    name: str = Field(json_schema_extra={"pattern": _LABEL_SAFE.pattern})
     region: str
     iam_endpoint: str | None = None
     credentials: Credentials
@@ -233,6 +233,10 @@ class Web(_Strict):
     listen_address: str = "0.0.0.0:9897"
     telemetry_path: str = "/metrics"
     config_file: Path | None = None
+    # Against clients that hold connections without finishing a request (slowloris).
+    max_connections: int = Field(default=512, ge=1, le=65536)
+    header_timeout_seconds: float = Field(default=5.0, gt=0, le=300)
+    keepalive_timeout_seconds: float = Field(default=75.0, gt=0, le=3600)
 
     @field_validator("listen_address")
     @classmethod

@@ -24,6 +24,7 @@ from exporter.huawei.oms import OmsClient
 from exporter.huawei.sms import SmsClient
 from exporter.metrics import oms as oms_metrics
 from exporter.metrics import sms as sms_metrics
+from exporter.metrics.catalog import OMS_STATUSES, SMS_STATES
 from exporter.metrics.lines import Lines, truncate
 from exporter.metrics.oms import OmsOptions, status_name
 from exporter.metrics.sms import SmsOptions
@@ -189,6 +190,7 @@ def build_sources(
                     mapper=loading(partial(sms_metrics.task_lines, account.name, opts=sms_opts)),
                     summary=partial(sms_metrics.state_counts, account.name, opts=sms_opts),
                     state_of=partial(_sms_state, settings.label_value_max_length),
+                    known_states=frozenset(SMS_STATES),
                 )
             )
         if account.oms.active:
@@ -212,6 +214,7 @@ def build_sources(
                     mapper=loading(partial(oms_metrics.task_lines, account.name, opts=oms_opts)),
                     summary=partial(oms_metrics.status_counts, account.name, opts=oms_opts),
                     state_of=partial(_oms_state, settings.label_value_max_length),
+                    known_states=frozenset(OMS_STATUSES.values()),
                 )
             )
     return sources

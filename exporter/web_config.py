@@ -34,7 +34,7 @@ from exporter.settings import describe
 OPEN_PATHS = frozenset({"/healthz"})
 REALM = 'Basic realm="huaweicloud-migration-exporter", charset="UTF-8"'
 _CACHE_SIZE = 256
-_DUMMY_HASH = bcrypt.hashpw(b"not-a-password", bcrypt.gensalt(rounds=4))
+BCRYPT_MAX_PASSWORD = 72  # bytes; bcrypt 5 refuses longer, Go's bcrypt too (exporter-toolkit)
 
 ClientAuth = Literal["NoClientCert", "VerifyClientCertIfGiven", "RequireAndVerifyClientCert"]
 TlsVersion = Literal["TLS10", "TLS11", "TLS12", "TLS13"]
@@ -81,6 +81,9 @@ class WebConfig:
         self.config = config
         self.tls = config.tls_server_config
         self._users = {u: h.encode() for u, h in (config.basic_auth_users or {}).items()}
+        # Unknown users are checked against this, at the cost of the dearest real hash, so the
+        # answer's timing does not tell which user names exist.
+        self._dummy = bcrypt.hashpw(b"not-a-password", bcrypt.gensalt(rounds=_dearest(self._users)))
         self._verified: OrderedDict[bytes, None] = OrderedDict()  # digests of good credentials
         self.bcrypt_checks = 0  # how often bcrypt ran: once per credential, not per scrape
 
@@ -106,7 +109,7 @@ class WebConfig:
         if not self._users:
             return True
         user, password = _basic(header)
-        if user is None or password is None:
+        if user is None or password is None or len(password.encode()) > BCRYPT_MAX_PASSWORD:
             return False
         digest = hashlib.sha256(user.encode() + b"\0" + password.encode()).digest()
         if digest in self._verified:
@@ -116,7 +119,7 @@ class WebConfig:
         self.bcrypt_checks += 1
         # Unknown users pay bcrypt too, so timing does not tell which part was wrong.
         ok = await asyncio.get_running_loop().run_in_executor(
-            None, bcrypt.checkpw, password.encode(), hashed or _DUMMY_HASH
+            None, _checkpw, password.encode(), hashed or self._dummy
         )
         if ok and hashed is not None:
             self._verified[digest] = None
@@ -141,6 +144,19 @@ class WebConfig:
             )
 
         return (basic_auth,)
+
+
+def _dearest(hashes: dict[str, bytes]) -> int:
+    """The highest bcrypt cost among `hashes` (`$2b$10$...` costs 10), at least 4."""
+    costs = [int(h[4:6]) for h in hashes.values() if h[4:6].isdigit()]
+    return min(max(costs, default=4), 31)
+
+
+def _checkpw(password: bytes, hashed: bytes) -> bool:
+    try:
+        return bcrypt.checkpw(password, hashed)
+    except ValueError:  # a malformed hash that passed the shape check: no way in
+        return False
 
 
 def _basic(header: str | None) -> tuple[str | None, str | None]:

@@ -62,17 +62,28 @@ def write_config(path: Path, accounts: list[dict[str, Any]], **top: Any) -> Path
     return path
 
 
+# The CLI under a descriptor limit of (soft, hard), set before it starts.
+_LIMITED = """
+import resource, runpy, sys
+resource.setrlimit(resource.RLIMIT_NOFILE, (int(sys.argv.pop(1)), int(sys.argv.pop(1))))
+runpy.run_module("exporter", run_name="__main__")
+"""
+
+
 class Exporter:
     """The CLI as a child process; its stderr (JSON logs) kept for the secrets checks."""
 
-    def __init__(self, args: list[str], port: int, log_path: Path) -> None:
+    def __init__(
+        self, args: list[str], port: int, log_path: Path, nofile: tuple[int, int] | None = None
+    ) -> None:
         self.port = port
         self.url = f"http://127.0.0.1:{port}"
         self.log_path = log_path
         self._log = log_path.open("wb")
         env = {k: v for k, v in os.environ.items() if not k.startswith(("HWMIG_", "CLOUD_SDK_"))}
+        start = ["-m", "exporter"] if nofile is None else ["-c", _LIMITED, *map(str, nofile)]
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "exporter", "--web.listen-address", f"127.0.0.1:{port}", *args],
+            [sys.executable, *start, "--web.listen-address", f"127.0.0.1:{port}", *args],
             stdout=self._log,
             stderr=subprocess.STDOUT,
             env=env,

@@ -298,3 +298,26 @@ def test_a_ca_file_that_is_missing_or_not_pem_is_a_config_error(tmp_path: Path) 
         assert f"api.ca_file: cannot load {ca_file} as CA certificates: {reason}" in str(
             caught.value
         )
+
+
+# ---- 12. API-supplied error fields are bounded ---------------------------------------------
+
+
+async def test_a_huge_error_code_and_request_id_are_clipped_in_logs_and_status() -> None:
+    async def refuse(request: web.Request) -> web.StreamResponse:
+        code = "SMS.9004" + "X" * (1 << 20) + "\n\x1b[31m"  # 1 MB, a terminal escape
+        return web.json_response(
+            {"error_code": code, "error_msg": "no"},
+            status=403,
+            headers={"X-Request-Id": "r" * 8000},
+        )
+
+    with Peer(refuse) as api:
+        ok, status, logs = await poll(settings(sms={"endpoint": api.url}))
+    assert not ok and status.errors["forbidden"] == 1
+    assert status.last_error is not None and len(status.last_error) < 400
+    assert "error_code=SMS.9004XXX" in status.last_error and "…" in status.last_error
+    assert "request_id=rrr" in status.last_error
+    for event in logs:
+        assert all(len(str(value)) < 400 for value in event.values()), event
+        assert "\x1b" not in repr(event.values())

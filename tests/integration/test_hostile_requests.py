@@ -9,10 +9,11 @@ import aiohttp
 import pytest
 from aiohttp import web
 
+from exporter.connections import Limits
 from exporter.huawei.models import SmsTask, convert
 from exporter.metrics.render import render_families
 from exporter.metrics.sms import SmsOptions, sms_lines
-from exporter.server import make_app, make_runner
+from exporter.server import CONNECTIONS, listen, make_app, make_runner
 from exporter.snapshot import Snapshot
 from exporter.telemetry import Telemetry
 from tests.parsing import parse_openmetrics, parse_text
@@ -21,8 +22,7 @@ from tests.unit.test_mapping import FULL_SMS
 SECRET = "Bearer SECRET-IN-A-HEADER-5d1e"
 
 
-@pytest.fixture
-async def url() -> AsyncIterator[str]:
+async def serving(limits: Limits) -> tuple[web.AppRunner, str]:
     snapshot, telemetry = Snapshot(), Telemetry()
     snapshot.set_source(
         ("prod", "sms"),
@@ -30,10 +30,16 @@ async def url() -> AsyncIterator[str]:
     )
     telemetry.source("prod", "sms").polled = True
     snapshot.set_own(telemetry.render())
-    runner = make_runner(make_app(snapshot, telemetry))
+    runner = make_runner(make_app(snapshot, telemetry, limits=limits))
     await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    yield f"http://127.0.0.1:{runner.addresses[0][1]}"
+    await listen(runner, "127.0.0.1", 0)
+    return runner, f"http://127.0.0.1:{runner.addresses[0][1]}"
+
+
+@pytest.fixture
+async def url() -> AsyncIterator[str]:
+    runner, url = await serving(Limits())
+    yield url
     await runner.cleanup()
 
 
@@ -124,3 +130,73 @@ async def test_many_slow_clients_do_not_stall_scrapes(url: str) -> None:
     for writer in writers:
         writer.close()
     await healthy(url)
+
+
+@pytest.mark.parametrize("path", ["/metrics", "/", "/healthz", "/readyz", "/nope"])
+@pytest.mark.parametrize("encoding", ["identity", "gzip"])
+async def test_head_answers_headers_only_so_the_next_answer_on_the_connection_is_intact(
+    url: str, path: str, encoding: str
+) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", int(url.rsplit(":", 1)[1]))
+    writer.write(
+        f"HEAD {path} HTTP/1.1\r\nHost: x\r\nAccept-Encoding: {encoding}\r\n\r\n"
+        "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n".encode()
+    )
+    await writer.drain()
+    received = b""
+    while not received.endswith(b"ok\n"):
+        chunk = await asyncio.wait_for(reader.read(65536), 10)
+        assert chunk, f"connection closed after {received!r}"
+        received += chunk
+    writer.close()
+    head, _, rest = received.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 "), head
+    # Straight after HEAD's headers: the next response, not a body.
+    assert rest.startswith(b"HTTP/1.1 200 OK\r\n"), rest[:80]
+    assert rest.endswith(b"\r\n\r\nok\n")
+
+
+async def half_headers(port: int, count: int) -> list[asyncio.StreamWriter]:
+    writers = []
+    for _ in range(count):
+        _, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"GET /metrics HTTP/1.1\r\nHost: slow\r\nX-Drip: ")  # and then nothing
+        writers.append(writer)
+    await asyncio.gather(*(w.drain() for w in writers))
+    return writers
+
+
+async def test_a_connection_that_never_finishes_its_headers_is_closed_at_the_deadline() -> None:
+    runner, url = await serving(Limits(header_timeout=0.3))
+    try:
+        port = int(url.rsplit(":", 1)[1])
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"GET /metrics HTTP/1.1\r\nHost: slow\r\n")
+        await writer.drain()
+        assert await asyncio.wait_for(reader.read(), 5) == b""  # closed, nothing answered
+        writer.close()
+        # A keep-alive connection between two complete requests is not a slow one.
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        for _ in range(2):
+            writer.write(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            answer = await asyncio.wait_for(reader.readuntil(b"ok\n"), 5)
+            assert answer.startswith(b"HTTP/1.1 200")
+            await asyncio.sleep(0.5)  # idle longer than the header deadline
+        writer.close()
+        assert runner.app[CONNECTIONS].closed_slow == 1
+    finally:
+        await runner.cleanup()
+
+
+async def test_at_the_connection_limit_slow_clients_make_way_for_a_scrape() -> None:
+    runner, url = await serving(Limits(max_connections=20, header_timeout=60))
+    try:
+        writers = await half_headers(int(url.rsplit(":", 1)[1]), 50)
+        await asyncio.wait_for(healthy(url), 5)
+        connections = runner.app[CONNECTIONS]
+        assert len(connections.live) <= 20
+        assert connections.evicted >= 31
+        for writer in writers:
+            writer.close()
+    finally:
+        await runner.cleanup()

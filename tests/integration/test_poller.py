@@ -139,6 +139,33 @@ async def test_state_changes_between_polls_are_counted(
     assert changes == {(("account", "acct-a"), ("service", "sms"), ("to", "MIGRATE_FAIL")): 1}
 
 
+async def test_invented_states_count_as_other_so_the_label_stays_bounded(
+    cloud: FakeCloud, simulator: RunningSimulator, session: aiohttp.ClientSession
+) -> None:
+    _fill(cloud)
+    rig = Rig(cloud, simulator.url, session)
+    await rig.poll()
+    for n in range(50):  # an API inventing a new state for every task, every poll
+        for i in range(3):
+            cloud.tenants[0].sms_overrides[f"acct-a-{i}"] = {"state": f"INVENTED_{n}_{i}"}
+        await rig.poll()
+    cloud.tenants[0].sms_overrides["acct-a-0"] = {"state": "MIGRATE_SUCCESS"}
+    await rig.poll()
+    changes = values(rig.snapshot, "huaweicloud_migration_task_state_changes_total")
+    assert changes == {
+        (("account", "acct-a"), ("service", "sms"), ("to", "other")): 150,
+        (("account", "acct-a"), ("service", "sms"), ("to", "MIGRATE_SUCCESS")): 1,
+    }
+    # The tasks' own state series show the states as observed: that is what they are for.
+    states = values(rig.snapshot, "huaweicloud_sms_task_state")
+    assert (
+        ("account", "acct-a"),
+        ("state", "INVENTED_49_1"),
+        ("task_id", "acct-a-1"),
+        ("task_name", ""),
+    ) in states
+
+
 async def test_one_failing_account_leaves_the_others_alone(
     cloud: FakeCloud, simulator: RunningSimulator, session: aiohttp.ClientSession
 ) -> None:

@@ -28,6 +28,10 @@ from exporter.sources import build_sources
 from exporter.telemetry import Telemetry
 from tests.conftest import FAST, PASSWORD, SECRET_KEY, SECURITY_TOKEN, make_tenant
 
+PROXY_PASSWORD = "PX-SECRET-6b5a4c3d2e1f"
+# A proxy nobody listens on: bypassed for the cloud (NO_PROXY) except in the proxy round.
+PROXY = f"http://proxy-user:{PROXY_PASSWORD}@127.0.0.1:9"
+
 FAULTS = [
     Fault(service="sms", kind="status", status=401, error_code="APIGW.0301"),
     Fault(service="oms", kind="status", status=403, error_code="OMS.0005"),
@@ -52,6 +56,8 @@ def configured(tmp_path: Path, cloud: FakeCloud, simulator: RunningSimulator) ->
     a, b = cloud.tenants
     return Settings.model_validate(
         {
+            "api": {"proxy_url": PROXY},
+            "NO_PROXY": "127.0.0.1",
             "accounts": [
                 {
                     "name": "acct-a",
@@ -76,7 +82,7 @@ def configured(tmp_path: Path, cloud: FakeCloud, simulator: RunningSimulator) ->
                     "sms": {"endpoint": url},
                     "oms": {"project_id": b.project_id, "endpoint": url},
                 },
-            ]
+            ],
         }
     )
 
@@ -121,6 +127,18 @@ async def test_no_secret_reaches_any_output(
                                 said.append(str(dict(response.headers)))
             finally:
                 await runner.cleanup()
+            # The proxy round: every request fails at the (dead) proxy.
+            through_proxy = configured.model_copy(update={"no_proxy": None})
+            for source in build_sources(through_proxy, session, telemetry, policy=FAST):
+                poller = Poller(
+                    source=source,
+                    snapshot=snapshot,
+                    telemetry=telemetry,
+                    interval=10,
+                    stale_after=1,
+                )
+                assert not await poller.poll_once()
+                said.append(poller.status.last_error or "")
     finally:
         log.configure("info", "console")
     said.append(stream.getvalue())
@@ -141,6 +159,9 @@ async def test_no_secret_reaches_any_output(
                 {"name": "x", "region": "r", "credentials": {"username": "u", "password": PASSWORD}}
             ]
         },
+        {"api": {"proxy_url": f"proxy-user:{PROXY_PASSWORD}@nowhere"}},
+        {"api": {"proxy_url": PROXY, "ca_file": str(tmp_path / "no-such-ca.pem")}},
+        {"api": {"proxy_url": PROXY, "ca_file": str(tmp_path / "sk")}},  # not PEM
     ):
         bad_file = tmp_path / "bad.yaml"
         bad_file.write_text(yaml.safe_dump(bad))
@@ -150,6 +171,7 @@ async def test_no_secret_reaches_any_output(
     text = "\n".join(said)
     assert '"level": "debug"' in text  # debug logging really was on
     assert "credentials rejected" in text and "poll failed" in text  # the failure paths really ran
-    for secret in (SECRET_KEY, PASSWORD, SECURITY_TOKEN, *cloud.tokens):
+    assert "failed at the proxy" in text and "api.ca_file: cannot load" in text
+    for secret in (SECRET_KEY, PASSWORD, SECURITY_TOKEN, PROXY_PASSWORD, *cloud.tokens):
         assert secret not in text
     structlog.reset_defaults()

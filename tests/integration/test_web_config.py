@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import ssl
+import statistics
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -17,7 +19,7 @@ from aiohttp import web
 from exporter.server import make_app
 from exporter.snapshot import Snapshot
 from exporter.telemetry import Telemetry
-from exporter.web_config import WebConfig, WebConfigError, load_web_config
+from exporter.web_config import WebConfig, WebConfigError, WebConfigFile, load_web_config
 
 PASSWORD = "scrape-PW-7f3a9c"
 HASH = bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(rounds=4)).decode()
@@ -203,3 +205,34 @@ def test_a_bad_web_config_fails_at_start_with_the_key_and_no_secret(
 def test_a_missing_web_config_file_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(WebConfigError, match="cannot read"):
         load_web_config(tmp_path / "absent.yml")
+
+
+async def test_unknown_users_cost_as_much_as_known_ones() -> None:
+    """Timing does not tell which user names exist: medians of 200 tries within 2x."""
+    dear = bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(rounds=7)).decode()
+    config = WebConfig(WebConfigFile(basic_auth_users={"prometheus": dear}))
+
+    async def median(user: str) -> float:
+        times = []
+        for n in range(200):
+            started = time.perf_counter()
+            assert not await config.authorized(basic(user, f"wrong-{n}")["Authorization"])
+            times.append(time.perf_counter() - started)
+        return statistics.median(times)
+
+    known, unknown = await median("prometheus"), await median("nobody")
+    assert 0.5 < unknown / known < 2.0, (known, unknown)
+
+
+async def test_a_password_over_72_bytes_is_a_plain_401(
+    tls_server: tuple[str, ssl.SSLContext, WebConfig], caplog: pytest.LogCaptureFixture
+) -> None:
+    url, client, config = tls_server
+    async with aiohttp.ClientSession() as session:
+        for password in (PASSWORD + "x" * 80, "é" * 40):  # 80+ ASCII bytes; 80 UTF-8 bytes
+            async with session.get(
+                url + "/metrics", ssl=client, headers=basic("prometheus", password)
+            ) as response:
+                assert response.status == 401
+    assert config.bcrypt_checks == 0
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]

@@ -53,68 +53,33 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- printf "credentials-%s" .name | lower | replace "_" "-" | replace "." "-" | replace ":" "-" | trunc 63 | trimSuffix "-" -}}
 {{- end -}}
 
-{{/* The exporter's config file: secrets referenced as mounted files, never inlined. */}}
+{{/* The exporter's config file: `config` as given, plus the accounts, whose credentials are
+files mounted from Secrets, never inlined. */}}
 {{- define "hwmig.config" -}}
-poll_interval_seconds: {{ .Values.config.pollIntervalSeconds }}
-{{- with .Values.config.staleAfterSeconds }}
-stale_after_seconds: {{ . }}
-{{- end }}
-sms_speed_unit: {{ .Values.config.smsSpeedUnit }}
-max_tasks_per_source: {{ .Values.config.maxTasksPerSource }}
-label_value_max_length: {{ .Values.config.labelValueMaxLength }}
-collect:
-  subtasks: {{ .Values.config.collect.subtasks }}
-  network_check: {{ .Values.config.collect.networkCheck }}
-{{- with .Values.config.api }}
-api:
-  max_in_flight: {{ .maxInFlight }}
-  requests_per_second: {{ .requestsPerSecond }}
-  burst: {{ .burst }}
-  timeout_seconds: {{ .timeoutSeconds }}
-  auth_backoff_seconds: {{ .authBackoffSeconds }}
-{{- end }}
-log:
-  level: {{ .Values.config.logLevel }}
-  format: json
-accounts:
-{{- if not .Values.accounts }} []{{ end }}
-{{- range .Values.accounts }}
-  {{- $dir := printf "/etc/hwmig/credentials/%s" .name }}
-  - name: {{ .name | quote }}
-    region: {{ .region | quote }}
-    {{- with .iamEndpoint }}
-    iam_endpoint: {{ . | quote }}
-    {{- end }}
-    credentials:
-      {{- if eq (default "aksk" .credentials.type) "password" }}
-      username: {{ required "accounts[].credentials.username is required for type password" .credentials.username | quote }}
-      domain_name: {{ required "accounts[].credentials.domainName is required for type password" .credentials.domainName | quote }}
-      password_file: {{ printf "%s/password" $dir }}
-      {{- else }}
-      access_key_file: {{ printf "%s/access_key" $dir }}
-      secret_key_file: {{ printf "%s/secret_key" $dir }}
-      {{- if .credentials.securityToken }}
-      security_token_file: {{ printf "%s/security_token" $dir }}
-      {{- end }}
-      {{- end }}
-    sms:
-      enabled: {{ if hasKey (default dict .sms) "enabled" }}{{ .sms.enabled }}{{ else }}true{{ end }}
-      {{- with (default dict .sms).endpoint }}
-      endpoint: {{ . | quote }}
-      {{- end }}
-      {{- with (default dict .sms).enterpriseProjectId }}
-      enterprise_project_id: {{ . | quote }}
-      {{- end }}
-    {{- with .oms }}
-    {{- if .projectId }}
-    oms:
-      project_id: {{ .projectId | quote }}
-      {{- with .endpoint }}
-      endpoint: {{ . | quote }}
-      {{- end }}
-    {{- end }}
-    {{- end }}
-{{- end }}
+{{- $config := deepCopy .Values.config -}}
+{{- $log := deepCopy (default dict $config.log) -}}
+{{- $_ := set $log "format" (default "json" $log.format) -}}
+{{- $_ := set $config "log" $log -}}
+{{- $accounts := list -}}
+{{- range .Values.accounts -}}
+{{- $dir := printf "/etc/hwmig/credentials/%s" .name -}}
+{{- $given := .credentials -}}
+{{- $files := dict -}}
+{{- if eq (default "aksk" $given.type) "password" -}}
+{{- $_ := set $files "username" (required "accounts[].credentials.username is required for type password" $given.username) -}}
+{{- $_ := set $files "domain_name" (required "accounts[].credentials.domainName is required for type password" $given.domainName) -}}
+{{- $_ := set $files "password_file" (printf "%s/password" $dir) -}}
+{{- else -}}
+{{- $_ := set $files "access_key_file" (printf "%s/access_key" $dir) -}}
+{{- $_ := set $files "secret_key_file" (printf "%s/secret_key" $dir) -}}
+{{- if $given.securityToken -}}
+{{- $_ := set $files "security_token_file" (printf "%s/security_token" $dir) -}}
+{{- end -}}
+{{- end -}}
+{{- $accounts = append $accounts (set (omit . "credentials") "credentials" $files) -}}
+{{- end -}}
+{{- $_ := set $config "accounts" $accounts -}}
+{{- toYaml $config -}}
 {{- end -}}
 
 {{/* The pod template shared by the Deployment and the sharded StatefulSet. */}}
@@ -149,13 +114,18 @@ spec:
         {{- if .Values.sharding.enabled }}
         - --total-shards={{ .Values.sharding.totalShards }}
         {{- end }}
-      {{- if .Values.sharding.enabled }}
+      {{- if or .Values.sharding.enabled .Values.extraEnv }}
       env:
+        {{- if .Values.sharding.enabled }}
         # The pod name ends in the StatefulSet ordinal, which is this replica's shard.
         - name: HWMIG_SHARD
           valueFrom:
             fieldRef:
               fieldPath: metadata.name
+        {{- end }}
+        {{- with .Values.extraEnv }}
+        {{- toYaml . | nindent 8 }}
+        {{- end }}
       {{- end }}
       ports:
         - name: metrics
@@ -188,6 +158,9 @@ spec:
           mountPath: {{ printf "/etc/hwmig/credentials/%s" .name }}
           readOnly: true
         {{- end }}
+        {{- with .Values.extraVolumeMounts }}
+        {{- toYaml . | nindent 8 }}
+        {{- end }}
   volumes:
     - name: config
       configMap:
@@ -200,6 +173,9 @@ spec:
       secret:
         secretName: {{ include "hwmig.secretName" (list . $) }}
         defaultMode: 0440
+    {{- end }}
+    {{- with .Values.extraVolumes }}
+    {{- toYaml . | nindent 4 }}
     {{- end }}
   {{- with .Values.nodeSelector }}
   nodeSelector:
