@@ -30,6 +30,20 @@ SECURITY_TOKEN = "ST-SECRET-0f1e2d3c4b5a6978"
 ACCESS_KEY = "AKTESTACCESSKEY00001"
 PROJECT_ID = "a" * 32
 
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        help="rewrite tests/golden/ from the current output (then read the diff)",
+    )
+
+
+@pytest.fixture
+def update_golden(request: pytest.FixtureRequest) -> bool:
+    return bool(request.config.getoption("--update-golden"))
+
+
 # Tests write nothing into the source tree: Hypothesis keeps no example database, and its
 # caches go to the temporary directory instead of ./.hypothesis.
 hypothesis_configuration.set_hypothesis_home_dir(
