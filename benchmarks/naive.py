@@ -23,15 +23,16 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry, Gauge, generate_latest
 
 from benchmarks.common import Figures, measure, read_cloud, serve_until_sigterm, settings
+from exporter.catalog import FAMILIES
 from exporter.huawei.auth import AkSkAuth, Scope
 from exporter.huawei.http import AccountGuard, Endpoint, RequestPolicy, TokenBucket
-from exporter.huawei.models import OmsTask, OmsTaskPage, SmsTask, SmsTaskPage
-from exporter.metrics import oms as oms_metrics
-from exporter.metrics import sms as sms_metrics
-from exporter.metrics.catalog import FAMILIES
 from exporter.metrics.lines import Lines
-from exporter.metrics.oms import OmsOptions
-from exporter.metrics.sms import SmsOptions
+from exporter.services.oms_tasks import mapping as oms_tasks
+from exporter.services.oms_tasks.mapping import OmsOptions
+from exporter.services.oms_tasks.payload import OmsTask, OmsTaskPage
+from exporter.services.sms_tasks import mapping as sms_tasks
+from exporter.services.sms_tasks.mapping import SmsOptions
+from exporter.services.sms_tasks.payload import SmsTask, SmsTaskPage
 from exporter.sources import new_session
 
 Samples = dict[str, list[tuple[list[str], float]]]  # family -> (label values, value)
@@ -134,7 +135,7 @@ async def main() -> None:
         with measure(figures, "sms"):
             sms: list[SmsTask] = await sequential(endpoint, "/v3/tasks", SmsTaskPage, 200, {})
             started = time.process_time()
-            lines = sms_metrics.sms_lines("bench", sms, SmsOptions())
+            lines = sms_tasks.sms_lines("bench", sms, SmsOptions())
             reading["sms"] = refill(exporter, lines, sms_names)
             figures.render_cpu["sms"] = time.process_time() - started - reading["sms"]
         with measure(figures, "oms"):
@@ -144,7 +145,7 @@ async def main() -> None:
             )
             started = time.process_time()
             opts = OmsOptions(region=cloud["region"], project_id=project)
-            lines = oms_metrics.oms_lines("bench", oms, opts)
+            lines = oms_tasks.oms_lines("bench", oms, opts)
             reading["oms"] = refill(exporter, lines, oms_names)
             figures.render_cpu["oms"] = time.process_time() - started - reading["oms"]
         for service, spent in reading.items():

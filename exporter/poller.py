@@ -21,7 +21,7 @@ from exporter.huawei.errors import ApiError
 from exporter.huawei.paging import Listing
 from exporter.memory import release_free_memory
 from exporter.metrics.lines import Lines
-from exporter.metrics.render import render_batched
+from exporter.render import render_batched
 from exporter.snapshot import Snapshot
 from exporter.telemetry import Telemetry
 
@@ -90,15 +90,15 @@ class Poller:
             async with asyncio.timeout(self.interval):
                 listing = await self.source.fetch()
             # A task listed without an id cannot be a series: it counts as not exported.
-            not_fetched = listing.not_fetched + self._count_changes(listing.tasks)
-            status.tasks = len(listing.tasks)
+            not_fetched = listing.not_fetched + self._count_changes(listing.items)
+            status.tasks = len(listing.items)
             # From here to the swap nothing awaits, so no scrape can see the source missing:
             # its old families are released first, and the tasks as they are rendered, so
             # the old exposition, the decoded tasks and the new exposition never all coexist.
             cpu = time.process_time()
             self.snapshot.drop_source(self.source.key)
             with paused_gc():
-                tasks = listing.tasks
+                tasks = listing.items
                 del listing  # render_batched consumes `tasks`: keep no other reference
                 families, skipped = render_batched(tasks, self.source.mapper, self.source.summary)
             self.snapshot.set_source(self.source.key, families)

@@ -17,7 +17,7 @@ from aiohttp.typedefs import Middleware
 from exporter import __version__
 from exporter.connections import Connections, GuardedSite, Limits
 from exporter.log import http_error_logger
-from exporter.metrics.render import OPENMETRICS_CONTENT_TYPE, TEXT_CONTENT_TYPE
+from exporter.render import OPENMETRICS_CONTENT_TYPE, TEXT_CONTENT_TYPE
 from exporter.snapshot import Snapshot
 from exporter.telemetry import Telemetry
 

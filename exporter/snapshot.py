@@ -12,9 +12,8 @@ import zlib
 from collections.abc import Mapping
 from typing import NamedTuple
 
-from exporter.metrics import render
-
-SourceKey = tuple[str, str]  # (account, service)
+from exporter import render
+from exporter.telemetry import SourceKey
 
 
 class Body(NamedTuple):

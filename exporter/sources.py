@@ -16,19 +16,14 @@ from typing import Any, Protocol, TypeVar
 
 import aiohttp
 
-from exporter.huawei.auth import AkSkAuth, Authenticator, Scope, TokenAuth
+from exporter.huawei.auth import AkSkAuth, Authenticator, TokenAuth
 from exporter.huawei.http import AccountGuard, Endpoint, RequestPolicy, TokenBucket
-from exporter.huawei.models import LazyOmsTask, LazySmsTask, text
+from exporter.huawei.listing import list_items
 from exporter.huawei.network import Network, trust
-from exporter.huawei.oms import OmsClient
-from exporter.huawei.sms import SmsClient
-from exporter.metrics import oms as oms_metrics
-from exporter.metrics import sms as sms_metrics
-from exporter.metrics.catalog import OMS_STATUSES, SMS_STATES
 from exporter.metrics.lines import Lines, truncate
-from exporter.metrics.oms import OmsOptions, status_name
-from exporter.metrics.sms import SmsOptions
 from exporter.poller import Poller, Source
+from exporter.services import SERVICES
+from exporter.services.service import ListService
 from exporter.settings import Account, Settings
 from exporter.snapshot import Snapshot
 from exporter.telemetry import Telemetry
@@ -103,37 +98,21 @@ def loading(mapper: Callable[[Sequence[T]], Lines]) -> Callable[[Sequence[Loadab
     return load_then_map
 
 
-def _sms_state(limit: int, task: LazySmsTask) -> str | None:
-    state = text(task.state)
-    return None if state is None else truncate(state, limit)  # it becomes the `to` label
+def _bound(
+    fn: Callable[[str, Sequence[Any], Any], Lines], account: str, opts: Any
+) -> Callable[[Sequence[Any]], Lines]:
+    """`fn` with its account and options given: a function of the items alone."""
+    return lambda items: fn(account, items, opts)
 
 
-def _oms_state(limit: int, task: LazyOmsTask) -> str | None:
-    name = status_name(task.status)
-    return None if name is None else truncate(name, limit)
+def _state_of(service: ListService[Any], limit: int) -> Callable[[Any], str | None]:
+    """An item's state as the state-change counter labels it: cut like any label value."""
 
+    def state_of(item: Any) -> str | None:
+        state = service.state_of(item.ref)
+        return None if state is None else truncate(state, limit)
 
-def _endpoint(
-    session: aiohttp.ClientSession,
-    auth: Authenticator,
-    guard: AccountGuard,
-    policy: RequestPolicy,
-    observe: Callable[..., None],
-    network: Network,
-    base_url: str,
-    service: str,
-    scope: Scope,
-) -> Endpoint:
-    return Endpoint(
-        session=session,
-        base_url=base_url,
-        auth=auth,
-        scope=scope,
-        guard=guard,
-        policy=policy,
-        observe=partial(observe, service),
-        network=network,
-    )
+    return state_of
 
 
 def build_sources(
@@ -144,6 +123,7 @@ def build_sources(
     policy: RequestPolicy | None = None,
     clock: Callable[[], float] = time.time,
 ) -> list[Source]:
+    """One source per account and enabled list service, each with its own endpoint."""
     policy = policy or RequestPolicy(
         total_timeout=settings.api.timeout_seconds,
         max_in_flight=settings.api.max_in_flight,
@@ -159,62 +139,36 @@ def build_sources(
             TokenBucket(policy.rate_per_second, policy.burst, time.monotonic),
             backoff_seconds=settings.api.auth_backoff_seconds,
         )
-
-        endpoint = partial(
-            _endpoint,
-            session,
-            auth,
-            guard,
-            policy,
-            partial(telemetry.request, account.name),
-            network,
-        )
-        max_tasks = settings.max_tasks_per_source
-        if account.sms.enabled:
-            sms = SmsClient(
-                endpoint(account.sms_endpoint, "sms", Scope(project_name=account.region)),
-                enterprise_project_id=account.sms.enterprise_project_id,
-                max_poll_bytes=settings.max_poll_bytes,
+        for service in SERVICES:
+            if not service.enabled(settings, account):
+                continue
+            target = service.target(account)
+            endpoint = Endpoint(
+                session=session,
+                base_url=target.base_url,
+                auth=auth,
+                scope=target.scope,
+                guard=guard,
+                policy=policy,
+                observe=partial(telemetry.request, account.name, service.name),
+                network=network,
             )
-            sms_opts = SmsOptions(
-                speed_factor=settings.speed_factor,
-                max_label_length=settings.label_value_max_length,
-                subtasks=settings.collect.subtasks,
-                network_check=settings.collect.network_check,
-            )
+            opts = service.options(settings, account)
             sources.append(
                 Source(
                     account=account.name,
-                    service="sms",
-                    fetch=partial(sms.list_tasks, max_tasks=max_tasks),
-                    mapper=loading(partial(sms_metrics.task_lines, account.name, opts=sms_opts)),
-                    summary=partial(sms_metrics.state_counts, account.name, opts=sms_opts),
-                    state_of=partial(_sms_state, settings.label_value_max_length),
-                    known_states=frozenset(SMS_STATES),
-                )
-            )
-        if account.oms.active:
-            project_id = account.oms.project_id
-            assert project_id is not None  # validated: required when OMS is active
-            oms = OmsClient(
-                endpoint(account.oms_endpoint, "oms", Scope(project_id=project_id)),
-                project_id=project_id,
-                max_poll_bytes=settings.max_poll_bytes,
-            )
-            oms_opts = OmsOptions(
-                region=account.region,
-                project_id=project_id,
-                max_label_length=settings.label_value_max_length,
-            )
-            sources.append(
-                Source(
-                    account=account.name,
-                    service="oms",
-                    fetch=partial(oms.list_tasks, max_tasks=max_tasks),
-                    mapper=loading(partial(oms_metrics.task_lines, account.name, opts=oms_opts)),
-                    summary=partial(oms_metrics.status_counts, account.name, opts=oms_opts),
-                    state_of=partial(_oms_state, settings.label_value_max_length),
-                    known_states=frozenset(OMS_STATUSES.values()),
+                    service=service.name,
+                    fetch=partial(
+                        list_items,
+                        endpoint,
+                        target.request,
+                        max_items=settings.max_tasks_per_source,
+                        max_poll_bytes=settings.max_poll_bytes,
+                    ),
+                    mapper=loading(_bound(service.lines, account.name, opts)),
+                    summary=_bound(service.counts, account.name, opts),
+                    state_of=_state_of(service, settings.label_value_max_length),
+                    known_states=service.known_states,
                 )
             )
     return sources

@@ -13,11 +13,59 @@ from dataclasses import dataclass, field
 
 from exporter import __version__
 from exporter.huawei.errors import REASONS
-from exporter.metrics.catalog import HISTOGRAM_BUCKETS
-from exporter.metrics.lines import Lines, format_value, labels_text, line
-from exporter.metrics.render import Block, render_families
+from exporter.metrics.family import Family, MetricType
+from exporter.metrics.lines import Block, Lines, format_value, labels_text, line, render_families
 
-SourceKey = tuple[str, str]  # (account, service)
+SourceKey = tuple[str, str]  # (account, service): one list of one account, polled on its own
+SOURCE = ("account", "service")
+HISTOGRAM_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+
+
+def _own(name: str, type_: MetricType, help_: str, labels: tuple[str, ...] = SOURCE) -> Family:
+    return Family(f"huaweicloud_migration_{name}", type_, help_, labels, "self")
+
+
+OWN_FAMILIES: tuple[Family, ...] = (
+    _own("up", "gauge", "1 when the last poll of this account and service succeeded."),
+    _own("last_success_timestamp_seconds", "gauge", "Time of the last successful poll."),
+    _own("poll_duration_seconds", "gauge", "Wall time of the last poll."),
+    _own(
+        "api_requests_total",
+        "counter",
+        "API requests sent, by HTTP status code (`error` for transport failures).",
+        (*SOURCE, "code"),
+    ),
+    _own(
+        "api_request_duration_seconds",
+        "histogram",
+        "API request latency.",
+        ("service",),
+    ),
+    _own(
+        "poll_errors_total",
+        "counter",
+        "Failed polls by reason: auth, forbidden, throttled, server, timeout, network, "
+        "bad_response.",
+        (*SOURCE, "reason"),
+    ),
+    _own(
+        "tasks_not_exported",
+        "gauge",
+        "Tasks not exported: past max_tasks_per_source or the API offset ceiling, or unreadable.",
+    ),
+    _own(
+        "task_state_changes_total",
+        "counter",
+        "Task state transitions observed between polls, by new state.",
+        (*SOURCE, "to"),
+    ),
+    _own(
+        "exporter_build_info",
+        "gauge",
+        "Exporter build information, value 1.",
+        ("version", "python_version", "shard", "total_shards"),
+    ),
+)
 
 
 @dataclass

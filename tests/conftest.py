@@ -18,8 +18,12 @@ from pydantic import SecretStr
 
 from exporter.huawei.auth import AkSkAuth, Authenticator, Scope, TokenAuth
 from exporter.huawei.http import AccountGuard, Endpoint, RequestPolicy, TokenBucket
-from exporter.huawei.oms import OmsClient
-from exporter.huawei.sms import SmsClient
+from exporter.huawei.listing import ListRequest, list_items
+from exporter.huawei.paging import Listing
+from exporter.services.oms_tasks import SERVICE as OMS_TASKS
+from exporter.services.service import ListService
+from exporter.services.sms_tasks import SERVICE as SMS_TASKS
+from exporter.settings import Account
 from exporter.simulator.cloud import FakeCloud, Tenant
 from exporter.simulator.server import RunningSimulator, start
 
@@ -133,14 +137,27 @@ class Wiring:
             observe=self._observe,
         )
 
-    def sms(self, auth: Authenticator | None = None) -> SmsClient:
-        auth = auth or self.aksk()
-        return SmsClient(self.endpoint(auth, Scope(project_name=self.tenant.region)))
+    def client(self, service: ListService[Any], auth: Authenticator | None = None) -> Client:
+        """One list service of this tenant, requested as the exporter requests it."""
+        target = service.target(Account.model_validate(self.tenant.account_config(self.url)))
+        return Client(self.endpoint(auth or self.aksk(), target.scope), target.request)
 
-    def oms(self, auth: Authenticator | None = None) -> OmsClient:
-        auth = auth or self.aksk()
-        scope = Scope(project_id=self.tenant.project_id)
-        return OmsClient(self.endpoint(auth, scope), project_id=self.tenant.project_id)
+    def sms(self, auth: Authenticator | None = None) -> Client:
+        return self.client(SMS_TASKS, auth)
+
+    def oms(self, auth: Authenticator | None = None) -> Client:
+        return self.client(OMS_TASKS, auth)
+
+
+@dataclass
+class Client:
+    endpoint: Endpoint
+    request: ListRequest[Any, Any]
+
+    async def list_items(self, *, max_items: int) -> Listing[Any]:
+        return await list_items(
+            self.endpoint, self.request, max_items=max_items, max_poll_bytes=1 << 30
+        )
 
 
 @pytest.fixture

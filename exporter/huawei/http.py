@@ -35,8 +35,8 @@ from exporter.huawei.errors import (
     ThrottledError,
     for_status,
 )
-from exporter.huawei.models import ApiErrorBody, decoder, text
 from exporter.huawei.network import Network, network_error, redirect_target
+from exporter.huawei.payload import ApiErrorBody, decoder, text
 from exporter.huawei.signing import Query, host_header
 
 log = structlog.get_logger(__name__)

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping
 Lines = dict[
     str, list[str]
 ]  # family name -> its lines in exposition order (a str may hold several)
+Block = dict[str, list[bytes]]  # family name -> its rendered pieces, in order
 
 _ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n"})
 
@@ -109,3 +110,13 @@ class StateSet:
         head = f'{family}{{{labels},{self._label}="'
         others = sorted(set(counts) - set(self._known))
         return [f'{head}{escape(s)}"}} {counts.get(s, 0)}\n' for s in (*self._known, *others)]
+
+
+def encode(lines: list[str]) -> bytes:
+    # Lone surrogates (JSON allows "\ud800") cannot be UTF-8: replace rather than fail.
+    return "".join(lines).encode("utf-8", "replace")
+
+
+def render_families(lines: Lines) -> Block:
+    """Each family's lines as bytes; families without lines are left out."""
+    return {name: [encode(rows)] for name, rows in lines.items() if rows}

@@ -15,13 +15,22 @@ from typing import Any, Literal
 
 from exporter.simulator.tasks import Payload, Plan
 
-Service = Literal["sms", "oms", "iam"]
+Service = Literal["sms", "oms", "sms_sources", "iam", "none"]  # "none": no route matched
 FaultKind = Literal[
     "status", "html", "malformed", "wrong_shape", "reset", "churn", "vanish", "empty", "body"
 ]
 
 AK_LOCK_FAILURES = 5
 AK_LOCK_SECONDS = 300.0
+
+
+class Denied(Exception):
+    """A request the cloud refuses, with the status and error code it answers."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
 
 
 @dataclass

@@ -15,7 +15,8 @@ import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from functools import partial
+from typing import Any, cast
 
 from aiohttp import web
 
@@ -23,6 +24,7 @@ from exporter.huawei import signing
 from exporter.simulator.cloud import (
     AK_LOCK_FAILURES,
     AK_LOCK_SECONDS,
+    Denied,
     FakeCloud,
     Fault,
     IssuedToken,
@@ -30,18 +32,11 @@ from exporter.simulator.cloud import (
     Service,
     Tenant,
 )
-from exporter.simulator.tasks import oms_task, sms_task
+from exporter.simulator.lists import LISTS, SimList
 
 CLOUD = web.AppKey("cloud", FakeCloud)
 TENANT = web.RequestKey("tenant", str)  # who a request authenticated as, for the record
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-class _Denied(Exception):
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
 
 
 def _error(status: int, code: str, message: str, **headers: str) -> web.Response:
@@ -63,17 +58,12 @@ def _json(payload: Any, status: int = 200, **headers: str) -> web.Response:
     )
 
 
-def _service_of(path: str) -> Service:
-    if path.startswith("/v3/auth"):
-        return "iam"
-    return "sms" if path.startswith("/v3/") else "oms"
-
-
 @web.middleware
 async def _record(request: web.Request, handler: Handler) -> web.StreamResponse:
     cloud = request.app[CLOUD]
     arrived = cloud.clock()
-    service = _service_of(request.path)
+    # Each route is named after the service it serves; anything else is nobody's.
+    service = cast(Service, request.match_info.route.name or "none")
     cloud.stats.requests[service] += 1
     cloud.stats.in_flight += 1
     cloud.stats.max_in_flight = max(cloud.stats.max_in_flight, cloud.stats.in_flight)
@@ -112,14 +102,14 @@ def _authenticate(request: web.Request, cloud: FakeCloud, body: bytes = b"") -> 
     if token is not None:
         issued = cloud.tokens.get(token)
         if issued is None or issued.revoked or cloud.clock() >= issued.expires_at:
-            raise _Denied(401, "APIGW.0301", "Incorrect IAM authentication information")
+            raise Denied(401, "APIGW.0301", "Incorrect IAM authentication information")
         return cloud.tenant(issued.tenant)
     parsed = signing.parse_authorization(request.headers.get("Authorization", ""))
     if parsed is None:
-        raise _Denied(401, "APIGW.0301", "Incorrect IAM authentication information")
+        raise Denied(401, "APIGW.0301", "Incorrect IAM authentication information")
     now = cloud.clock()
     if cloud.ak_locked_until.get(parsed.access_key, 0.0) > now:
-        raise _Denied(401, "APIGW.0305", "Access key locked after repeated failures")
+        raise Denied(401, "APIGW.0305", "Access key locked after repeated failures")
     tenant = cloud.by_access_key(parsed.access_key)
     sdk_date = request.headers.get("X-Sdk-Date", "")
     if (
@@ -128,13 +118,13 @@ def _authenticate(request: web.Request, cloud: FakeCloud, body: bytes = b"") -> 
         or not _signature_ok(request, parsed, tenant.secret_key, sdk_date, body)
     ):
         _count_failure(cloud, parsed.access_key, now)
-        raise _Denied(401, "APIGW.0301", "Incorrect IAM authentication information")
+        raise Denied(401, "APIGW.0301", "Incorrect IAM authentication information")
     if tenant.security_token is not None and (
         request.headers.get("X-Security-Token") != tenant.security_token
         or "x-security-token" not in parsed.signed_headers
     ):
         _count_failure(cloud, parsed.access_key, now)
-        raise _Denied(401, "APIGW.0301", "Incorrect security token")
+        raise Denied(401, "APIGW.0301", "Incorrect security token")
     cloud.ak_failures[parsed.access_key] = 0
     return tenant
 
@@ -177,9 +167,9 @@ def _signature_ok(
 
 
 async def _apply_fault(
-    request: web.Request, tenant: Tenant, service: Service, tasks: list[Any]
+    request: web.Request, tenant: Tenant, sim: SimList
 ) -> web.StreamResponse | None:
-    fault: Fault | None = tenant.take_fault(service)
+    fault: Fault | None = tenant.take_fault(sim.service)
     if fault is None:
         return None
     if fault.kind == "status":
@@ -206,75 +196,33 @@ async def _apply_fault(
         if request.transport is not None:
             request.transport.abort()
         return web.Response(status=499)
-    now_ms = int(request.app[CLOUD].clock() * 1000)
+    items = sim.everything(tenant)
     if fault.kind == "churn":
-        index = len(tasks) + 50_000
-        task = (
-            sms_task(index, now_ms=now_ms) if service == "sms" else oms_task(index, now_ms=now_ms)
-        )
-        tasks.insert(0, task)
-    elif fault.kind == "vanish" and tasks:
-        tasks.pop(0)
+        now_ms = int(request.app[CLOUD].clock() * 1000)
+        items.insert(0, sim.fresh(len(items) + 50_000, now_ms))
+    elif fault.kind == "vanish" and items:
+        items.pop(0)
     return None
 
 
-def _paging(
-    request: web.Request, max_limit: int, min_limit: int, max_offset: int | None
-) -> tuple[int, int]:
-    try:
-        limit = int(request.query.get("limit", "100" if max_limit == 200 else "10"))
-        offset = int(request.query.get("offset", "0"))
-    except ValueError:
-        raise _Denied(400, "SMS.0201", "limit and offset must be integers") from None
-    if (
-        not min_limit <= limit <= max_limit
-        or offset < 0
-        or (max_offset is not None and offset > max_offset)
-    ):
-        raise _Denied(400, "SMS.0201", "limit or offset out of range")
-    return limit, offset
-
-
-def _check_sms(request: web.Request, tenant: Tenant) -> tuple[int, int]:
-    return _paging(request, max_limit=200, min_limit=0, max_offset=65535)
-
-
-def _check_oms(request: web.Request, tenant: Tenant) -> tuple[int, int]:
-    paging = _paging(request, max_limit=100, min_limit=1, max_offset=10_000)
-    if request.match_info["project_id"] != tenant.project_id:
-        raise _Denied(403, "OMS.0005", "project does not belong to this account")
-    signed = "Authorization" in request.headers
-    if signed and request.headers.get("X-Project-Id") != tenant.project_id:
-        raise _Denied(401, "APIGW.0301", "X-Project-Id missing or wrong")
-    return paging
-
-
-async def _list(request: web.Request, service: Service) -> web.StreamResponse:
-    """One page of a tenant's SMS or OMS tasks, after its checks and its injected faults."""
+async def _list(sim: SimList, request: web.Request) -> web.StreamResponse:
+    """One page of one of a tenant's lists, after its checks and its injected faults."""
     cloud = request.app[CLOUD]
     try:
         tenant = _authenticate(request, cloud)
-        limit, offset = (_check_sms if service == "sms" else _check_oms)(request, tenant)
-    except _Denied as denied:
+        limit, offset = sim.paging(request)
+        sim.check(request, tenant)
+    except Denied as denied:
         return _error(denied.status, denied.code, str(denied))
     cloud.stats.by_tenant[tenant.name] += 1
     request[TENANT] = tenant.name
     if tenant.latency:
         await asyncio.sleep(tenant.latency)
-    everything = tenant.sms_tasks if service == "sms" else tenant.oms_tasks
-    faulty = await _apply_fault(request, tenant, service, everything)
+    faulty = await _apply_fault(request, tenant, sim)
     if faulty is not None:
         return faulty
-    page = (tenant.sms_page if service == "sms" else tenant.oms_page)(cloud.clock(), offset, limit)
-    return _json({"count": max(len(everything) + tenant.count_skew, 0), "tasks": page})
-
-
-async def _list_sms(request: web.Request) -> web.StreamResponse:
-    return await _list(request, "sms")
-
-
-async def _list_oms(request: web.Request) -> web.StreamResponse:
-    return await _list(request, "oms")
+    count, page = sim.page(tenant, cloud.clock(), offset, limit, request.query)
+    return _json({"count": max(count + tenant.count_skew, 0), sim.items: page})
 
 
 async def _issue_token(request: web.Request) -> web.StreamResponse:
@@ -314,9 +262,9 @@ async def _issue_token(request: web.Request) -> web.StreamResponse:
 def make_app(cloud: FakeCloud) -> web.Application:
     app = web.Application(middlewares=[_record])
     app[CLOUD] = cloud
-    app.router.add_post("/v3/auth/tokens", _issue_token)
-    app.router.add_get("/v3/tasks", _list_sms)
-    app.router.add_get("/v2/{project_id}/tasks", _list_oms)
+    app.router.add_post("/v3/auth/tokens", _issue_token, name="iam")
+    for sim in LISTS:
+        app.router.add_get(sim.path, partial(_list, sim), name=sim.service)
     return app
 
 

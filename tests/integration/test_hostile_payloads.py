@@ -16,15 +16,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from exporter.huawei.errors import REASONS
-from exporter.huawei.models import (
-    OmsTask,
+from exporter.poller import Poller
+from exporter.services.oms_tasks.payload import OmsTask
+from exporter.services.sms_tasks.payload import (
     SmsNetworkCheck,
     SmsSourceServer,
     SmsSubTask,
     SmsTargetServer,
     SmsTask,
 )
-from exporter.poller import Poller
 from exporter.settings import Settings
 from exporter.simulator.cloud import FakeCloud, Fault
 from exporter.simulator.server import SimulatorThread

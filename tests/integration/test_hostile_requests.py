@@ -10,10 +10,11 @@ import pytest
 from aiohttp import web
 
 from exporter.connections import Limits
-from exporter.huawei.models import SmsTask, convert
-from exporter.metrics.render import render_families
-from exporter.metrics.sms import SmsOptions, sms_lines
+from exporter.huawei.payload import convert
+from exporter.metrics.lines import render_families
 from exporter.server import CONNECTIONS, listen, make_app, make_runner
+from exporter.services.sms_tasks.mapping import SmsOptions, sms_lines
+from exporter.services.sms_tasks.payload import SmsTask
 from exporter.snapshot import Snapshot
 from exporter.telemetry import Telemetry
 from tests.parsing import parse_openmetrics, parse_text

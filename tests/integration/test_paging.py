@@ -13,15 +13,15 @@ def _fill(cloud: FakeCloud, sms: int = 0, oms: int = 0) -> None:
 
 
 async def test_no_tasks_is_one_request(wiring: Wiring, cloud: FakeCloud) -> None:
-    listing = await wiring.sms().list_tasks(max_tasks=10_000)
-    assert listing.tasks == [] and listing.count == 0 and listing.not_fetched == 0
+    listing = await wiring.sms().list_items(max_items=10_000)
+    assert listing.items == [] and listing.count == 0 and listing.not_fetched == 0
     assert cloud.stats.served("sms") == 1
 
 
 async def test_sms_pages_of_200_cover_an_exact_multiple(wiring: Wiring, cloud: FakeCloud) -> None:
     _fill(cloud, sms=600)
-    listing = await wiring.sms().list_tasks(max_tasks=10_000)
-    assert [t.key for t in listing.tasks] == [f"sms-{i}" for i in range(600)]
+    listing = await wiring.sms().list_items(max_items=10_000)
+    assert [t.key for t in listing.items] == [f"sms-{i}" for i in range(600)]
     assert cloud.stats.served("sms") == 3
     assert cloud.stats.log[0].query == "limit=200&offset=0"
     assert sorted(r.query for r in cloud.stats.log[1:]) == [
@@ -32,8 +32,8 @@ async def test_sms_pages_of_200_cover_an_exact_multiple(wiring: Wiring, cloud: F
 
 async def test_oms_pages_of_100_with_a_short_last_page(wiring: Wiring, cloud: FakeCloud) -> None:
     _fill(cloud, oms=250)
-    listing = await wiring.oms().list_tasks(max_tasks=10_000)
-    assert len(listing.tasks) == 250
+    listing = await wiring.oms().list_items(max_items=10_000)
+    assert len(listing.items) == 250
     assert cloud.stats.served("oms") == 3
     assert cloud.stats.log[0].query == "limit=100&offset=0"
 
@@ -41,7 +41,7 @@ async def test_oms_pages_of_100_with_a_short_last_page(wiring: Wiring, cloud: Fa
 async def test_remaining_pages_are_fetched_concurrently(wiring: Wiring, cloud: FakeCloud) -> None:
     _fill(cloud, sms=2000)
     cloud.tenants[0].latency = 0.05
-    await wiring.sms().list_tasks(max_tasks=10_000)
+    await wiring.sms().list_items(max_items=10_000)
     assert cloud.stats.served("sms") == 10
     assert cloud.stats.max_in_flight == FAST.max_in_flight  # the per-endpoint bound, reached
 
@@ -50,8 +50,8 @@ async def test_count_larger_than_the_pages_hold(wiring: Wiring, cloud: FakeCloud
     """The total said 500 but only 300 exist: every page is asked once, 300 tasks result."""
     _fill(cloud, sms=300)
     cloud.tenants[0].count_skew = 200
-    listing = await wiring.sms().list_tasks(max_tasks=10_000)
-    assert len(listing.tasks) == 300
+    listing = await wiring.sms().list_items(max_items=10_000)
+    assert len(listing.items) == 300
     assert cloud.stats.served("sms") == 3
 
 
@@ -59,8 +59,8 @@ async def test_count_smaller_than_the_pages_hold(wiring: Wiring, cloud: FakeClou
     """The total said 150 but 450 exist: full pages keep paging until a short one."""
     _fill(cloud, sms=450)
     cloud.tenants[0].count_skew = -300
-    listing = await wiring.sms().list_tasks(max_tasks=10_000)
-    assert len(listing.tasks) == 450
+    listing = await wiring.sms().list_items(max_items=10_000)
+    assert len(listing.items) == 450
     assert listing.count == 450
     assert cloud.stats.served("sms") == 3
 
@@ -70,8 +70,8 @@ async def test_tasks_appearing_between_pages_are_not_counted_twice(
 ) -> None:
     _fill(cloud, oms=300)
     cloud.tenants[0].add_fault(Fault(service="oms", kind="churn", times=3))
-    listing = await wiring.oms().list_tasks(max_tasks=10_000)
-    ids = [t.key for t in listing.tasks]
+    listing = await wiring.oms().list_items(max_items=10_000)
+    ids = [t.key for t in listing.items]
     assert len(ids) == len(set(ids))
     assert {str(i) for i in range(300)} <= set(ids)  # head insertions shift, never hide
 
@@ -81,8 +81,8 @@ async def test_tasks_vanishing_between_pages_leave_no_duplicates(
 ) -> None:
     _fill(cloud, sms=500)
     cloud.tenants[0].add_fault(Fault(service="sms", kind="vanish", times=2))
-    listing = await wiring.sms().list_tasks(max_tasks=10_000)
-    ids = [t.key for t in listing.tasks]
+    listing = await wiring.sms().list_items(max_items=10_000)
+    ids = [t.key for t in listing.items]
     assert len(ids) == len(set(ids))
     assert len(ids) < 500  # the gaps the vanishing tasks left are real, not invented
 
@@ -91,9 +91,9 @@ async def test_sms_stops_at_the_offset_ceiling_and_reports_the_rest(
     wiring: Wiring, cloud: FakeCloud
 ) -> None:
     _fill(cloud, sms=66_000)
-    listing = await wiring.sms().list_tasks(max_tasks=100_000)
+    listing = await wiring.sms().list_items(max_items=100_000)
     # Offsets go up to 65535, and the page there reaches task 65734.
-    assert len(listing.tasks) == 65_735
+    assert len(listing.items) == 65_735
     assert listing.count == 66_000
     assert listing.not_fetched == 265
     offsets = {int(r.query.split("offset=")[1]) for r in cloud.stats.log}
@@ -103,9 +103,9 @@ async def test_sms_stops_at_the_offset_ceiling_and_reports_the_rest(
 
 async def test_oms_stops_at_its_documented_offset_ceiling(wiring: Wiring, cloud: FakeCloud) -> None:
     _fill(cloud, oms=10_250)
-    listing = await wiring.oms().list_tasks(max_tasks=100_000)
+    listing = await wiring.oms().list_items(max_items=100_000)
     # Offsets go up to 10000 (the Chinese reference's cap), and the page there ends at 10099.
-    assert len(listing.tasks) == 10_100
+    assert len(listing.items) == 10_100
     assert listing.not_fetched == 150
     offsets = {int(r.query.split("offset=")[1]) for r in cloud.stats.log}
     assert max(offsets) == 10_000
@@ -114,7 +114,7 @@ async def test_oms_stops_at_its_documented_offset_ceiling(wiring: Wiring, cloud:
 
 async def test_max_tasks_bounds_what_is_fetched(wiring: Wiring, cloud: FakeCloud) -> None:
     _fill(cloud, sms=1000)
-    listing = await wiring.sms().list_tasks(max_tasks=450)
-    assert len(listing.tasks) == 450
+    listing = await wiring.sms().list_items(max_items=450)
+    assert len(listing.items) == 450
     assert listing.not_fetched == 550
     assert cloud.stats.served("sms") == 3

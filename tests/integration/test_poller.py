@@ -10,12 +10,13 @@ from typing import Any
 import aiohttp
 from prometheus_client.parser import text_string_to_metric_families
 
-from exporter.huawei.models import SmsTask, convert
 from exporter.huawei.paging import Listing
-from exporter.metrics import sms as sms_metrics
+from exporter.huawei.payload import convert
 from exporter.metrics.lines import Lines
-from exporter.metrics.sms import SmsOptions
 from exporter.poller import Poller, Source
+from exporter.services.sms_tasks import mapping as sms_tasks
+from exporter.services.sms_tasks.mapping import SmsOptions
+from exporter.services.sms_tasks.payload import SmsTask
 from exporter.settings import Settings
 from exporter.simulator.cloud import FakeCloud, Fault
 from exporter.simulator.server import RunningSimulator
@@ -181,7 +182,7 @@ async def test_one_failing_account_leaves_the_others_alone(
 
 
 def _listing(tasks: Sequence[Any]) -> Listing[Any]:
-    return Listing(tasks=list(tasks), count=len(tasks), not_fetched=0, pages=1)
+    return Listing(items=list(tasks), count=len(tasks), not_fetched=0, pages=1)
 
 
 async def test_a_task_the_mapping_cannot_take_is_skipped_and_counted() -> None:
@@ -193,7 +194,7 @@ async def test_a_task_the_mapping_cannot_take_is_skipped_and_counted() -> None:
     def picky(batch: Sequence[Any]) -> Lines:
         if any(task.key == "t3" for task in batch):
             raise ValueError("the API sent something the mapping cannot take")
-        return sms_metrics.task_lines("x", batch, SmsOptions())
+        return sms_tasks.task_lines("x", batch, SmsOptions())
 
     telemetry = Telemetry()
     snapshot = Snapshot()
@@ -219,7 +220,7 @@ async def test_a_task_listed_without_an_id_is_counted_as_not_exported() -> None:
         account="x",
         service="sms",
         fetch=fetch,
-        mapper=partial(sms_metrics.task_lines, "x", opts=SmsOptions()),
+        mapper=partial(sms_tasks.task_lines, "x", opts=SmsOptions()),
         state_of=lambda t: None,
     )
     poller = Poller(

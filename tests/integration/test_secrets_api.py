@@ -37,7 +37,7 @@ async def test_failures_never_reveal_a_secret(
     with structlog.testing.capture_logs() as logs:
         for _ in range(2):
             try:
-                await wiring.sms(auth).list_tasks(max_tasks=10)
+                await wiring.sms(auth).list_items(max_items=10)
             except ApiError as exc:
                 seen += [str(exc), repr(exc), repr(exc.__cause__), repr(exc.__context__)]
     seen += [repr(entry) for entry in logs]
@@ -50,6 +50,6 @@ async def test_failures_never_reveal_a_secret(
 async def test_a_wrong_password_is_not_echoed(wiring: Wiring, cloud: FakeCloud) -> None:
     wrong = "WRONG-PW-SECRET-123456"
     with structlog.testing.capture_logs() as logs, pytest.raises(ApiError) as caught:
-        await wiring.sms(wiring.password(password=wrong)).list_tasks(max_tasks=10)
+        await wiring.sms(wiring.password(password=wrong)).list_items(max_items=10)
     text = f"{caught.value!s} {caught.value!r} {logs!r}"
     assert wrong not in text and PASSWORD not in text

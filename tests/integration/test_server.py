@@ -10,8 +10,8 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from exporter.metrics.render import OPENMETRICS_CONTENT_TYPE, TEXT_CONTENT_TYPE
 from exporter.poller import Poller
+from exporter.render import OPENMETRICS_CONTENT_TYPE, TEXT_CONTENT_TYPE
 from exporter.server import accepts_gzip, make_app, wants_openmetrics
 from exporter.simulator.cloud import FakeCloud
 from exporter.simulator.server import RunningSimulator

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from exporter.metrics.catalog import sample_names
+from exporter.catalog import sample_names
 from tests.binaries import need
 from tests.promql import (
     METRIC,

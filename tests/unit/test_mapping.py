@@ -8,11 +8,13 @@ from typing import Any
 
 import pytest
 
-from exporter.huawei.models import OmsTask, OmsTaskPage, SmsTask, SmsTaskPage, convert
-from exporter.metrics.catalog import FAMILIES, OMS_STATUSES, SMS_STATES, family
+from exporter.catalog import FAMILIES, family
+from exporter.huawei.payload import convert
 from exporter.metrics.lines import Lines
-from exporter.metrics.oms import OmsOptions, oms_lines
-from exporter.metrics.sms import SmsOptions, error_code, sms_lines
+from exporter.services.oms_tasks.mapping import OMS_STATUSES, OmsOptions, oms_lines
+from exporter.services.oms_tasks.payload import OmsTask, OmsTaskPage
+from exporter.services.sms_tasks.mapping import SMS_STATES, SmsOptions, error_code, sms_lines
+from exporter.services.sms_tasks.payload import SmsTask, SmsTaskPage
 from tests.parsing import parse_lines
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"

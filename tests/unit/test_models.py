@@ -8,7 +8,9 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from exporter.huawei.models import OmsTask, OmsTaskPage, SmsTask, SmsTaskPage, convert, decoder
+from exporter.huawei.payload import convert, decoder
+from exporter.services.oms_tasks.payload import OmsTask, OmsTaskPage
+from exporter.services.sms_tasks.payload import SmsTask, SmsTaskPage
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 

@@ -7,12 +7,13 @@ import subprocess
 
 import pytest
 
-from exporter.huawei.models import OmsTask, SmsTask, convert
-from exporter.metrics.catalog import FAMILIES
-from exporter.metrics.lines import escape, format_value
-from exporter.metrics.oms import oms_lines
-from exporter.metrics.render import render_families
-from exporter.metrics.sms import sms_lines
+from exporter.catalog import FAMILIES
+from exporter.huawei.payload import convert
+from exporter.metrics.lines import escape, format_value, render_families
+from exporter.services.oms_tasks.mapping import oms_lines
+from exporter.services.oms_tasks.payload import OmsTask
+from exporter.services.sms_tasks.mapping import sms_lines
+from exporter.services.sms_tasks.payload import SmsTask
 from exporter.snapshot import Snapshot
 from exporter.telemetry import Telemetry
 from tests.binaries import need

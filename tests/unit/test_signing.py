@@ -15,7 +15,7 @@ from pydantic import SecretStr
 from exporter.huawei import signing
 from exporter.huawei.auth import AkSkAuth, Scope
 from exporter.huawei.http import AccountGuard, Endpoint, TokenBucket
-from exporter.huawei.models import SmsTaskPage
+from exporter.services.sms_tasks.payload import SmsTaskPage
 from exporter.simulator.cloud import FakeCloud
 from exporter.simulator.server import RunningSimulator
 from tests.conftest import ACCESS_KEY, SECRET_KEY

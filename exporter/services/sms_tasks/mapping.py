@@ -18,8 +18,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from exporter.huawei.models import SmsTask, Text, text
-from exporter.metrics.catalog import FAMILIES, SMS_STATES
+from exporter.huawei.payload import Text, text
+from exporter.metrics.family import Family, gauges, names
 from exporter.metrics.lines import (
     Lines,
     StateSet,
@@ -30,8 +30,83 @@ from exporter.metrics.lines import (
     number,
     truncate,
 )
+from exporter.services.sms_tasks.payload import SmsTask
 
-NAMES = tuple(f.name for f in FAMILIES if f.service == "sms")
+SMS_STATES = (
+    "READY",
+    "RUNNING",
+    "SYNCING",
+    "MIGRATE_SUCCESS",
+    "SYNC_SUCCESS",
+    "MIGRATE_FAIL",
+    "SYNC_FAIL",
+    "ABORTING",
+    "ABORT",
+    "SKIPPING",
+    "DELETING",
+    "RESETING",
+    "SYNC_F_ROLLBACKING",
+    "SYNC_F_ROLLBACK_SUCCESS",
+)
+
+SMS_ID = ("account", "task_id", "task_name")
+SUBTASK = ("subtask_id", "subtask")
+_gauge = gauges("huaweicloud_sms_", SMS_ID, "sms")
+
+FAMILIES: tuple[Family, ...] = (
+    _gauge(
+        "task_info",
+        "SMS migration task metadata, value 1.",
+        (
+            "type",
+            "os_type",
+            "priority",
+            "source_server_id",
+            "source_server_name",
+            "source_server_ip",
+            "source_os_version",
+            "target_server_id",
+            "target_vm_id",
+            "target_server_name",
+            "migration_ip",
+            "enterprise_project_id",
+        ),
+    ),
+    _gauge("task_state", "SMS task state: 1 for the current state, 0 for the others.", ("state",)),
+    _gauge("source_server_state", "SMS source server state as reported, value 1.", ("state",)),
+    _gauge("task_migrate_speed_bytes_per_second", "SMS task migration speed."),
+    _gauge("task_speed_limit_bytes_per_second", "SMS task speed limit; 0 means unlimited."),
+    _gauge("task_compress_rate", "SMS task compression rate as reported by the API."),
+    _gauge("task_created_timestamp_seconds", "SMS task creation time."),
+    _gauge("task_estimated_completion_timestamp_seconds", "SMS task estimated completion time."),
+    _gauge("task_duration_seconds", "SMS task running time so far."),
+    _gauge("task_syncing", "1 when incremental synchronisation is enabled for the SMS task."),
+    _gauge(
+        "task_error_info", "SMS task error code parsed from error_json, value 1.", ("error_code",)
+    ),
+    _gauge("agent_cpu_usage_ratio", "CPU usage of the SMS agent on the source server, 0..1."),
+    _gauge("agent_memory_usage_bytes", "Memory used by the SMS agent on the source server."),
+    _gauge("agent_disk_io_bytes_per_second", "Disk IO of the SMS agent on the source server."),
+    _gauge("source_cpu_usage_ratio", "Total CPU usage of the source server, 0..1."),
+    _gauge("source_memory_usage_bytes", "Total memory used on the source server."),
+    _gauge("source_disk_io_bytes_per_second", "Total disk IO of the source server."),
+    _gauge("subtask_progress_ratio", "SMS sub-task progress, 0..1.", SUBTASK),
+    _gauge("subtask_start_timestamp_seconds", "SMS sub-task start time.", SUBTASK),
+    _gauge(
+        "subtask_end_timestamp_seconds", "SMS sub-task end time; absent while running.", SUBTASK
+    ),
+    _gauge("network_latency_seconds", "Network latency measured by the SMS network check."),
+    _gauge("network_jitter_seconds", "Network jitter measured by the SMS network check."),
+    _gauge("network_bandwidth_bytes_per_second", "Bandwidth measured by the SMS network check."),
+    _gauge("network_packet_loss_ratio", "Packet loss measured by the SMS network check, 0..1."),
+    _gauge(
+        "network_connectivity",
+        "1 when the SMS network check reached the target (check=domain|destination).",
+        ("check",),
+    ),
+    _gauge("tasks", "Number of SMS tasks per state.", ("state",), ids=("account",)),
+)
+NAMES = names(FAMILIES)
 MIB = 1_048_576.0
 SPEED = -1.0  # in the table below: "multiply by the configured speed unit"
 _STATE = "huaweicloud_sms_task_state"

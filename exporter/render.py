@@ -14,26 +14,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TypeVar
 
-from exporter.metrics.catalog import FAMILIES, Family
-from exporter.metrics.lines import Lines
+from exporter.catalog import FAMILIES
+from exporter.metrics.family import Family
+from exporter.metrics.lines import Block, Lines, render_families
 
 TEXT_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 OPENMETRICS_CONTENT_TYPE = "application/openmetrics-text; version=1.0.0; charset=utf-8"
 
 T = TypeVar("T")
-
-
-def encode(lines: list[str]) -> bytes:
-    # Lone surrogates (JSON allows "\ud800") cannot be UTF-8: replace rather than fail.
-    return "".join(lines).encode("utf-8", "replace")
-
-
-Block = dict[str, list[bytes]]  # family name -> its rendered pieces, in order
-
-
-def render_families(lines: Lines) -> Block:
-    """Each family's lines as bytes; families without lines are left out."""
-    return {name: [encode(rows)] for name, rows in lines.items() if rows}
 
 
 def _escape_help(text: str) -> str:

@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from exporter.huawei.models import OmsErrorReason, OmsTask, text
-from exporter.metrics.catalog import FAMILIES, OMS_STATUSES
+from exporter.huawei.payload import text
+from exporter.metrics.family import Family, gauges, names
 from exporter.metrics.lines import (
     Lines,
     StateSet,
@@ -26,8 +26,66 @@ from exporter.metrics.lines import (
     number,
     truncate,
 )
+from exporter.services.oms_tasks.payload import OmsErrorReason, OmsTask
 
-NAMES = tuple(f.name for f in FAMILIES if f.service == "oms")
+OMS_STATUSES = {
+    0: "not_started",
+    1: "waiting",
+    2: "migrating",
+    3: "paused",
+    4: "failed",
+    5: "succeeded",
+    6: "retrying",
+    7: "pausing",
+}
+
+OMS_ID = ("account", "region", "task_id", "task_name")
+_gauge = gauges("huaweicloud_oms_", OMS_ID, "oms")
+
+FAMILIES: tuple[Family, ...] = (
+    _gauge(
+        "task_info",
+        "OMS migration task metadata, value 1.",
+        (
+            "project_id",
+            "task_type",
+            "group_id",
+            "group_type",
+            "src_cloud",
+            "src_region",
+            "src_bucket",
+            "dst_region",
+            "dst_bucket",
+            "task_priority",
+        ),
+    ),
+    _gauge(
+        "task_status", "OMS task status: 1 for the current status, 0 for the others.", ("status",)
+    ),
+    _gauge("task_progress_ratio", "OMS task progress, 0..1."),
+    _gauge("task_size_bytes", "Bytes the OMS task has to migrate."),
+    _gauge("task_completed_bytes", "Bytes the OMS task has processed."),
+    _gauge("task_migrated_bytes", "Bytes the OMS task has migrated, skipped objects excluded."),
+    _gauge("task_total_objects", "Objects the OMS task has to migrate."),
+    _gauge(
+        "task_processed_objects",
+        "Objects the OMS task has processed, by result (succeeded|failed|skipped).",
+        ("result",),
+    ),
+    _gauge("task_migrate_speed_bytes_per_second", "OMS task migration speed."),
+    _gauge("task_remaining_seconds", "OMS task estimated remaining time."),
+    _gauge("task_duration_seconds", "OMS task running time so far."),
+    _gauge("task_start_timestamp_seconds", "OMS task start time; absent before it starts."),
+    _gauge("task_listing_complete", "1 when OMS has finished listing the source objects."),
+    _gauge(
+        "task_bandwidth_limit_bytes_per_second",
+        "OMS task bandwidth limit in the daily window [start, end).",
+        ("start", "end"),
+    ),
+    _gauge("task_error_info", "OMS task error code, value 1.", ("error_code",)),
+    _gauge("tasks", "Number of OMS tasks per status.", ("status",), ids=("account", "region")),
+)
+NAMES = names(FAMILIES)
 _STATUS = "huaweicloud_oms_task_status"
 _INFO = "huaweicloud_oms_task_info"
 _ERROR = "huaweicloud_oms_task_error_info"

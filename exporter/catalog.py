@@ -1,0 +1,36 @@
+"""Every metric family the exporter serves, in exposition order: the single source of truth.
+
+Each list service declares its families beside the mapping that writes them, the exporter's
+own are declared in `telemetry.py`; this module puts them in one order. The renderer takes
+HELP and TYPE from here; the README's metric reference and the dashboard and alert checks are
+tested against it.
+"""
+
+from __future__ import annotations
+
+from exporter.metrics.family import Family
+from exporter.services import SERVICES
+from exporter.telemetry import HISTOGRAM_BUCKETS, OWN_FAMILIES
+
+FAMILIES: tuple[Family, ...] = (
+    *(family for service in SERVICES for family in service.families),
+    *OWN_FAMILIES,
+)
+BY_NAME = {family.name: family for family in FAMILIES}
+
+__all__ = ["BY_NAME", "FAMILIES", "HISTOGRAM_BUCKETS", "Family", "family", "sample_names"]
+
+
+def family(name: str) -> Family:
+    return BY_NAME[name]
+
+
+def sample_names() -> set[str]:
+    """Every name that can appear on a sample line (histograms add their suffixes)."""
+    names = set()
+    for fam in FAMILIES:
+        if fam.type == "histogram":
+            names |= {fam.name + suffix for suffix in ("_bucket", "_sum", "_count")}
+        else:
+            names.add(fam.name)
+    return names

@@ -1,0 +1,14 @@
+"""The list services the exporter polls, in the order their families are exposed.
+
+Each is a `ListService` (services/service.py): its request, payload, mapping and families.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from exporter.services.oms_tasks import SERVICE as OMS_TASKS
+from exporter.services.service import ListService
+from exporter.services.sms_tasks import SERVICE as SMS_TASKS
+
+SERVICES: tuple[ListService[Any], ...] = (SMS_TASKS, OMS_TASKS)

@@ -1,0 +1,69 @@
+"""SMS migration tasks: `GET /v3/tasks` on the SMS endpoint, one list per account."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from exporter.huawei.auth import Scope
+from exporter.huawei.listing import ListRequest
+from exporter.huawei.payload import Listed, RawTasks, text
+from exporter.huawei.signing import QueryValue
+from exporter.metrics.lines import Lines
+from exporter.services.service import ListService, Target
+from exporter.services.sms_tasks.mapping import (
+    FAMILIES,
+    SMS_STATES,
+    SmsOptions,
+    state_counts,
+    task_lines,
+)
+from exporter.services.sms_tasks.payload import SmsRef, SmsTask
+from exporter.settings import Account, Settings
+
+PAGE_LIMIT = 200  # the largest `limit` SMS accepts
+MAX_OFFSET = 65535  # SMS rejects larger offsets: tasks past it cannot be listed
+
+
+def target(account: Account) -> Target:
+    filters: tuple[tuple[str, QueryValue], ...] = ()
+    if account.sms.enterprise_project_id:
+        filters = (("enterprise_project_id", account.sms.enterprise_project_id),)
+    return Target(
+        base_url=account.sms_endpoint,
+        scope=Scope(project_name=account.region),
+        request=ListRequest(
+            path="/v3/tasks",
+            page=RawTasks,
+            ref=SmsRef,
+            model=SmsTask,
+            page_limit=PAGE_LIMIT,
+            max_offset=MAX_OFFSET,
+            filters=filters,
+        ),
+    )
+
+
+def options(settings: Settings, account: Account) -> SmsOptions:
+    return SmsOptions(
+        speed_factor=settings.speed_factor,
+        max_label_length=settings.label_value_max_length,
+        subtasks=settings.collect.subtasks,
+        network_check=settings.collect.network_check,
+    )
+
+
+def counts(account: str, items: Sequence[Listed[SmsRef, SmsTask]], opts: SmsOptions) -> Lines:
+    return state_counts(account, [item.ref for item in items], opts)
+
+
+SERVICE: ListService[SmsOptions] = ListService(
+    name="sms",
+    families=FAMILIES,
+    known_states=frozenset(SMS_STATES),
+    enabled=lambda settings, account: account.sms.enabled,
+    target=target,
+    options=options,
+    state_of=lambda ref: text(ref.state),
+    lines=task_lines,
+    counts=counts,
+)
