@@ -172,6 +172,7 @@ class Account(_Strict):
 class Collect(_Strict):
     subtasks: bool = True
     network_check: bool = True
+    source_servers: bool = True  # GET /v3/sources where SMS is polled
 
 
 MIB = 1024 * 1024

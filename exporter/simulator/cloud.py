@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from exporter.simulator.tasks import Payload, Plan
+from exporter.simulator.tasks import Payload, Plan, source_of
 
 Service = Literal["sms", "oms", "sms_sources", "iam", "none"]  # "none": no route matched
 FaultKind = Literal[
@@ -74,6 +74,7 @@ class Tenant:
     # Fields forced onto a task after its plan ran: how tests fail and recover a task.
     sms_overrides: dict[str, Payload] = field(default_factory=dict)
     oms_overrides: dict[str, Payload] = field(default_factory=dict)
+    source_overrides: dict[str, Payload] = field(default_factory=dict)  # by source server id
     faults: list[Fault] = field(default_factory=list)
     latency: float = 0.0  # seconds added to every SMS/OMS answer
     count_skew: int = 0  # added to the `count` the APIs report: a stale or lying total
@@ -120,6 +121,16 @@ class Tenant:
     def oms_page(self, now: float, offset: int, limit: int) -> list[Payload]:
         page = self.oms_tasks[offset : offset + limit]
         return _view(page, offset, self.oms_plans, self.oms_overrides, now, sms=False)
+
+    def sources_page(self, now: float, offset: int, limit: int) -> list[Payload]:
+        """The source servers of the SMS tasks at [offset, offset+limit): one per task, in the
+        same order, as they are at `now`."""
+        out = []
+        for index, task in enumerate(self.sms_page(now, offset, limit), start=offset):
+            server = source_of(task, index, now, self.sms_plans.get(str(task.get("id"))))
+            server.update(self.source_overrides.get(str(server.get("id")), {}))
+            out.append(server)
+        return out
 
 
 def _view(

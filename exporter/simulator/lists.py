@@ -41,6 +41,8 @@ class SimList:
             offset = int(request.query.get("offset", "0"))
         except ValueError:
             raise Denied(400, f"{self.code}.0201", "limit and offset must be integers") from None
+        if limit == 0 and self.min_limit == 0:
+            limit = self.default_limit  # SMS: 0 asks for the default
         if (
             not self.min_limit <= limit <= self.max_limit
             or offset < 0
@@ -69,6 +71,8 @@ def _matches(item: Payload, name: str, value: str) -> bool:
         found: Any = (item.get("source_server") or {}).get("id")
     else:
         found = item.get(name)
+    if isinstance(found, bool):
+        return str(found).lower() == value.lower()
     return found is not None and str(found) == value
 
 
@@ -109,5 +113,28 @@ LISTS: tuple[SimList, ...] = (
         view=lambda tenant, now, offset, limit: tenant.oms_page(now, offset, limit),
         fresh=lambda index, now_ms: oms_task(index, now_ms=now_ms),
         check=_check_oms,
+    ),
+    SimList(
+        service="sms_sources",
+        path="/v3/sources",
+        items="source_servers",
+        code="SMS",
+        min_limit=0,
+        max_limit=200,
+        default_limit=200,
+        max_offset=65535,
+        filters=(
+            "state",
+            "name",
+            "id",
+            "ip",
+            "migration_cycle",
+            "connected",
+            "enterprise_project_id",
+        ),
+        # One source server per SMS task: the same list underneath.
+        everything=lambda tenant: tenant.sms_tasks,
+        view=lambda tenant, now, offset, limit: tenant.sources_page(now, offset, limit),
+        fresh=lambda index, now_ms: sms_task(index, now_ms=now_ms),
     ),
 )

@@ -182,10 +182,20 @@ class Plan:
             return self.start
         return now - ((now - self.start) % self.period)
 
+    def progress(self, now: float) -> float:
+        """The share of the work done at `now`, 0..1 (it stops where the task fails)."""
+        raw = self.fraction(now)
+        failed = self.fail_at is not None and raw >= self.fail_at
+        return _clamp(self.fail_at if failed and self.fail_at is not None else raw)
+
+    def at_fraction(self, now: float, fraction: float) -> float:
+        """When, in the period that holds `now`, the plan reaches `fraction` of its run."""
+        return self.started_at(now) + self.ready_for + fraction * self.duration
+
     def apply_sms(self, task: Payload, now: float, wobble: float) -> None:
         raw = self.fraction(now)
         failed = self.fail_at is not None and raw >= self.fail_at
-        done = _clamp(self.fail_at if failed and self.fail_at is not None else raw)
+        done = self.progress(now)
         started_ms = int(self.started_at(now) * 1000)
         running = 0.0 < raw < 1.0 and not failed
         if raw <= 0:
@@ -255,3 +265,94 @@ class Plan:
             if failed
             else None
         )
+
+
+GIB = 1024**3
+CYCLE_OF_STATE = {
+    "READY": "setting",
+    "RUNNING": "replicating",
+    "SYNCING": "syncing",
+    "MIGRATE_SUCCESS": "cutovered",
+    "SYNC_SUCCESS": "cutovered",
+    "MIGRATE_FAIL": "replicating",
+    "SYNC_FAIL": "syncing",
+}
+DISCONNECTED = (0.3, 0.45)  # the share of its run in which a flaky agent is offline
+
+
+def source_of(task: Payload, index: int, now: float, plan: Plan | None) -> Payload:
+    """The source server of `task` as `GET /v3/sources` lists it at `now`: the same id, name
+    and address; bytes replicated growing with the task's progress; every sixth agent drops
+    its connection for a while in each run."""
+    source = task.get("source_server") or {}
+    state = task.get("state")
+    total = (index % 20 + 1) * 20 * GIB
+    done = plan.progress(now) if plan else (1.0 if state == "MIGRATE_SUCCESS" else 0.0)
+    running = state == "RUNNING"
+    connected, changed_ms = True, task.get("create_date") or 0
+    if plan is not None:
+        raw = plan.fraction(now)
+        off, on = DISCONNECTED
+        if index % 6 == 1 and off <= raw < on:
+            connected, changed_ms = False, int(plan.at_fraction(now, off) * 1000)
+        elif index % 6 == 1 and raw >= on:
+            changed_ms = int(plan.at_fraction(now, on) * 1000)
+        else:
+            changed_ms = int(plan.started_at(now) * 1000)
+    checks = [_check(1, "OS_VERSION", "OK", "")]
+    if index % 9 == 4:
+        checks.append(_check(2, "DISK_SPACE", "WARN", "SMS.1103"))
+    if index % 13 == 7:
+        checks.append(_check(3, "TARGET_CONNECTIVITY", "ERROR", "SMS.3802"))
+    duration = plan.duration if plan else 0.0
+    return {
+        "id": source.get("id"),
+        "ip": source.get("ip"),
+        "name": source.get("name"),
+        "enterprise_project_id": task.get("enterprise_project_id"),
+        "add_date": (task.get("create_date") or 0) - 600_000,
+        "os_type": source.get("os_type"),
+        "os_version": source.get("os_version"),
+        "oem_system": source.get("oem_system"),
+        "state": source.get("state"),
+        "connected": connected,
+        "cpu_quantity": 2 << (index % 3),
+        "memory": (4 << (index % 3)) * GIB,
+        "current_task": {
+            "id": task.get("id"),
+            "name": task.get("name"),
+            "type": task.get("type"),
+            "state": state,
+            "estimate_complete_time": task.get("estimate_complete_time"),
+            "start_date": task.get("create_date"),
+            "speed_limit": task.get("speed_limit"),
+            "migrate_speed": task.get("migrate_speed"),
+            "compress_rate": task.get("compress_rate"),
+            "start_target_server": task.get("start_target_server"),
+            "log_collect_status": task.get("log_collect_status"),
+            "remain_seconds": int((1 - done) * duration) if running else 0,
+            "subtask_info": task.get("subtask_info"),
+        },
+        "checks": checks,
+        "replicatesize": int(total * done),
+        "totalsize": total,
+        "stage_action_time": changed_ms,
+        "last_visit_time": changed_ms,
+        "migration_cycle": CYCLE_OF_STATE.get(str(state), "checking"),
+        "state_action_time": changed_ms,
+        "is_consistency_result_exist": False,
+        "has_tc": False,
+        "start_type": "",
+    }
+
+
+def _check(id_: int, name: str, result: str, code: str) -> Payload:
+    return {
+        "id": id_,
+        "params": [],
+        "name": name,
+        "result": result,
+        "error_code": code,
+        "error_or_warn": "" if result == "OK" else f"{name.lower()} {result.lower()}",
+        "error_params": "",
+    }

@@ -170,7 +170,7 @@ def compare(name: str, body: bytes, update: bool) -> None:
     assert text == path.read_text(), f"{name} differs from its golden file (--update-golden)"
 
 
-@pytest.mark.parametrize("service", ["sms", "oms"])
+@pytest.mark.parametrize("service", ["sms", "oms", "sms_sources"])
 @pytest.mark.parametrize("openmetrics", [False, True], ids=["text", "openmetrics"])
 async def test_task_families_match_their_golden_files(
     service: str, openmetrics: bool, update_golden: bool

@@ -32,8 +32,8 @@ from exporter.snapshot import Snapshot
 from exporter.sources import build_sources
 from exporter.telemetry import Telemetry
 from tests.conftest import FAST, make_tenant
-from tests.integration.test_poller import settings_for
 from tests.parsing import parse_text
+from tests.payloads import settings_for
 
 LABEL_LIMIT = 24
 

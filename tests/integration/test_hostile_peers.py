@@ -126,7 +126,10 @@ async def test_an_expiry_in_the_past_costs_one_login_per_poll_and_one_warning(
 ) -> None:
     tenant = skewed_cloud.tenants[0]
     config = Settings.model_validate(
-        {"accounts": [{**tenant.account_config(skewed.url, password=True), "oms": {}}]}
+        {
+            "accounts": [{**tenant.account_config(skewed.url, password=True), "oms": {}}],
+            "collect": {"source_servers": False},
+        }
     )
     snapshot, telemetry = Snapshot(), Telemetry()
     with capture_logs() as logs:
@@ -210,9 +213,14 @@ async def test_api_proxy_url_carries_every_request_with_its_credentials(
         config = both_services(
             cloud, cloud_url, api={"proxy_url": f"http://proxy-user:PROXY-PW-77aa@{host}"}
         )
-        assert await poll_all(config) == [True, True]
+        assert await poll_all(config) == [True, True, True]
     kinds = {seen.url.split("?")[0].removeprefix(cloud_url) for seen in proxy.seen}
-    assert {"/v3/auth/tokens", "/v3/tasks", f"/v2/{cloud.tenants[0].project_id}/tasks"} <= kinds
+    assert {
+        "/v3/auth/tokens",
+        "/v3/tasks",
+        "/v3/sources",
+        f"/v2/{cloud.tenants[0].project_id}/tasks",
+    } <= kinds
     assert all(seen.url.startswith(cloud_url) for seen in proxy.seen)  # absolute-form: proxied
     # The proxy's credentials went to the proxy, never on to the cloud.
     assert all(r.status in (200, 201) for r in cloud.stats.log)
@@ -224,16 +232,16 @@ async def test_the_https_proxy_variable_is_honoured_and_no_proxy_respected(
 ) -> None:
     with Peer(forwarding_proxy()) as proxy:
         via = both_services(cloud, cloud_url, HTTP_PROXY=proxy.url)
-        assert await poll_all(via) == [True, True]
+        assert await poll_all(via) == [True, True, True]
         proxied = len(proxy.seen)
         direct = both_services(
             cloud, cloud_url, HTTP_PROXY=proxy.url, NO_PROXY="localhost,127.0.0.1"
         )
-        assert await poll_all(direct) == [True, True]
+        assert await poll_all(direct) == [True, True, True]
         explicit = both_services(
             cloud, cloud_url, api={"proxy_url": proxy.url}, NO_PROXY="127.0.0.0/8"
         )
-        assert await poll_all(explicit) == [True, True]
+        assert await poll_all(explicit) == [True, True, True]
     assert proxied >= 3
     assert len(proxy.seen) == proxied  # NO_PROXY: nothing more went through the proxy
 
@@ -271,7 +279,7 @@ async def test_a_private_ca_endpoint_is_trusted_with_ca_file_and_refused_without
     cloud: FakeCloud, https_cloud: str, private_ca: tuple[trustme.CA, Path]
 ) -> None:
     trusted = both_services(cloud, https_cloud, api={"ca_file": str(private_ca[1])})
-    assert await poll_all(trusted) == [True, True]
+    assert await poll_all(trusted) == [True, True, True]
     ok, status, _ = await poll(
         settings(
             iam_endpoint=https_cloud,

@@ -18,7 +18,7 @@ from exporter.services.sms_tasks.payload import SmsTask
 from exporter.snapshot import Snapshot
 from exporter.telemetry import Telemetry
 from tests.parsing import parse_openmetrics, parse_text
-from tests.unit.test_mapping import FULL_SMS
+from tests.payloads import FULL_SMS
 
 SECRET = "Bearer SECRET-IN-A-HEADER-5d1e"
 

@@ -17,17 +17,13 @@ from exporter.poller import Poller, Source
 from exporter.services.sms_tasks import mapping as sms_tasks
 from exporter.services.sms_tasks.mapping import SmsOptions
 from exporter.services.sms_tasks.payload import SmsTask
-from exporter.settings import Settings
 from exporter.simulator.cloud import FakeCloud, Fault
 from exporter.simulator.server import RunningSimulator
 from exporter.snapshot import Snapshot
 from exporter.sources import build_sources
 from exporter.telemetry import Telemetry
 from tests.conftest import FAST, make_tenant
-
-
-def settings_for(url: str, cloud: FakeCloud) -> Settings:
-    return Settings.model_validate({"accounts": [t.account_config(url) for t in cloud.tenants]})
+from tests.payloads import settings_for
 
 
 def values(snapshot: Snapshot, name: str) -> dict[tuple[tuple[str, str], ...], float]:
@@ -175,7 +171,7 @@ async def test_one_failing_account_leaves_the_others_alone(
     rig = Rig(cloud, simulator.url, session)
     cloud.tenants[0].secret_key = "rotated-elsewhere"  # acct-a's key no longer matches
     results = await asyncio.gather(*(p.poll_once() for p in rig.pollers.values()))
-    assert results.count(False) == 2  # acct-a sms and oms
+    assert results.count(False) == 3  # acct-a's sms, sms_sources and oms
     assert rig.up("acct-b", "sms") == 1 and rig.up("acct-b", "oms") == 1
     assert rig.up("acct-a", "sms") == 0
     assert rig.task_ids("acct-b") == {"acct-b-0", "acct-b-1", "acct-b-2"}

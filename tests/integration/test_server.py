@@ -19,8 +19,8 @@ from exporter.snapshot import Snapshot
 from exporter.sources import build_sources, pollers
 from exporter.telemetry import Telemetry
 from tests.conftest import SECRET_KEY
-from tests.integration.test_poller import settings_for
 from tests.parsing import parse_openmetrics
+from tests.payloads import settings_for
 
 
 class Served:
@@ -119,7 +119,7 @@ async def test_the_landing_page_shows_every_source_and_no_secret(
     async with session.get(served.url + "/") as response:
         page = await response.text()
     assert response.headers["Content-Type"].startswith("text/html")
-    assert page.count("<td>acct-a</td>") == 2 and 'class="up"' in page
+    assert page.count("<td>acct-a</td>") == 3 and 'class="up"' in page  # sms, sms_sources, oms
     assert SECRET_KEY not in page
     assert 'href="/metrics"' in page
 

@@ -6,7 +6,7 @@ from exporter.cli import once
 from exporter.simulator.cloud import FakeCloud
 from exporter.simulator.server import RunningSimulator
 from tests.conftest import make_tenant
-from tests.integration.test_poller import settings_for
+from tests.payloads import settings_for
 
 
 async def test_each_account_is_polled_by_exactly_one_shard(

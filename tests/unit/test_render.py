@@ -12,13 +12,15 @@ from exporter.huawei.payload import convert
 from exporter.metrics.lines import escape, format_value, render_families
 from exporter.services.oms_tasks.mapping import oms_lines
 from exporter.services.oms_tasks.payload import OmsTask
+from exporter.services.sms_sources.mapping import source_lines
+from exporter.services.sms_sources.payload import SourceServer
 from exporter.services.sms_tasks.mapping import sms_lines
 from exporter.services.sms_tasks.payload import SmsTask
 from exporter.snapshot import Snapshot
 from exporter.telemetry import Telemetry
 from tests.binaries import need
 from tests.parsing import parse_openmetrics, parse_text
-from tests.unit.test_mapping import FULL_OMS, FULL_SMS, OMS_OPTS, SMS_OPTS
+from tests.payloads import FULL_OMS, FULL_SMS, FULL_SOURCE, OMS_OPTS, SMS_OPTS, SOURCE_OPTS
 
 NASTY = 'quote " backslash \\ newline \n tab \t 中文 名前 😀'
 
@@ -37,7 +39,17 @@ def _exposition(openmetrics: bool) -> str:
         ]
         snapshot.set_source((account, "sms"), render_families(sms_lines(account, sms, SMS_OPTS)))
         snapshot.set_source((account, "oms"), render_families(oms_lines(account, oms, OMS_OPTS)))
-        for service in ("sms", "oms"):
+        servers = [
+            convert(SourceServer, FULL_SOURCE),
+            convert(
+                SourceServer, {**FULL_SOURCE, "id": "s2", "name": NASTY, "migration_cycle": "x"}
+            ),
+        ]
+        snapshot.set_source(
+            (account, "sms_sources"),
+            render_families(source_lines(account, servers, SOURCE_OPTS)),
+        )
+        for service in ("sms", "oms", "sms_sources"):
             status = telemetry.source(account, service)
             status.up = True
             status.last_success = 1_700_000_000.0

@@ -1,0 +1,65 @@
+"""SMS source servers: `GET /v3/sources` on the SMS endpoint, one list per account where SMS is
+polled and `collect.source_servers` is on. What an operator watches most: the agent's
+connection, bytes replicated of bytes to copy, time left, failing environment checks."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from exporter.huawei.auth import Scope
+from exporter.huawei.listing import ListRequest
+from exporter.huawei.payload import Listed, RawSourceServers, text
+from exporter.huawei.signing import QueryValue
+from exporter.metrics.lines import Lines
+from exporter.services.service import ListService, Target
+from exporter.services.sms_sources.mapping import (
+    CYCLES,
+    FAMILIES,
+    SourceOptions,
+    agent_counts,
+    server_lines,
+)
+from exporter.services.sms_sources.payload import SourceRef, SourceServer
+from exporter.settings import Account
+
+PAGE_LIMIT = 200  # the largest `limit` the source-server list accepts (its default, too)
+MAX_OFFSET = 65535  # as the task list: SMS's offset ceiling
+
+
+def target(account: Account) -> Target:
+    filters: tuple[tuple[str, QueryValue], ...] = ()
+    if account.sms.enterprise_project_id:
+        filters = (("enterprise_project_id", account.sms.enterprise_project_id),)
+    return Target(
+        base_url=account.sms_endpoint,
+        scope=Scope(project_name=account.region),
+        request=ListRequest(
+            path="/v3/sources",
+            page=RawSourceServers,
+            ref=SourceRef,
+            model=SourceServer,
+            page_limit=PAGE_LIMIT,
+            max_offset=MAX_OFFSET,
+            filters=filters,
+        ),
+    )
+
+
+def counts(
+    account: str, items: Sequence[Listed[SourceRef, SourceServer]], opts: SourceOptions
+) -> Lines:
+    return agent_counts(account, [item.ref for item in items], opts)
+
+
+SERVICE: ListService[SourceOptions] = ListService(
+    name="sms_sources",
+    families=FAMILIES,
+    known_states=frozenset(CYCLES),
+    enabled=lambda settings, account: account.sms.enabled and settings.collect.source_servers,
+    target=target,
+    options=lambda settings, account: SourceOptions(settings.label_value_max_length),
+    # A server's "state" for the state-change counter: its migration cycle.
+    state_of=lambda ref: text(ref.migration_cycle),
+    lines=server_lines,
+    counts=counts,
+)

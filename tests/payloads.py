@@ -1,0 +1,151 @@
+"""Payloads and settings the tests share: one item of each list with every field set, the
+mapping options they are mapped with, and the settings that point the exporter at a simulator.
+Test modules import these from here, never from one another."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from exporter.services.oms_tasks.mapping import OmsOptions
+from exporter.services.sms_sources.mapping import SourceOptions
+from exporter.services.sms_tasks.mapping import SmsOptions
+from exporter.settings import Settings
+from exporter.simulator.cloud import FakeCloud
+
+SMS_OPTS = SmsOptions()
+OMS_OPTS = OmsOptions(region="ap-southeast-3", project_id="p" * 32)
+SOURCE_OPTS = SourceOptions()
+
+
+def settings_for(url: str, cloud: FakeCloud, **top: Any) -> Settings:
+    """Every tenant of `cloud` as an account of the exporter, pointed at the simulator."""
+    accounts = [t.account_config(url) for t in cloud.tenants]
+    return Settings.model_validate({"accounts": accounts, **top})
+
+
+FULL_SMS: dict[str, Any] = {
+    "id": "task-1",
+    "name": "web-01",
+    "type": "MIGRATE_BLOCK",
+    "os_type": "LINUX",
+    "state": "RUNNING",
+    "estimate_complete_time": 1_700_000_600_000,
+    "create_date": 1_700_000_000_000,
+    "priority": 2,
+    "speed_limit": 100,
+    "migrate_speed": 42.5,
+    "compress_rate": 1.4,
+    "error_json": '{"error_code": "SMS.6403", "error_msg": "agent lost"}',
+    "total_time": 61_500,
+    "migration_ip": "10.0.0.9",
+    "enterprise_project_id": "0",
+    "syncing": True,
+    "source_server": {
+        "id": "src-1",
+        "ip": "192.168.1.9",
+        "name": "src",
+        "os_version": "CENTOS_7_9_64BIT",
+        "state": "AVAILABLE",
+    },
+    "target_server": {"id": "tgt-1", "vm_id": "vm-1", "name": "tgt"},
+    "sub_tasks": [
+        {
+            "id": 11,
+            "name": "CREATE_CLOUND_SERVER",
+            "progress": 100,
+            "start_date": 1_700_000_001_000,
+            "end_date": 1_700_000_002_000,
+        },
+        {
+            "id": 12,
+            "name": "MIGRATE_BLOCK",
+            "progress": 40,
+            "start_date": 1_700_000_003_000,
+            "end_date": None,
+        },
+    ],
+    "network_check_info": {
+        "domain_connectivity": True,
+        "destination_connectivity": False,
+        "network_delay": 25.0,
+        "network_jitter": 2.0,
+        "migration_speed": 800.0,
+        "loss_percentage": 1.5,
+    },
+    "total_cpu_usage": 37.5,
+    "agent_cpu_usage": 12.0,
+    "total_mem_usage": 2048.0,
+    "agent_mem_usage": 150.0,
+    "total_disk_io": 10.0,
+    "agent_disk_io": 4.0,
+}
+
+FULL_OMS: dict[str, Any] = {
+    "id": 42,
+    "name": "logs",
+    "status": 4,
+    "task_type": "prefix",
+    "group_id": "g-1",
+    "group_type": "NORMAL_TASK",
+    "task_priority": "HIGH",
+    "progress": 0.522,
+    "complete_size": 5_368_709_120,
+    "total_size": 10_737_418_240,
+    "real_size": 5_000_000_000,
+    "total_num": 2000,
+    "successful_num": 1000,
+    "failed_num": 3,
+    "skipped_num": 7,
+    "migrate_speed": 52_428_800,
+    "left_time": 90_000,
+    "total_time": 30_000,
+    "start_time": 1_700_000_000_000,
+    "is_query_over": True,
+    "bandwidth_policy": [{"start": "08:00", "end": "20:00", "max_bandwidth": 1_048_576}],
+    "src_node": {"bucket": "src-b", "cloud_type": "AWS", "region": "us-east-1"},
+    "dst_node": {"bucket": "dst-b", "region": "ap-southeast-3"},
+    "error_reason": {"error_code": "OMS.0012", "error_msg": "denied"},
+}
+
+
+FULL_SOURCE: dict[str, Any] = {
+    "id": "src-1",
+    "ip": "192.168.1.9",
+    "name": "src",
+    "enterprise_project_id": "0",
+    "add_date": 1_699_999_000_000,
+    "os_type": "LINUX",
+    "os_version": "CENTOS_7_9_64BIT",
+    "oem_system": False,
+    "state": "replicate",
+    "connected": False,
+    "cpu_quantity": 8,
+    "memory": 17_179_869_184,
+    "current_task": {
+        "id": "task-1",
+        "name": "web-01",
+        "type": "MIGRATE_BLOCK",
+        "state": "RUNNING",
+        "estimate_complete_time": 1_700_000_600_000,
+        "start_date": 1_700_000_000_000,
+        "speed_limit": 100,
+        "migrate_speed": 42.5,
+        "compress_rate": 1.4,
+        "remain_seconds": 10_800,
+        "subtask_info": "MIGRATE_BLOCK 40%",
+    },
+    "checks": [
+        {"id": 1, "name": "OS_VERSION", "result": "OK", "error_code": "", "params": []},
+        {"id": 2, "name": "DISK_SPACE", "result": "WARN", "error_code": "SMS.1103"},
+        {"id": 3, "name": "TARGET_CONNECTIVITY", "result": "ERROR", "error_code": "SMS.3802"},
+    ],
+    "replicatesize": 128_849_018_880,
+    "totalsize": 536_870_912_000,
+    "stage_action_time": 1_700_000_100_000,
+    "last_visit_time": 1_700_000_200_000,
+    "migration_cycle": "replicating",
+    "state_action_time": 1_700_000_100_000,
+    "is_consistency_result_exist": False,
+    "has_tc": False,
+    "start_type": "",
+}
