@@ -383,6 +383,214 @@ def sms() -> dict[str, Any]:
     )
 
 
+def sms_servers() -> dict[str, Any]:
+    at = Layout()
+    sel = 'account=~"$account"'
+    in_cycle = f'on (account, source_server_id) group_left () (huaweicloud_sms_source_server_migration_cycle{{{sel}, cycle=~"$cycle"}} == 1)'
+    red_from_1 = {
+        "thresholds": {
+            "mode": "absolute",
+            "steps": [{"color": "green", "value": None}, {"color": "red", "value": 1}],
+        }
+    }
+
+    def per_server(metric: str, ref: str, scale: str = "") -> dict[str, Any]:
+        return target(f"{metric}{{{sel}}}{scale} * {in_cycle}", ref=ref, instant=True, table=True)
+
+    panels = [
+        panel(
+            at,
+            "stat",
+            "Agents disconnected",
+            [
+                target(
+                    f'sum(huaweicloud_sms_source_servers{{{sel}, agent="disconnected"}})',
+                    "disconnected",
+                    instant=True,
+                )
+            ],
+            width=6,
+            height=6,
+            options=STAT,
+            extra_defaults=red_from_1,
+            description="Source servers whose SMS agent is not connected to SMS.",
+        ),
+        panel(
+            at,
+            "stat",
+            "Agents connected",
+            [
+                target(
+                    f'sum(huaweicloud_sms_source_servers{{{sel}, agent="connected"}})',
+                    "connected",
+                    instant=True,
+                )
+            ],
+            width=6,
+            height=6,
+            options=STAT,
+        ),
+        panel(
+            at,
+            "gauge",
+            "Bytes replicated of total, all servers",
+            [
+                target(
+                    f"sum(huaweicloud_sms_source_server_replicated_bytes{{{sel}}} * {in_cycle}) / sum(huaweicloud_sms_source_server_total_bytes{{{sel}}} * {in_cycle})",
+                    "replicated",
+                    instant=True,
+                )
+            ],
+            unit="percentunit",
+            width=6,
+            height=6,
+            options=STAT,
+            extra_defaults={"min": 0, "max": 1},
+        ),
+        panel(
+            at,
+            "stat",
+            "Servers with failing environment checks",
+            [
+                target(
+                    f"count(count by (account, source_server_id) (huaweicloud_sms_source_server_check_problem{{{sel}}})) or vector(0)",
+                    "failing checks",
+                    instant=True,
+                )
+            ],
+            width=6,
+            height=6,
+            options=STAT,
+            extra_defaults=red_from_1,
+        ),
+        panel(
+            at,
+            "bargauge",
+            "Replicated of total per server",
+            [
+                target(
+                    f"huaweicloud_sms_source_server_replicated_bytes{{{sel}}} / huaweicloud_sms_source_server_total_bytes{{{sel}}} * {in_cycle}",
+                    "{{source_server_name}}",
+                    instant=True,
+                )
+            ],
+            unit="percentunit",
+            width=12,
+            height=10,
+            options={"displayMode": "gradient", "orientation": "horizontal", **STAT},
+            extra_defaults={"min": 0, "max": 1},
+        ),
+        panel(
+            at,
+            "table",
+            "Servers: agent, bytes, time left, ETA",
+            [
+                per_server("huaweicloud_sms_source_server_agent_connected", "A"),
+                per_server("huaweicloud_sms_source_server_replicated_bytes", "B"),
+                per_server("huaweicloud_sms_source_server_total_bytes", "C"),
+                per_server("huaweicloud_sms_source_server_remaining_seconds", "D"),
+                per_server(
+                    "huaweicloud_sms_source_server_estimated_completion_timestamp_seconds",
+                    "E",
+                    " * 1000",
+                ),
+            ],
+            width=12,
+            height=10,
+            options=TABLE,
+            transformations=[
+                {"id": "merge", "options": {}},
+                {
+                    "id": "organize",
+                    "options": {
+                        "excludeByName": {"Time": True, "__name__": True, "account": False},
+                        "renameByName": {
+                            "Value #A": "agent connected",
+                            "Value #B": "replicated",
+                            "Value #C": "total",
+                            "Value #D": "time left",
+                            "Value #E": "ETA",
+                        },
+                    },
+                },
+            ],
+            overrides=[
+                {
+                    "matcher": {"id": "byName", "options": name},
+                    "properties": [{"id": "unit", "value": unit}],
+                }
+                for name, unit in (
+                    ("replicated", "bytes"),
+                    ("total", "bytes"),
+                    ("time left", "s"),
+                    ("ETA", "dateTimeAsIso"),
+                )
+            ],
+        ),
+        panel(
+            at,
+            "state-timeline",
+            "Agent connection",
+            [
+                target(
+                    f"huaweicloud_sms_source_server_agent_connected{{{sel}}} * {in_cycle}",
+                    "{{source_server_name}}",
+                )
+            ],
+            width=24,
+            height=8,
+            options={"showValue": "never"},
+            extra_defaults={
+                "mappings": [
+                    {
+                        "type": "value",
+                        "options": {
+                            "0": {"text": "disconnected", "color": "red"},
+                            "1": {"text": "connected", "color": "green"},
+                        },
+                    }
+                ]
+            },
+        ),
+        panel(
+            at,
+            "table",
+            "Failing environment checks",
+            [
+                target(
+                    f"huaweicloud_sms_source_server_check_problem{{{sel}}}",
+                    instant=True,
+                    table=True,
+                )
+            ],
+            width=24,
+            height=8,
+            options=TABLE,
+            transformations=[
+                {
+                    "id": "organize",
+                    "options": {"excludeByName": {"Time": True, "Value": True, "__name__": True}},
+                }
+            ],
+        ),
+    ]
+    variables = [
+        variable("account", "Account", "label_values(huaweicloud_sms_source_servers, account)"),
+        variable(
+            "cycle",
+            "Migration cycle",
+            'label_values(huaweicloud_sms_source_server_migration_cycle{account=~"$account"}, cycle)',
+        ),
+    ]
+    return dashboard(
+        "hwmig-sms-servers",
+        "Huawei Cloud migration / SMS source servers",
+        "SMS source servers: agent connection, bytes replicated of total, time left, environment checks.",
+        variables,
+        panels,
+    )
+
+
 def oms() -> dict[str, Any]:
     at = Layout()
     sel = 'account=~"$account"'
@@ -715,7 +923,12 @@ def health() -> dict[str, Any]:
     )
 
 
-DASHBOARDS = {"sms.json": sms, "oms.json": oms, "exporter-health.json": health}
+DASHBOARDS = {
+    "sms.json": sms,
+    "sms-servers.json": sms_servers,
+    "oms.json": oms,
+    "exporter-health.json": health,
+}
 
 
 def render(build: Any) -> str:

@@ -22,6 +22,7 @@ VARIABLES = {
     "$state": ".*",
     "$status": ".*",
     "$service": ".*",
+    "$cycle": ".*",
 }
 
 
@@ -91,10 +92,29 @@ def split_top_level(expr: str, words: tuple[str, ...] = ("and", "or", "unless"))
     return [p.strip() for p in parts if p.strip()]
 
 
+def _wrapped(text: str) -> bool:
+    """Whether one pair of parentheses holds all of `text`."""
+    if not (text.startswith("(") and text.endswith(")")):
+        return False
+    depth = 0
+    for i, char in enumerate(text):
+        depth += char == "("
+        depth -= char == ")"
+        if depth == 0 and i < len(text) - 1:
+            return False
+    return True
+
+
 def without_threshold(expr: str) -> list[str]:
-    """`a == 1 and on (x) b > 5` -> [`a`, `b`]: the data an alert looks at, minus its threshold."""
+    """`a == 1 and on (x) b > 5` -> [`a`, `b`]: the data an alert looks at, minus its threshold.
+
+    An operand that is itself a parenthesised `and`/`or`/`unless` is split in turn."""
     out = []
     for part in split_top_level(expr):
+        inner = part[1:-1].strip() if _wrapped(part) else ""
+        if inner and len(split_top_level(inner)) > 1:
+            out += without_threshold(inner)
+            continue
         part = COMPARISON.sub("", part)
         # A comparison inside the outermost parentheses: `(x == 1) * y` -> `x * y`.
         part = re.sub(r"\s*(==|!=|>=|<=|>|<)\s*[-+0-9.e]+\s*\)", ")", part)

@@ -1,18 +1,23 @@
 """Exporter -> real Prometheus (with our rules) -> real Alertmanager -> a webhook this test serves.
 
-A failed SMS task and a failed OMS task page with the task's labels and a description naming
-it; every dashboard and alert expression returns data from the live Prometheus; when the
-tasks recover, the resolved notifications arrive.
+A failed SMS task, a failed OMS task and a disconnected SMS agent page with their labels and a
+description naming them; every dashboard and alert expression returns data from the live
+Prometheus; when they recover, the resolved notifications arrive.
+
+Prometheus runs the shipped rules with every `for:` cut to seconds: the expressions are the
+shipped ones, only the waiting is shortened (the agent alert waits 10 minutes in real life).
 """
 
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import threading
 import time
 import urllib.parse
 from collections.abc import Iterator
+from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -52,13 +57,13 @@ class Webhook:
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/alerts"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
-    def find(self, alertname: str, status: str, task_id: str) -> dict[str, Any] | None:
+    def find(self, alertname: str, status: str, **wanted: str) -> dict[str, Any] | None:
         for alert in self.alerts:
             labels = alert["labels"]
             if (
                 labels.get("alertname") == alertname
                 and alert["status"] == status
-                and labels.get("task_id") == task_id
+                and all(labels.get(k) == v for k, v in wanted.items())
             ):
                 return alert
         return None
@@ -90,7 +95,7 @@ def alertmanager(tmp_path: Path, webhook: Webhook) -> tuple[subprocess.Popen[byt
     config = {
         "route": {
             "receiver": "test",
-            "group_by": ["alertname", "account", "task_id"],
+            "group_by": ["alertname", "account", "task_id", "source_server_id"],
             "group_wait": "1s",
             "group_interval": "1s",
             "repeat_interval": "1h",
@@ -119,9 +124,11 @@ def prometheus(
     tmp_path: Path, exporter_port: int, am_port: int
 ) -> tuple[subprocess.Popen[bytes], int]:
     binary = need("prometheus")
+    rules = tmp_path / "rules.yml"
+    rules.write_text(re.sub(r"for: \d+m", "for: 2s", RULES.read_text(encoding="utf-8")))
     config = {
         "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
-        "rule_files": [str(RULES)],
+        "rule_files": [str(rules)],
         "alerting": {
             "alertmanagers": [{"static_configs": [{"targets": [f"127.0.0.1:{am_port}"]}]}]
         },
@@ -171,6 +178,7 @@ def test_failed_tasks_page_and_resolve_through_real_prometheus_and_alertmanager(
     tenant = fake.tenants[0]
     sms_task = tenant.sms_tasks[1]
     oms_task = tenant.oms_tasks[1]
+    server = tenant.sms_tasks[2]["source_server"]
     # One throttled answer early on, so the throttling expressions have a series to look at.
     tenant.add_fault(Fault(service="sms", kind="status", status=429, retry_after=0, times=1))
     processes: list[subprocess.Popen[bytes]] = []
@@ -189,7 +197,7 @@ def test_failed_tasks_page_and_resolve_through_real_prometheus_and_alertmanager(
                     "alertmanager",
                 )
                 wait_for(
-                    lambda: query(prom_port, "huaweicloud_migration_up == 1")[1] == 2,
+                    lambda: query(prom_port, "huaweicloud_migration_up == 1")[1] == 3,
                     30,
                     "prometheus scraping",
                 )
@@ -204,18 +212,36 @@ def test_failed_tasks_page_and_resolve_through_real_prometheus_and_alertmanager(
                         "status": 4,
                         "error_reason": {"error_code": "OMS.0012", "error_msg": "access denied"},
                     }
+                    t.source_overrides[server["id"]] = {
+                        "connected": False,
+                        "migration_cycle": "replicating",
+                    }
 
                 sim.call(fail)
                 sms_alert = wait_for(
-                    lambda: webhook.find("HuaweiCloudSMSTaskFailed", "firing", sms_task["id"]),
+                    lambda: webhook.find(
+                        "HuaweiCloudSMSTaskFailed", "firing", task_id=sms_task["id"]
+                    ),
                     60,
                     "the SMS page",
                 )
                 oms_alert = wait_for(
-                    lambda: webhook.find("HuaweiCloudOMSTaskFailed", "firing", str(oms_task["id"])),
+                    lambda: webhook.find(
+                        "HuaweiCloudOMSTaskFailed", "firing", task_id=str(oms_task["id"])
+                    ),
                     60,
                     "the OMS page",
                 )
+                agent_alert = wait_for(
+                    lambda: webhook.find(
+                        "HuaweiCloudSMSAgentDisconnected", "firing", source_server_id=server["id"]
+                    ),
+                    60,
+                    "the agent page",
+                )
+                assert agent_alert["labels"]["severity"] == "critical"
+                assert agent_alert["labels"]["task_name"] == tenant.sms_tasks[2]["name"]
+                assert server["name"] in agent_alert["annotations"]["description"]
                 for alert, task in ((sms_alert, sms_task), (oms_alert, oms_task)):
                     assert alert["labels"]["account"] == "acct-a"
                     assert alert["labels"]["task_name"] == task["name"]
@@ -248,20 +274,15 @@ def test_failed_tasks_page_and_resolve_through_real_prometheus_and_alertmanager(
                 def recover(c: FakeCloud) -> None:
                     c.tenant("acct-a").sms_overrides.clear()
                     c.tenant("acct-a").oms_overrides.clear()
+                    c.tenant("acct-a").source_overrides.clear()
 
                 sim.call(recover)
-                wait_for(
-                    lambda: webhook.find("HuaweiCloudSMSTaskFailed", "resolved", sms_task["id"]),
-                    60,
-                    "SMS resolved",
-                )
-                wait_for(
-                    lambda: webhook.find(
-                        "HuaweiCloudOMSTaskFailed", "resolved", str(oms_task["id"])
-                    ),
-                    60,
-                    "OMS resolved",
-                )
+                for alertname, labels in (
+                    ("HuaweiCloudSMSTaskFailed", {"task_id": sms_task["id"]}),
+                    ("HuaweiCloudOMSTaskFailed", {"task_id": str(oms_task["id"])}),
+                    ("HuaweiCloudSMSAgentDisconnected", {"source_server_id": server["id"]}),
+                ):
+                    wait_for(partial(webhook.find, alertname, "resolved", **labels), 60, alertname)
             finally:
                 for process in processes:
                     stop(process)

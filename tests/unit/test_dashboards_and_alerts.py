@@ -35,14 +35,17 @@ def test_the_committed_dashboards_are_what_the_builder_makes() -> None:
     assert result.returncode == 0, result.stderr
 
 
-def test_three_dashboards_with_unique_stable_uids() -> None:
+NAMES = ["sms.json", "sms-servers.json", "oms.json", "exporter-health.json"]
+
+
+def test_four_dashboards_with_unique_stable_uids() -> None:
     dashboards = load_dashboards()
-    assert set(dashboards) == {"sms.json", "oms.json", "exporter-health.json"}
+    assert set(dashboards) == set(NAMES)
     uids = [d["uid"] for d in dashboards.values()]
-    assert len(set(uids)) == 3 and all(uid.startswith("hwmig-") for uid in uids)
+    assert len(set(uids)) == 4 and all(uid.startswith("hwmig-") for uid in uids)
 
 
-@pytest.mark.parametrize("name", ["sms.json", "oms.json", "exporter-health.json"])
+@pytest.mark.parametrize("name", NAMES)
 def test_each_dashboard_is_grafana_10_json_with_a_datasource_variable(name: str) -> None:
     dashboard = load_dashboards()[name]
     assert 36 <= dashboard["schemaVersion"] <= 41  # the range Grafana 10 and 11 read as is
