@@ -117,10 +117,33 @@ def test_a_full_sms_task_fills_every_sms_family_with_base_units() -> None:
     assert pick(counts, state="RUNNING") == 1 and sum(counts.values()) == 1
 
 
-def test_the_speed_unit_can_be_megabytes() -> None:
+def test_the_speed_unit_can_be_megabytes_and_the_speed_limit_stays_in_megabits() -> None:
     task = convert(SmsTask, FULL_SMS)
     out = flat(sms_lines("prod", [task], SmsOptions(speed_factor=1_048_576.0)))
     assert only(out["huaweicloud_sms_task_migrate_speed_bytes_per_second"]) == 42.5 * 1_048_576
+    assert only(out["huaweicloud_sms_agent_disk_io_bytes_per_second"]) == 4 * 1_048_576
+    # Every SDK model that names the limit's unit says Mbit/s: the setting does not move it.
+    assert only(out["huaweicloud_sms_task_speed_limit_bytes_per_second"]) == 100 * 125_000
+
+
+def test_dates_of_zero_mean_not_set_and_are_left_out() -> None:
+    zero = {
+        **FULL_SMS,
+        "create_date": 0,
+        "estimate_complete_time": 0,
+        "sub_tasks": [
+            {"id": 1, "name": "MIGRATE_BLOCK", "progress": 0, "start_date": 0, "end_date": 0}
+        ],
+    }
+    out = flat(sms_lines("prod", [convert(SmsTask, zero)], SMS_OPTS))
+    for gone in (
+        "huaweicloud_sms_task_created_timestamp_seconds",
+        "huaweicloud_sms_task_estimated_completion_timestamp_seconds",
+        "huaweicloud_sms_subtask_start_timestamp_seconds",
+        "huaweicloud_sms_subtask_end_timestamp_seconds",
+    ):
+        assert gone not in out
+    assert only(out["huaweicloud_sms_subtask_progress_ratio"]) == 0  # a real 0 stays
 
 
 def test_an_sms_task_of_nulls_has_identity_state_zeros_and_nothing_else() -> None:

@@ -109,6 +109,9 @@ FAMILIES: tuple[Family, ...] = (
 NAMES = names(FAMILIES)
 MIB = 1_048_576.0
 SPEED = -1.0  # in the table below: "multiply by the configured speed unit"
+# Every SDK model that names the unit of `speed_limit` says Mbit/s: it does not follow
+# sms_speed_unit, which exists because the documents disagree on the speeds themselves.
+MBIT = 125_000.0
 _STATE = "huaweicloud_sms_task_state"
 _INFO = "huaweicloud_sms_task_info"
 _ERROR = "huaweicloud_sms_task_error_info"
@@ -120,15 +123,8 @@ _ERROR_CODE = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]{0,31}$")
 # family, task attribute, multiply, divide: value * multiply / divide, omitted when null.
 _GAUGES = (
     ("huaweicloud_sms_task_migrate_speed_bytes_per_second", "migrate_speed", SPEED, 1.0),
-    ("huaweicloud_sms_task_speed_limit_bytes_per_second", "speed_limit", SPEED, 1.0),
+    ("huaweicloud_sms_task_speed_limit_bytes_per_second", "speed_limit", MBIT, 1.0),
     ("huaweicloud_sms_task_compress_rate", "compress_rate", 1.0, 1.0),
-    ("huaweicloud_sms_task_created_timestamp_seconds", "create_date", 1.0, 1000.0),
-    (
-        "huaweicloud_sms_task_estimated_completion_timestamp_seconds",
-        "estimate_complete_time",
-        1.0,
-        1000.0,
-    ),
     ("huaweicloud_sms_task_duration_seconds", "total_time", 1.0, 1000.0),
     ("huaweicloud_sms_agent_cpu_usage_ratio", "agent_cpu_usage", 1.0, 100.0),
     ("huaweicloud_sms_agent_memory_usage_bytes", "agent_mem_usage", MIB, 1.0),
@@ -136,6 +132,11 @@ _GAUGES = (
     ("huaweicloud_sms_source_cpu_usage_ratio", "total_cpu_usage", 1.0, 100.0),
     ("huaweicloud_sms_source_memory_usage_bytes", "total_mem_usage", MIB, 1.0),
     ("huaweicloud_sms_source_disk_io_bytes_per_second", "total_disk_io", SPEED, 1.0),
+)
+# Dates, epoch ms: omitted when null, and when 0, which means "not set" (not 1970).
+_DATES = (
+    ("huaweicloud_sms_task_created_timestamp_seconds", "create_date"),
+    ("huaweicloud_sms_task_estimated_completion_timestamp_seconds", "estimate_complete_time"),
 )
 _NETWORK = (
     ("huaweicloud_sms_network_latency_seconds", "network_delay", 1.0, 1000.0),
@@ -226,6 +227,10 @@ def task_lines(account: str, tasks: Sequence[SmsTask], opts: SmsOptions) -> Line
             server = escape(truncate(source.state, limit))
             source_state(f'huaweicloud_sms_source_server_state{{{labels},state="{server}"}} 1\n')
         _write_gauges(gauges, task, labels)
+        for name, attr in _DATES:
+            value = getattr(task, attr)
+            if value:
+                out[name].append(f"{name}{{{labels}}} {number(value / 1000)}\n")
         if task.syncing is not None:
             syncing(f"huaweicloud_sms_task_syncing{{{labels}}} {1 if task.syncing else 0}\n")
         code = error_code(text(task.error_json))
@@ -252,9 +257,9 @@ def task_lines(account: str, tasks: Sequence[SmsTask], opts: SmsOptions) -> Line
                 both = f'{labels},subtask_id="{escape(sub_id)}",subtask="{escape(sub_name)}"}} '
                 if sub.progress is not None:
                     progress(f"{_PROGRESS}{{{both}{number(sub.progress / 100)}\n")
-                if sub.start_date is not None:
+                if sub.start_date:  # null or 0: not set
                     starts(f"{_START}{{{both}{number(sub.start_date / 1000)}\n")
-                if sub.end_date is not None:
+                if sub.end_date:
                     ends(f"{_END}{{{both}{number(sub.end_date / 1000)}\n")
         check = task.network_check_info
         if opts.network_check and check is not None:
