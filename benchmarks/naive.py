@@ -24,15 +24,12 @@ from prometheus_client import CollectorRegistry, Gauge, generate_latest
 
 from benchmarks.common import Figures, measure, read_cloud, serve_until_sigterm, settings
 from exporter.catalog import FAMILIES
-from exporter.huawei.auth import AkSkAuth, Scope
+from exporter.huawei.auth import AkSkAuth
 from exporter.huawei.http import AccountGuard, Endpoint, RequestPolicy, TokenBucket
+from exporter.huawei.listing import ListRequest
+from exporter.huawei.payload import Listed, listed
 from exporter.metrics.lines import Lines
-from exporter.services.oms_tasks import mapping as oms_tasks
-from exporter.services.oms_tasks.mapping import OmsOptions
-from exporter.services.oms_tasks.payload import OmsTask, OmsTaskPage
-from exporter.services.sms_tasks import mapping as sms_tasks
-from exporter.services.sms_tasks.mapping import SmsOptions
-from exporter.services.sms_tasks.payload import SmsTask, SmsTaskPage
+from exporter.services import SERVICES
 from exporter.sources import new_session
 
 Samples = dict[str, list[tuple[list[str], float]]]  # family -> (label values, value)
@@ -43,7 +40,7 @@ class NaiveExporter:
         self.registry = CollectorRegistry()
         self.gauges: dict[str, Gauge] = {}
         for family in FAMILIES:
-            if family.service in ("sms", "oms"):
+            if family.service != "self":
                 label_names = list(family.labels)
                 self.gauges[family.name] = Gauge(
                     family.name, family.help, label_names, registry=self.registry
@@ -94,64 +91,66 @@ def refill(exporter: NaiveExporter, lines: Lines, families: list[str]) -> float:
     return reading
 
 
-async def sequential(
-    endpoint: Endpoint, path: str, model: Any, limit: int, headers: dict[str, str]
-) -> list[Any]:
-    tasks: list[Any] = []
-    offset = 0
+async def sequential(endpoint: Endpoint, request: ListRequest[Any, Any]) -> list[Listed[Any, Any]]:
+    """Every page, one after the other."""
+    items: list[Listed[Any, Any]] = []
+    offset, limit = 0, request.page_limit
     while True:
         page = await endpoint.get(
-            path, [("limit", limit), ("offset", offset)], model, headers=headers
+            request.path,
+            [("limit", limit), ("offset", offset), *request.filters],
+            request.page,
+            headers=dict(request.headers),
         )
-        batch = [t for t in page.tasks or [] if t is not None]
-        tasks += batch
+        batch = listed(page, request.ref, request.model)
+        items += batch
         offset += limit
         if len(batch) < limit or offset >= (page.count or 0):
-            return tasks
+            return items
 
 
 async def main() -> None:
     cloud = read_cloud()
     config = settings(cloud, int(sys.argv[2]))
     exporter, figures = NaiveExporter(), Figures()
-    creds = config.accounts[0].credentials
+    account = config.accounts[0]
+    creds = account.credentials
     assert creds.access_key is not None and creds.secret_key is not None
     auth = AkSkAuth(creds.access_key, creds.secret_key, clock=time.time)
     guard = AccountGuard(TokenBucket(1e6, 1_000_000, time.monotonic))
-    sms_names = [f.name for f in FAMILIES if f.service == "sms"]
-    oms_names = [f.name for f in FAMILIES if f.service == "oms"]
+    reading: dict[str, float] = {}  # CPU spent reading our lines back, left out below
     async with new_session() as session:
-        endpoint = Endpoint(
-            session=session,
-            base_url=cloud["url"],
-            auth=auth,
-            scope=Scope(),
-            guard=guard,
-            policy=RequestPolicy(),
-        )
-        # One poll: its first is the naive exporter's cheapest (no series to clear), so its
-        # figures are if anything flattering; a second would add a minute at 20,000 tasks.
-        reading: dict[str, float] = {}  # CPU spent reading our lines back, left out below
-        with measure(figures, "sms"):
-            sms: list[SmsTask] = await sequential(endpoint, "/v3/tasks", SmsTaskPage, 200, {})
-            started = time.process_time()
-            lines = sms_tasks.sms_lines("bench", sms, SmsOptions())
-            reading["sms"] = refill(exporter, lines, sms_names)
-            figures.render_cpu["sms"] = time.process_time() - started - reading["sms"]
-        with measure(figures, "oms"):
-            project = cloud["project_id"]
-            oms: list[OmsTask] = await sequential(
-                endpoint, f"/v2/{project}/tasks", OmsTaskPage, 100, {"X-Project-Id": project}
+        # One poll per service: its first is the naive exporter's cheapest (no series to
+        # clear), so its figures are if anything flattering.
+        for service in SERVICES:
+            if not service.enabled(config, account):
+                continue
+            target = service.target(account)
+            endpoint = Endpoint(
+                session=session,
+                base_url=target.base_url,
+                auth=auth,
+                scope=target.scope,
+                guard=guard,
+                policy=RequestPolicy(),
             )
-            started = time.process_time()
-            opts = OmsOptions(region=cloud["region"], project_id=project)
-            lines = oms_tasks.oms_lines("bench", oms, opts)
-            reading["oms"] = refill(exporter, lines, oms_names)
-            figures.render_cpu["oms"] = time.process_time() - started - reading["oms"]
-        for service, spent in reading.items():
-            figures.poll_cpu[service] -= spent
-        figures.tasks = {"sms": len(sms), "oms": len(oms)}
-        del sms, oms, lines
+            names = [f.name for f in service.families]
+            opts = service.options(config, account)
+            with measure(figures, service.name):
+                items = await sequential(endpoint, target.request)
+                started = time.process_time()
+                lines = {
+                    **service.lines("bench", [item.load() for item in items], opts),
+                    **service.counts("bench", items, opts),
+                }
+                reading[service.name] = refill(exporter, lines, names)
+                figures.render_cpu[service.name] = (
+                    time.process_time() - started - reading[service.name]
+                )
+            figures.tasks[service.name] = len(items)
+            del items, lines
+        for service_name, spent in reading.items():
+            figures.poll_cpu[service_name] -= spent
         figures.emit()
 
     async def metrics(request: web.Request) -> web.Response:

@@ -214,13 +214,14 @@ def table(size: int, ours: Result, naive: Result) -> str:
         )
         rows.append(f"| {name} | {shown(a)} | {shown(b)} | {ratio(b, a)} |")
 
-    for service in ("sms", "oms"):
+    services = list(ours.figures["tasks"])
+    for service in services:
         add(
             f"poll wall time, {service} ({ours.figures['tasks'][service]} tasks)",
             ours.figures["poll_wall"][service],
             naive.figures["poll_wall"][service],
         )
-    for service in ("sms", "oms"):
+    for service in services:
         add(
             f"CPU per poll, {service}: whole poll",
             ours.figures["poll_cpu"][service],

@@ -13,6 +13,24 @@ DEMO_SECRET_KEY = "demo-secret-key-not-a-real-one"  # obviously fake: the demo's
 DEMO_PASSWORD = "demo-password-not-real"
 
 
+SMS_ROUTE_CYCLE = (
+    "migrate",
+    "sync",
+    "abort",
+    "fail",
+    "migrate",
+    "skip",
+    "delete",
+    "sync_fail",
+    "reset",
+    "rollback",
+    "fail",
+    "migrate",
+)
+OMS_ROUTE_CYCLE = ("migrate", "pause", "fail", "retry", "unstarted", "migrate", "migrate", "fail")
+FAILING = frozenset({"fail", "sync_fail", "reset"})
+
+
 def estate(
     tenant: Tenant,
     *,
@@ -25,32 +43,37 @@ def estate(
 ) -> Tenant:
     """Fill `tenant` with `sms` + `oms` tasks; with `plans`, tasks move as time goes by.
 
-    Tasks start spread over a ten-minute cycle that repeats; one in seven fails part-way.
+    Tasks start spread over a ten-minute cycle that repeats, each on a route through the
+    states (SMS_ROUTE_CYCLE, OMS_ROUTE_CYCLE): twelve SMS tasks and eight OMS tasks pass
+    through every documented state and status in each cycle. Without `failures`, no task
+    fails.
     """
     now_ms = int(now * 1000)
     for i in range(sms):
         task = sms_task(i, seed=tenant.name, now_ms=now_ms, subtasks=subtasks)
         tenant.sms_tasks.append(task)
         if plans:
+            route = SMS_ROUTE_CYCLE[i % len(SMS_ROUTE_CYCLE)]
             tenant.sms_plans[task["id"]] = Plan(
                 start=now - (i * 97) % 600,
                 duration=120.0 + (i % 7) * 60,
                 ready_for=20.0,
-                fail_at=0.55 if failures and i % 7 == 3 else None,
                 period=600.0,
                 speed=200.0 + (i % 5) * 150,
+                route=route if failures or route not in FAILING else "migrate",
             )
     for i in range(oms):
         task = oms_task(i, seed=tenant.name, now_ms=now_ms, region=tenant.region)
         tenant.oms_tasks.append(task)
         if plans:
+            route = OMS_ROUTE_CYCLE[i % len(OMS_ROUTE_CYCLE)]
             tenant.oms_plans[str(task["id"])] = Plan(
                 start=now - (i * 131) % 600,
                 duration=180.0 + (i % 5) * 60,
                 ready_for=20.0,
-                fail_at=0.4 if failures and i % 7 == 2 else None,
                 period=600.0,
                 speed=20.0 + (i % 4) * 15,
+                route=route if failures or route not in FAILING else "migrate",
             )
     return tenant
 

@@ -11,9 +11,10 @@ import json
 import math
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 Payload = dict[str, Any]
+T = TypeVar("T")
 
 SUBTASK_NAMES = (
     "CREATE_CLOUND_SERVER",
@@ -157,11 +158,65 @@ def _clamp(value: float) -> float:
     return min(max(value, 0.0), 1.0)
 
 
+SOURCE_STATE = {
+    "READY": "waiting",
+    "RUNNING": "replicate",
+    "SYNCING": "syncing",
+    "MIGRATE_SUCCESS": "finished",
+    "SYNC_SUCCESS": "finished",
+    "MIGRATE_FAIL": "error",
+    "SYNC_FAIL": "error",
+    "ABORTING": "stopping",
+    "ABORT": "stopped",
+    "SKIPPING": "skipping",
+    "DELETING": "deleting",
+    "RESETING": "clearing",
+    "SYNC_F_ROLLBACKING": "syncing",
+    "SYNC_F_ROLLBACK_SUCCESS": "finished",
+}
+FAILED = {"MIGRATE_FAIL": "SMS.6403", "SYNC_FAIL": "SMS.6517"}
+# SMS routes through the states, each phase as (state, seconds it lasts) once the run is over
+# or cut short; `None` lasts the rest of the period.
+SMS_ROUTES: dict[str, tuple[float, tuple[tuple[str, float | None], ...]]] = {
+    # route: (share of the run done when it leaves RUNNING, the phases after that)
+    "migrate": (1.0, (("MIGRATE_SUCCESS", None),)),
+    "fail": (0.55, (("MIGRATE_FAIL", None),)),
+    "sync": (1.0, (("SYNCING", 90.0), ("SYNC_SUCCESS", None))),
+    "sync_fail": (1.0, (("SYNCING", 60.0), ("SYNC_FAIL", None))),
+    "rollback": (
+        1.0,
+        (("SYNCING", 30.0), ("SYNC_F_ROLLBACKING", 30.0), ("SYNC_F_ROLLBACK_SUCCESS", None)),
+    ),
+    "abort": (0.5, (("ABORTING", 30.0), ("ABORT", None))),
+    "skip": (0.3, (("SKIPPING", 30.0), ("ABORT", None))),
+    "delete": (1.0, (("MIGRATE_SUCCESS", 60.0), ("DELETING", None))),
+    "reset": (0.4, (("MIGRATE_FAIL", 60.0), ("RESETING", 30.0), ("READY", None))),
+}
+# OMS: (share done when it leaves migrating, the phases after, the status before it starts)
+OMS_ROUTES: dict[str, tuple[float, tuple[tuple[int, float | None], ...], int]] = {
+    "migrate": (1.0, ((5, None),), 1),
+    "fail": (0.4, ((4, None),), 1),
+    "pause": (0.5, ((7, 20.0), (3, None)), 1),
+    "retry": (0.4, ((6, 30.0), (5, None)), 1),
+    "unstarted": (1.0, ((5, None),), 0),
+}
+
+
+def _after(phases: tuple[tuple[T, float | None], ...], seconds: float) -> T:
+    """The phase `seconds` after the run stopped."""
+    for phase, lasts in phases:
+        if lasts is None or seconds < lasts:
+            return phase
+        seconds -= lasts
+    return phases[-1][0]
+
+
 @dataclass(frozen=True, slots=True)
 class Plan:
-    """When a task starts, how long it runs, and whether it fails part-way.
+    """When a task starts, how long it runs, and the route it takes through the states.
 
-    The plan repeats every `period` seconds so that a demo stays lively forever.
+    The plan repeats every `period` seconds so that a demo stays lively forever. `fail_at`
+    (a share of the run) stops it in a failed state, whatever the route.
     """
 
     start: float
@@ -170,6 +225,7 @@ class Plan:
     period: float | None = None
     speed: float = 400.0  # SMS: Mbit/s; OMS: MiB/s
     ready_for: float = 0.0  # seconds spent READY / waiting at the start of each period
+    route: str = "migrate"  # a key of SMS_ROUTES or OMS_ROUTES
 
     def fraction(self, now: float) -> float:
         elapsed = now - self.start
@@ -182,50 +238,57 @@ class Plan:
             return self.start
         return now - ((now - self.start) % self.period)
 
+    def _stops_at(self, default: float) -> float:
+        return self.fail_at if self.fail_at is not None else default
+
     def progress(self, now: float) -> float:
-        """The share of the work done at `now`, 0..1 (it stops where the task fails)."""
-        raw = self.fraction(now)
-        failed = self.fail_at is not None and raw >= self.fail_at
-        return _clamp(self.fail_at if failed and self.fail_at is not None else raw)
+        """The share of the work done at `now`, 0..1 (it stops where the run stops)."""
+        stops = self._stops_at(SMS_ROUTES.get(self.route, OMS_ROUTES.get(self.route, (1.0,)))[0])
+        return _clamp(min(self.fraction(now), stops))
 
     def at_fraction(self, now: float, fraction: float) -> float:
         """When, in the period that holds `now`, the plan reaches `fraction` of its run."""
         return self.started_at(now) + self.ready_for + fraction * self.duration
 
+    def sms_state(self, now: float) -> tuple[str, bool]:
+        """The SMS state at `now`, and whether data is moving."""
+        raw = self.fraction(now)
+        stops, phases = SMS_ROUTES[self.route]
+        if self.fail_at is not None:
+            stops, phases = self.fail_at, SMS_ROUTES["fail"][1]
+        if raw <= 0:
+            return "READY", False
+        if raw < stops:
+            return "RUNNING", True
+        state = _after(phases, (raw - stops) * self.duration)
+        return state, state == "SYNCING"
+
     def apply_sms(self, task: Payload, now: float, wobble: float) -> None:
         raw = self.fraction(now)
-        failed = self.fail_at is not None and raw >= self.fail_at
-        done = self.progress(now)
+        state, moving = self.sms_state(now)
+        done = self.progress(now) if state != "READY" else 0.0
         started_ms = int(self.started_at(now) * 1000)
-        running = 0.0 < raw < 1.0 and not failed
-        if raw <= 0:
-            state = "READY"
-        elif failed:
-            state = "MIGRATE_FAIL"
-        elif raw >= 1:
-            state = "MIGRATE_SUCCESS"
-        else:
-            state = "RUNNING"
-        speed = self.speed * (1 + 0.3 * math.sin(now / 7 + wobble)) if running else 0.0
+        running = state == "RUNNING"
+        speed = self.speed * (1 + 0.3 * math.sin(now / 7 + wobble)) if moving else 0.0
+        if state == "SYNCING":
+            speed *= 0.1  # incremental rounds move little
+        limit = task.get("speed_limit") or 0
+        if limit:
+            speed = min(speed, 0.95 * limit)  # SMS keeps a task under its limit
         task["state"] = state
+        task["syncing"] = self.route in ("sync", "sync_fail", "rollback")
         task["migrate_speed"] = round(speed, 2)
         task["total_time"] = max(0, int((min(raw, 1.0) * self.duration) * 1000))
         task["estimate_complete_time"] = started_ms + int(self.duration * 1000) if running else None
+        code = FAILED.get(state)
         task["error_json"] = (
-            json.dumps({"error_code": "SMS.6403", "error_msg": "agent lost connection"})
-            if failed
-            else ""
+            json.dumps({"error_code": code, "error_msg": "agent lost connection"}) if code else ""
         )
-        task["agent_cpu_usage"] = round(25 + 20 * math.sin(now / 5 + wobble), 2) if running else 1.0
+        task["agent_cpu_usage"] = round(25 + 20 * math.sin(now / 5 + wobble), 2) if moving else 1.0
         task["agent_disk_io"] = round(speed * 0.9, 2)
         task["total_disk_io"] = round(speed * 1.1, 2)
         if task.get("source_server"):
-            task["source_server"]["state"] = {
-                "READY": "waiting",
-                "RUNNING": "replicate",
-                "MIGRATE_FAIL": "error",
-                "MIGRATE_SUCCESS": "finished",
-            }[state]
+            task["source_server"]["state"] = SOURCE_STATE.get(state, "waiting")
         subtasks = task.get("sub_tasks") or []
         for n, sub in enumerate(subtasks):
             share = _clamp(done * len(subtasks) - n)
@@ -234,35 +297,47 @@ class Plan:
             sub["start_date"] = started_ms + int(n * slot * 1000) if share > 0 else None
             sub["end_date"] = started_ms + int((n + 1) * slot * 1000) if share >= 1 else None
 
+    def oms_status(self, now: float) -> tuple[int, bool]:
+        """The OMS status at `now`, and whether data is moving."""
+        raw = self.fraction(now)
+        stops, phases, before = OMS_ROUTES[self.route]
+        if self.fail_at is not None:
+            stops, phases = self.fail_at, OMS_ROUTES["fail"][1]
+        if raw <= 0:
+            return before, False
+        if raw < stops:
+            return 2, True
+        status = _after(phases, (raw - stops) * self.duration)
+        if status == 5 and self.route == "retry" and raw < 1:
+            return 2, True  # retried: migrating again until done
+        return status, False
+
     def apply_oms(self, task: Payload, now: float) -> None:
         raw = self.fraction(now)
-        failed = self.fail_at is not None and raw >= self.fail_at
-        done = _clamp(self.fail_at if failed and self.fail_at is not None else raw)
-        running = 0.0 < raw < 1.0 and not failed
-        total = task["total_size"]
+        status, moving = self.oms_status(now)
+        done = _clamp(raw) if moving or status == 5 else self.progress(now)
         if raw <= 0:
-            status = 1
-        elif failed:
-            status = 4
-        elif raw >= 1:
-            status = 5
-        else:
-            status = 2
+            done = 0.0
+        total = task["total_size"]
+        speed = int(self.speed * 1024**2) if moving else 0
+        limits = [p["max_bandwidth"] for p in task.get("bandwidth_policy") or ()]
+        if limits:
+            speed = min(speed, int(0.95 * min(limits)))  # OMS keeps under its bandwidth
         task["status"] = status
         task["progress"] = round(done, 4)
         task["complete_size"] = int(total * done)
         task["real_size"] = int(total * done * 0.98)
         task["successful_num"] = int(task["total_num"] * done)
         task["skipped_num"] = int(task["total_num"] * done * 0.01)
-        task["failed_num"] = 3 if failed else 0
-        task["migrate_speed"] = int(self.speed * 1024**2) if running else 0
-        task["left_time"] = int((1 - done) * self.duration * 1000) if running else 0
+        task["failed_num"] = 3 if status == 4 else 0
+        task["migrate_speed"] = speed
+        task["left_time"] = int((1 - done) * self.duration * 1000) if moving else 0
         task["total_time"] = int(min(raw, 1.0) * self.duration * 1000) if raw > 0 else 0
         task["start_time"] = int(self.started_at(now) * 1000) if raw > 0 else 0
         task["is_query_over"] = raw > 0.1
         task["error_reason"] = (
             {"error_code": "OMS.0012", "error_msg": "source object access denied"}
-            if failed
+            if status == 4
             else None
         )
 

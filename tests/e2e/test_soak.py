@@ -176,7 +176,7 @@ def test_fault_storm(tmp_path: Path) -> None:
                 # Recovery: every source up within one poll (10 s) of the last fault clearing.
                 wait_for(
                     lambda: (
-                        sorted(process.samples("huaweicloud_migration_up").values()) == [1.0] * 6
+                        sorted(process.samples("huaweicloud_migration_up").values()) == [1.0] * 9
                     ),
                     25,
                     "recovery",
