@@ -54,6 +54,25 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--log.level", dest="log_level", choices=["debug", "info", "warning", "error"]
     )
     parser.add_argument("--log.format", dest="log_format", choices=["auto", "json", "console"])
+    parser.add_argument(
+        "--metric-allowlist",
+        dest="metric_allowlist",
+        type=_comma_list,
+        help="comma-separated regexes: export only the families whose name matches one",
+    )
+    parser.add_argument(
+        "--metric-denylist",
+        dest="metric_denylist",
+        type=_comma_list,
+        help="comma-separated regexes: leave out the families whose name matches one",
+    )
+    parser.add_argument(
+        "--web.enable-lifecycle",
+        dest="enable_lifecycle",
+        action="store_true",
+        default=None,
+        help="accept POST /-/reload to reload the configuration",
+    )
     parser.add_argument("--shard", type=int, help="this replica's shard, 0-based")
     parser.add_argument("--total-shards", dest="total_shards", type=int, help="number of shards")
     mode = parser.add_mutually_exclusive_group()
@@ -84,7 +103,14 @@ FLAG_SETTINGS = {
     "log_format": ("log", "format"),
     "shard": ("shard",),
     "total_shards": ("total_shards",),
+    "metric_allowlist": ("metrics", "allowlist"),
+    "metric_denylist": ("metrics", "denylist"),
+    "enable_lifecycle": ("web", "enable_lifecycle"),
 }
+
+
+def _comma_list(value: str) -> list[str]:
+    return [item.strip() for item in value.split(",") if item.strip()]
 
 
 def overrides(args: argparse.Namespace) -> dict[str, Any]:

@@ -173,6 +173,43 @@ class Collect(_Strict):
     subtasks: bool = True
     network_check: bool = True
     source_servers: bool = True  # GET /v3/sources where SMS is polled
+    # False: a task in a final state (SMS MIGRATE_SUCCESS, ABORT; OMS succeeded) exports only
+    # its _info, its state or status, and its byte totals.
+    finished_task_details: bool = True
+
+
+OWN_PREFIX = "huaweicloud_migration_"  # the exporter's own families: always exported
+
+
+class Metrics(_Strict):
+    """Which families to export, the kube-state-metrics way: regular expressions matched
+    against whole family names. A family left out is neither mapped nor rendered."""
+
+    allowlist: list[str] = Field(default_factory=list)  # non-empty: only these
+    denylist: list[str] = Field(default_factory=list)
+
+    @field_validator("allowlist", "denylist")
+    @classmethod
+    def _regexes(cls, patterns: list[str]) -> list[str]:
+        for n, pattern in enumerate(patterns):
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"entry {n} is not a regular expression: {exc.msg}") from None
+        return patterns
+
+    @model_validator(mode="after")
+    def _one_list(self) -> Self:
+        if self.allowlist and self.denylist:
+            raise ValueError("give allowlist or denylist, not both")
+        return self
+
+    def keeps(self, family: str) -> bool:
+        if family.startswith(OWN_PREFIX):
+            return True
+        if self.allowlist:
+            return any(re.fullmatch(p, family) for p in self.allowlist)
+        return not any(re.fullmatch(p, family) for p in self.denylist)
 
 
 MIB = 1024 * 1024
@@ -238,6 +275,7 @@ class Web(_Strict):
     max_connections: int = Field(default=512, ge=1, le=65536)
     header_timeout_seconds: float = Field(default=5.0, gt=0, le=300)
     keepalive_timeout_seconds: float = Field(default=75.0, gt=0, le=3600)
+    enable_lifecycle: bool = False  # POST /-/reload, as Prometheus' --web.enable-lifecycle
 
     @field_validator("listen_address")
     @classmethod
@@ -283,6 +321,7 @@ class Settings(BaseSettings):
     max_tasks_per_source: int = Field(10_000, ge=1, le=1_000_000)
     label_value_max_length: int = Field(128, ge=16, le=4096)
     collect: Collect = Collect()
+    metrics: Metrics = Metrics()
     api: Api = Api()
     web: Web = Web()
     log: Log = Log()

@@ -44,3 +44,8 @@ class ListService(Generic[Opt]):
     lines: Callable[[str, Sequence[Any], Opt], Lines]
     # The families over all items at once (counts per state), from their refs.
     counts: Callable[[str, Sequence[Any], Opt], Lines]
+
+
+def kept(settings: Settings, families: tuple[Family, ...]) -> frozenset[str]:
+    """The names of `families` that metrics.allowlist/denylist keep."""
+    return frozenset(f.name for f in families if settings.metrics.keeps(f.name))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -64,12 +66,46 @@ def test_every_flag_lands_in_its_setting(tmp_path: Path) -> None:
         *("--web.listen-address", "127.0.0.1:4", "--web.telemetry-path", "/m"),
         *("--web.config.file", str(tmp_path / "web.yml"), "--log.level", "debug"),
         *("--log.format", "json", "--shard", "1", "--total-shards", "3"),
+        *("--metric-denylist", "huaweicloud_sms_subtask_.*, huaweicloud_oms_task_info"),
+        "--web.enable-lifecycle",
     ]
     settings = load(write(tmp_path, {}), overrides(parse_args(flags)))
     assert (settings.web.listen_address, settings.web.telemetry_path) == ("127.0.0.1:4", "/m")
     assert settings.web.config_file == tmp_path / "web.yml"
     assert (settings.log.level, settings.log.format) == ("debug", "json")
     assert (settings.shard, settings.total_shards) == (1, 3)
+    assert settings.metrics.denylist == ["huaweicloud_sms_subtask_.*", "huaweicloud_oms_task_info"]
+    assert settings.web.enable_lifecycle
+    allow = load(overrides=overrides(parse_args(["--metric-allowlist", "huaweicloud_sms_task_.*"])))
+    assert allow.metrics.allowlist == ["huaweicloud_sms_task_.*"]
+
+
+def test_allow_and_deny_lists_match_whole_names_and_spare_the_exporters_own() -> None:
+    deny = load(
+        overrides={"metrics": {"denylist": ["huaweicloud_sms_subtask_.*", "huaweicloud_.*_info"]}}
+    )
+    assert not deny.metrics.keeps("huaweicloud_sms_subtask_progress_ratio")
+    assert not deny.metrics.keeps("huaweicloud_oms_task_info")
+    assert deny.metrics.keeps("huaweicloud_sms_task_state")
+    assert deny.metrics.keeps("huaweicloud_migration_exporter_build_info")  # always
+    allow = load(overrides={"metrics": {"allowlist": ["huaweicloud_sms_task"]}})
+    assert not allow.metrics.keeps("huaweicloud_sms_task_state")  # whole names only
+    assert allow.metrics.keeps("huaweicloud_migration_up")
+
+
+@pytest.mark.parametrize(
+    ("metrics", "message"),
+    [
+        ({"allowlist": ["a"], "denylist": ["b"]}, "metrics: give allowlist or denylist, not both"),
+        (
+            {"denylist": ["ok", "(unclosed"]},
+            "metrics.denylist: entry 1 is not a regular expression",
+        ),
+    ],
+)
+def test_bad_metric_lists_are_config_errors(metrics: dict[str, Any], message: str) -> None:
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        load(overrides={"metrics": metrics})
 
 
 def test_secrets_can_come_from_files(tmp_path: Path) -> None:

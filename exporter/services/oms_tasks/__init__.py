@@ -19,7 +19,7 @@ from exporter.services.oms_tasks.mapping import (
     task_lines,
 )
 from exporter.services.oms_tasks.payload import OmsRef, OmsTask
-from exporter.services.service import ListService, Target
+from exporter.services.service import ListService, Target, kept
 from exporter.settings import Account, Settings
 
 PAGE_LIMIT = 100  # the largest `limit` OMS accepts
@@ -56,6 +56,8 @@ def options(settings: Settings, account: Account) -> OmsOptions:
         region=account.region,
         project_id=_project(account),
         max_label_length=settings.label_value_max_length,
+        families=kept(settings, FAMILIES),
+        finished_details=settings.collect.finished_task_details,
     )
 
 

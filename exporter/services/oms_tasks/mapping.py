@@ -114,6 +114,8 @@ class OmsOptions:
     region: str
     project_id: str
     max_label_length: int = 128
+    families: frozenset[str] = frozenset(NAMES)  # the ones to map (metrics.allowlist/denylist)
+    finished_details: bool = True  # False: a succeeded task exports _info, status and bytes
 
 
 def status_name(status: int | None) -> str | None:
@@ -133,18 +135,36 @@ def oms_lines(account: str, tasks: Sequence[OmsTask], opts: OmsOptions) -> Lines
 _STATUSES = StateSet(_STATUS, "status", OMS_STATUSES.values())
 
 
+_BYTES = frozenset(
+    {
+        "huaweicloud_oms_task_size_bytes",
+        "huaweicloud_oms_task_completed_bytes",
+        "huaweicloud_oms_task_migrated_bytes",
+    }
+)
+_PROCESSED = "huaweicloud_oms_task_processed_objects"
+_STARTED = "huaweicloud_oms_task_start_timestamp_seconds"
+_LISTED = "huaweicloud_oms_task_listing_complete"
+_BANDWIDTH = "huaweicloud_oms_task_bandwidth_limit_bytes_per_second"
+SUCCEEDED = OMS_STATUSES[5]
+
+
 def task_lines(account: str, tasks: Sequence[OmsTask], opts: OmsOptions) -> Lines:
-    """The per-task OMS families (everything but the per-status counts)."""
+    """The per-task OMS families (everything but the per-status counts); a family left out
+    of `opts.families` costs nothing here."""
+    on = opts.families
     out = new_lines(NAMES)
     limit = opts.max_label_length
-    gauges = [(out[name].append, name + "{", attr, div) for name, attr, div in _GAUGES]
-    info = out[_INFO].append
-    statuses = out[_STATUS].append
-    processed = out["huaweicloud_oms_task_processed_objects"].append
-    starts = out["huaweicloud_oms_task_start_timestamp_seconds"].append
-    listing = out["huaweicloud_oms_task_listing_complete"].append
-    bandwidth = out["huaweicloud_oms_task_bandwidth_limit_bytes_per_second"].append
-    errors = out[_ERROR].append
+    rows = [(out[name].append, name + "{", attr, div) for name, attr, div in _GAUGES if name in on]
+    totals = [row for row in rows if row[1][:-1] in _BYTES]  # what a finished task keeps
+    info = out[_INFO].append if _INFO in on else None
+    statuses = out[_STATUS].append if _STATUS in on else None
+    processed = out[_PROCESSED].append if _PROCESSED in on else None
+    starts = out[_STARTED].append if _STARTED in on else None
+    listing = out[_LISTED].append if _LISTED in on else None
+    bandwidth = out[_BANDWIDTH].append if _BANDWIDTH in on else None
+    errors = out[_ERROR].append if _ERROR in on else None
+    finished_details = opts.finished_details
     prefix = (
         f'account="{escape(account)}",region="{escape(truncate(opts.region, limit))}",task_id="'
     )
@@ -155,43 +175,43 @@ def task_lines(account: str, tasks: Sequence[OmsTask], opts: OmsOptions) -> Line
             continue
         seen.add(key)
         labels = f'{prefix}{escape(key)}",task_name="{escape(truncate(task.name, limit))}"'
-        info(f"{_INFO}{{{labels},{_info(task, opts, limit)}}} 1\n")
-        statuses(_STATUSES.lines(labels, status_name(task.status), limit))
-        for append, head, attr, div in gauges:
+        if info is not None:
+            info(f"{_INFO}{{{labels},{_info(task, opts, limit)}}} 1\n")
+        status = status_name(task.status)
+        if statuses is not None:
+            statuses(_STATUSES.lines(labels, status, limit))
+        finished = not finished_details and status == SUCCEEDED
+        for append, head, attr, div in totals if finished else rows:
             value = getattr(task, attr)
             if value is not None:
                 append(f"{head}{labels}}} {number(value / div)}\n")
-        for attr, result in _RESULTS:
-            value = getattr(task, attr)
-            if value is not None:
-                processed(
-                    f"huaweicloud_oms_task_processed_objects{{{labels}{result}{number(value)}\n"
-                )
-        if task.start_time:  # 0 means "not started", not 1970
-            starts(
-                f"huaweicloud_oms_task_start_timestamp_seconds{{{labels}}} "
-                f"{number(task.start_time / 1000)}\n"
-            )
-        if task.is_query_over is not None:
-            listing(
-                f"huaweicloud_oms_task_listing_complete{{{labels}}} "
-                f"{1 if task.is_query_over else 0}\n"
-            )
-        windows: set[tuple[str, str]] = set()
-        for policy in task.bandwidth_policy or ():
-            if policy is None or policy.max_bandwidth is None:
-                continue
-            window = (truncate(policy.start, limit), truncate(policy.end, limit))
-            if window not in windows:  # two rules for one window would be one series twice
-                windows.add(window)
-                bandwidth(
-                    f"huaweicloud_oms_task_bandwidth_limit_bytes_per_second{{{labels},"
-                    f'start="{escape(window[0])}",end="{escape(window[1])}"}} '
-                    f"{number(policy.max_bandwidth)}\n"
-                )
-        code = _error_code(task.error_reason)
-        if code is not None:
-            errors(f'{_ERROR}{{{labels},error_code="{escape(truncate(code, limit))}"}} 1\n')
+        if finished:
+            continue  # _info, status and byte totals only
+        if processed is not None:
+            for attr, result in _RESULTS:
+                value = getattr(task, attr)
+                if value is not None:
+                    processed(f"{_PROCESSED}{{{labels}{result}{number(value)}\n")
+        if starts is not None and task.start_time:  # 0 means "not started", not 1970
+            starts(f"{_STARTED}{{{labels}}} {number(task.start_time / 1000)}\n")
+        if listing is not None and task.is_query_over is not None:
+            listing(f"{_LISTED}{{{labels}}} {1 if task.is_query_over else 0}\n")
+        if bandwidth is not None:
+            windows: set[tuple[str, str]] = set()
+            for policy in task.bandwidth_policy or ():
+                if policy is None or policy.max_bandwidth is None:
+                    continue
+                window = (truncate(policy.start, limit), truncate(policy.end, limit))
+                if window not in windows:  # two rules for one window would be one series twice
+                    windows.add(window)
+                    bandwidth(
+                        f'{_BANDWIDTH}{{{labels},start="{escape(window[0])}",'
+                        f'end="{escape(window[1])}"}} {number(policy.max_bandwidth)}\n'
+                    )
+        if errors is not None:
+            code = _error_code(task.error_reason)
+            if code is not None:
+                errors(f'{_ERROR}{{{labels},error_code="{escape(truncate(code, limit))}"}} 1\n')
     return out
 
 
@@ -207,6 +227,8 @@ class Listed(Protocol):
 
 def status_counts(account: str, tasks: Sequence[Listed], opts: OmsOptions) -> Lines:
     """`huaweicloud_oms_tasks`: tasks per status, every known status present (0 included)."""
+    if "huaweicloud_oms_tasks" not in opts.families:
+        return {}
     counts: Counter[str] = Counter()
     seen: set[str] = set()
     for task in tasks:

@@ -11,7 +11,7 @@ from exporter.huawei.listing import ListRequest
 from exporter.huawei.payload import Listed, RawSourceServers, text
 from exporter.huawei.signing import QueryValue
 from exporter.metrics.lines import Lines
-from exporter.services.service import ListService, Target
+from exporter.services.service import ListService, Target, kept
 from exporter.services.sms_sources.mapping import (
     CYCLES,
     FAMILIES,
@@ -57,7 +57,9 @@ SERVICE: ListService[SourceOptions] = ListService(
     known_states=frozenset(CYCLES),
     enabled=lambda settings, account: account.sms.enabled and settings.collect.source_servers,
     target=target,
-    options=lambda settings, account: SourceOptions(settings.label_value_max_length),
+    options=lambda settings, account: SourceOptions(
+        settings.label_value_max_length, kept(settings, FAMILIES)
+    ),
     # A server's "state" for the state-change counter: its migration cycle.
     state_of=lambda ref: text(ref.migration_cycle),
     lines=server_lines,

@@ -39,6 +39,8 @@ _CYCLE = "huaweicloud_sms_source_server_migration_cycle"
 _CONNECTED = "huaweicloud_sms_source_server_agent_connected"
 _PROBLEM = "huaweicloud_sms_source_server_check_problem"
 _COUNTS = "huaweicloud_sms_source_servers"
+_REMAINING = "huaweicloud_sms_source_server_remaining_seconds"
+_DONE_AT = "huaweicloud_sms_source_server_estimated_completion_timestamp_seconds"
 
 FAMILIES: tuple[Family, ...] = (
     _gauge(
@@ -106,12 +108,20 @@ _CYCLES = StateSet(_CYCLE, "cycle", CYCLES)
 @dataclass(frozen=True, slots=True)
 class SourceOptions:
     max_label_length: int = 128
+    families: frozenset[str] = frozenset(NAMES)  # the ones to map (metrics.allowlist/denylist)
 
 
 def server_lines(account: str, servers: Sequence[SourceServer], opts: SourceOptions) -> Lines:
-    """The per-server families (everything but the counts by agent connection)."""
+    """The per-server families (everything but the counts by agent connection); a family
+    left out of `opts.families` costs nothing here."""
+    on = opts.families
     out = new_lines(NAMES)
     limit = opts.max_label_length
+    gauges = [row for row in _GAUGES if row[0] in on]
+    dates = [row for row in _DATES if row[0] in on]
+    info, connected = _INFO in on, _CONNECTED in on
+    cycles, problems = _CYCLE in on, _PROBLEM in on
+    remaining, done_at = _REMAINING in on, _DONE_AT in on
     prefix = f'account="{escape(account)}",source_server_id="'
     seen: set[str] = set()
     for server in servers:
@@ -119,37 +129,33 @@ def server_lines(account: str, servers: Sequence[SourceServer], opts: SourceOpti
         if key is None or key in seen:  # one series per label value, as with tasks
             continue
         seen.add(key)
-        labels = (
-            f'{prefix}{escape(key)}",source_server_name="{escape(truncate(server.name, limit))}"'
-        )
-        task = server.current_task
-        out[_INFO].append(f"{_INFO}{{{labels},{_info(server, limit)}}} 1\n")
-        if server.connected is not None:
+        name = escape(truncate(server.name, limit))
+        labels = f'{prefix}{escape(key)}",source_server_name="{name}"'
+        if info:
+            out[_INFO].append(f"{_INFO}{{{labels},{_info(server, limit)}}} 1\n")
+        if connected and server.connected is not None:
             out[_CONNECTED].append(f"{_CONNECTED}{{{labels}}} {1 if server.connected else 0}\n")
-        for name, attr, div in _GAUGES:
+        for family, attr, div in gauges:
             value = getattr(server, attr)
             if value is not None:
-                out[name].append(f"{name}{{{labels}}} {number(value / div)}\n")
-        for name, attr in _DATES:
+                out[family].append(f"{family}{{{labels}}} {number(value / div)}\n")
+        for family, attr in dates:
             value = getattr(server, attr)
             if value:  # null or 0: not set
-                out[name].append(f"{name}{{{labels}}} {number(value / 1000)}\n")
+                out[family].append(f"{family}{{{labels}}} {number(value / 1000)}\n")
+        task = server.current_task
         if task is not None:
-            _task_lines(out, labels, task.remain_seconds, task.estimate_complete_time)
+            if remaining and task.remain_seconds is not None:
+                out[_REMAINING].append(f"{_REMAINING}{{{labels}}} {number(task.remain_seconds)}\n")
+            if done_at and task.estimate_complete_time:  # null or 0: not set
+                value = number(task.estimate_complete_time / 1000)
+                out[_DONE_AT].append(f"{_DONE_AT}{{{labels}}} {value}\n")
         cycle = text(server.migration_cycle)
-        if cycle is not None:
+        if cycles and cycle is not None:
             out[_CYCLE].append(_CYCLES.lines(labels, cycle, limit))
-        _problems(out[_PROBLEM], labels, server, limit)
+        if problems:
+            _problems(out[_PROBLEM], labels, server, limit)
     return out
-
-
-def _task_lines(out: Lines, labels: str, remaining: float | None, done_at: float | None) -> None:
-    if remaining is not None:
-        name = "huaweicloud_sms_source_server_remaining_seconds"
-        out[name].append(f"{name}{{{labels}}} {number(remaining)}\n")
-    if done_at:  # null or 0: not set
-        name = "huaweicloud_sms_source_server_estimated_completion_timestamp_seconds"
-        out[name].append(f"{name}{{{labels}}} {number(done_at / 1000)}\n")
 
 
 def _problems(lines: list[str], labels: str, server: SourceServer, limit: int) -> None:
@@ -198,6 +204,8 @@ class Listed(Protocol):
 
 def agent_counts(account: str, servers: Sequence[Listed], opts: SourceOptions) -> Lines:
     """`huaweicloud_sms_source_servers`: servers by agent connection, both present."""
+    if _COUNTS not in opts.families:
+        return {}
     counts: Counter[str] = Counter()
     seen: set[str] = set()
     for server in servers:

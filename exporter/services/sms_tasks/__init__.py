@@ -9,7 +9,7 @@ from exporter.huawei.listing import ListRequest
 from exporter.huawei.payload import Listed, RawTasks, text
 from exporter.huawei.signing import QueryValue
 from exporter.metrics.lines import Lines
-from exporter.services.service import ListService, Target
+from exporter.services.service import ListService, Target, kept
 from exporter.services.sms_tasks.mapping import (
     FAMILIES,
     SMS_STATES,
@@ -49,6 +49,8 @@ def options(settings: Settings, account: Account) -> SmsOptions:
         max_label_length=settings.label_value_max_length,
         subtasks=settings.collect.subtasks,
         network_check=settings.collect.network_check,
+        families=kept(settings, FAMILIES),
+        finished_details=settings.collect.finished_task_details,
     )
 
 

@@ -118,6 +118,9 @@ _ERROR = "huaweicloud_sms_task_error_info"
 _PROGRESS = "huaweicloud_sms_subtask_progress_ratio"
 _START = "huaweicloud_sms_subtask_start_timestamp_seconds"
 _END = "huaweicloud_sms_subtask_end_timestamp_seconds"
+_SOURCE_STATE = "huaweicloud_sms_source_server_state"
+_SYNCING = "huaweicloud_sms_task_syncing"
+_CONNECTIVITY = "huaweicloud_sms_network_connectivity"
 _ERROR_CODE = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]{0,31}$")
 
 # family, task attribute, multiply, divide: value * multiply / divide, omitted when null.
@@ -152,6 +155,8 @@ class SmsOptions:
     max_label_length: int = 128
     subtasks: bool = True
     network_check: bool = True
+    families: frozenset[str] = frozenset(NAMES)  # the ones to map (metrics.allowlist/denylist)
+    finished_details: bool = True  # False: a finished task exports _info and state only
 
 
 def error_code(error_json: str | None) -> str | None:
@@ -181,6 +186,7 @@ def sms_lines(account: str, tasks: Sequence[SmsTask], opts: SmsOptions) -> Lines
 
 
 _STATES = StateSet(_STATE, "state", SMS_STATES)
+FINAL = frozenset({"MIGRATE_SUCCESS", "ABORT"})  # states a task does not leave by itself
 
 
 Gauges = list[tuple[Callable[[str], None], str, str, float, float]]
@@ -192,20 +198,26 @@ def _table(rows: tuple[tuple[str, str, float, float], ...], out: Lines, speed: f
 
 
 def task_lines(account: str, tasks: Sequence[SmsTask], opts: SmsOptions) -> Lines:
-    """The per-task SMS families (everything but the per-state counts)."""
+    """The per-task SMS families (everything but the per-state counts); a family left out of
+    `opts.families` costs nothing here."""
+    on = opts.families
     out = new_lines(NAMES)
     limit = opts.max_label_length
-    gauges = _table(_GAUGES, out, opts.speed_factor)
-    network = _table(_NETWORK, out, opts.speed_factor)
-    info = out[_INFO].append
-    states = out[_STATE].append
-    source_state = out["huaweicloud_sms_source_server_state"].append
-    syncing = out["huaweicloud_sms_task_syncing"].append
-    errors = out[_ERROR].append
-    progress = out[_PROGRESS].append
-    starts = out[_START].append
-    ends = out[_END].append
-    connectivity = out["huaweicloud_sms_network_connectivity"].append
+    gauges = _table(tuple(r for r in _GAUGES if r[0] in on), out, opts.speed_factor)
+    network = _table(tuple(r for r in _NETWORK if r[0] in on), out, opts.speed_factor)
+    dates = [(name, attr) for name, attr in _DATES if name in on]
+    info = out[_INFO].append if _INFO in on else None
+    states = out[_STATE].append if _STATE in on else None
+    source_state = out[_SOURCE_STATE].append if _SOURCE_STATE in on else None
+    syncing = out[_SYNCING].append if _SYNCING in on else None
+    errors = out[_ERROR].append if _ERROR in on else None
+    progress = out[_PROGRESS].append if _PROGRESS in on else None
+    starts = out[_START].append if _START in on else None
+    ends = out[_END].append if _END in on else None
+    connectivity = out[_CONNECTIVITY].append if _CONNECTIVITY in on else None
+    subtasks = opts.subtasks and (progress or starts or ends) is not None
+    network_check = opts.network_check and (network or connectivity is not None)
+    finished_details = opts.finished_details
     prefix = f'account="{escape(account)}",task_id="'
     seen: set[str] = set()
     for task in tasks:
@@ -219,24 +231,29 @@ def task_lines(account: str, tasks: Sequence[SmsTask], opts: SmsOptions) -> Line
         if name.__class__ is not str or len(name) > limit:
             name = truncate(name, limit)
         labels = f'{prefix}{escape(key)}",task_name="{escape(name)}"'
-        info(f"{_INFO}{{{labels},{_info(task, limit)}}} 1\n")
+        if info is not None:
+            info(f"{_INFO}{{{labels},{_info(task, limit)}}} 1\n")
         state = text(task.state)
-        states(_STATES.lines(labels, state, limit))
+        if states is not None:
+            states(_STATES.lines(labels, state, limit))
+        if not finished_details and state in FINAL:
+            continue
         source = task.source_server
-        if source is not None and source.state is not None:
+        if source_state is not None and source is not None and source.state is not None:
             server = escape(truncate(source.state, limit))
-            source_state(f'huaweicloud_sms_source_server_state{{{labels},state="{server}"}} 1\n')
+            source_state(f'{_SOURCE_STATE}{{{labels},state="{server}"}} 1\n')
         _write_gauges(gauges, task, labels)
-        for name, attr in _DATES:
+        for family, attr in dates:
             value = getattr(task, attr)
-            if value:
-                out[name].append(f"{name}{{{labels}}} {number(value / 1000)}\n")
-        if task.syncing is not None:
-            syncing(f"huaweicloud_sms_task_syncing{{{labels}}} {1 if task.syncing else 0}\n")
-        code = error_code(text(task.error_json))
-        if code is not None:
-            errors(f'{_ERROR}{{{labels},error_code="{escape(truncate(code, limit))}"}} 1\n')
-        if opts.subtasks and task.sub_tasks:
+            if value:  # null or 0: not set
+                out[family].append(f"{family}{{{labels}}} {number(value / 1000)}\n")
+        if syncing is not None and task.syncing is not None:
+            syncing(f"{_SYNCING}{{{labels}}} {1 if task.syncing else 0}\n")
+        if errors is not None:
+            code = error_code(text(task.error_json))
+            if code is not None:
+                errors(f'{_ERROR}{{{labels},error_code="{escape(truncate(code, limit))}"}} 1\n')
+        if subtasks and task.sub_tasks:
             done: set[str] = set()
             for sub in task.sub_tasks:
                 if sub is None or sub.id is None:
@@ -255,25 +272,24 @@ def task_lines(account: str, tasks: Sequence[SmsTask], opts: SmsOptions) -> Line
                 if sub_name.__class__ is not str or len(sub_name) > limit:
                     sub_name = truncate(sub_name, limit)
                 both = f'{labels},subtask_id="{escape(sub_id)}",subtask="{escape(sub_name)}"}} '
-                if sub.progress is not None:
+                if progress is not None and sub.progress is not None:
                     progress(f"{_PROGRESS}{{{both}{number(sub.progress / 100)}\n")
-                if sub.start_date:  # null or 0: not set
+                if starts is not None and sub.start_date:  # null or 0: not set
                     starts(f"{_START}{{{both}{number(sub.start_date / 1000)}\n")
-                if sub.end_date:
+                if ends is not None and sub.end_date:
                     ends(f"{_END}{{{both}{number(sub.end_date / 1000)}\n")
         check = task.network_check_info
-        if opts.network_check and check is not None:
+        if network_check and check is not None:
             _write_gauges(network, check, labels)
-            if check.domain_connectivity is not None:
-                connectivity(
-                    f'huaweicloud_sms_network_connectivity{{{labels},check="domain"}} '
-                    f"{1 if check.domain_connectivity else 0}\n"
-                )
-            if check.destination_connectivity is not None:
-                connectivity(
-                    f'huaweicloud_sms_network_connectivity{{{labels},check="destination"}} '
-                    f"{1 if check.destination_connectivity else 0}\n"
-                )
+            if connectivity is not None:
+                for kind, reached in (
+                    ("domain", check.domain_connectivity),
+                    ("destination", check.destination_connectivity),
+                ):
+                    if reached is not None:
+                        connectivity(
+                            f'{_CONNECTIVITY}{{{labels},check="{kind}"}} {1 if reached else 0}\n'
+                        )
     return out
 
 
@@ -297,6 +313,8 @@ class Listed(Protocol):
 
 def state_counts(account: str, tasks: Sequence[Listed], opts: SmsOptions) -> Lines:
     """`huaweicloud_sms_tasks`: tasks per state, every known state present (0 included)."""
+    if "huaweicloud_sms_tasks" not in opts.families:
+        return {}
     counts: Counter[str] = Counter()
     seen: set[str] = set()
     for task in tasks:
