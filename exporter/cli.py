@@ -6,30 +6,22 @@ import argparse
 import asyncio
 import json
 import os
-import signal
 import sys
-from collections.abc import AsyncIterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import structlog
-from aiohttp import web
 
-from exporter import __version__, log
-from exporter.connections import Connections, Limits, descriptor_budget
+from exporter import __version__, daemon, log
 from exporter.memory import tune_allocator
-from exporter.server import CONNECTIONS, listen, make_app, make_runner
 from exporter.settings import ConfigError, Settings, load
 from exporter.snapshot import Snapshot
-from exporter.sources import build_sources, new_session, pollers, polling
+from exporter.sources import build_sources, new_session, pollers
 from exporter.telemetry import Telemetry
 from exporter.web_config import WebConfigError, load_web_config
 
 logger = structlog.get_logger("exporter")
-
-SHUTDOWN_SECONDS = 2.5  # in-flight responses get this long; SIGTERM exits within 5 s
-# Signals a service manager or an operator may send: logged, never fatal.
-IGNORED_SIGNALS = (signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -132,73 +124,6 @@ def effective_config(settings: Settings) -> str:
     return json.dumps(settings.model_dump(mode="json"), indent=2)
 
 
-async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> None:
-    """Serve until SIGTERM/SIGINT (or `stop`), then shut down within a few seconds."""
-    web_config = load_web_config(settings.web.config_file) if settings.web.config_file else None
-    snapshot = Snapshot()
-    telemetry = Telemetry(shard=settings.shard, total_shards=settings.total_shards)
-
-    async def background(app: web.Application) -> AsyncIterator[None]:
-        async with polling(settings, snapshot, telemetry):
-            yield
-
-    app = make_app(
-        snapshot,
-        telemetry,
-        telemetry_path=settings.web.telemetry_path,
-        background=background,
-        middlewares=web_config.middlewares() if web_config else (),
-        limits=Limits(
-            max_connections=descriptor_budget(settings.web.max_connections),
-            header_timeout=settings.web.header_timeout_seconds,
-        ),
-    )
-    runner = make_runner(
-        app,
-        shutdown_timeout=SHUTDOWN_SECONDS,
-        keepalive_timeout=settings.web.keepalive_timeout_seconds,
-    )
-    await runner.setup()
-    try:
-        await listen(
-            runner,
-            settings.web.host,
-            settings.web.port,
-            ssl_context=web_config.ssl_context() if web_config else None,
-        )
-        logger.info(
-            "listening",
-            address=settings.web.listen_address,
-            tls=bool(web_config and web_config.tls),
-            sources=len(telemetry.sources),
-        )
-        stop = stop or asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, stop.set)
-        for sig in IGNORED_SIGNALS:
-            loop.add_signal_handler(sig, _ignored, sig)
-        await stop.wait()
-        logger.info("shutting down")
-    finally:
-        await shutdown(runner, app[CONNECTIONS], grace=SHUTDOWN_SECONDS)
-
-
-def _ignored(sig: signal.Signals) -> None:
-    logger.info("signal ignored", signal=sig.name)
-
-
-async def shutdown(runner: web.AppRunner, connections: Connections, *, grace: float) -> None:
-    """Stop accepting and polling; answers in flight get `grace` seconds, then every connection
-    still open is cut (a client that stalls mid-body would otherwise hold the exit)."""
-    cleanup = asyncio.ensure_future(runner.cleanup())
-    done, _ = await asyncio.wait({cleanup}, timeout=grace)
-    if not done:
-        cut = connections.abort_all()
-        logger.info("shutdown: connections cut after the grace period", connections=cut)
-    await cleanup
-
-
 async def once(settings: Settings) -> tuple[bytes, bool]:
     """Poll every source once; the text exposition and whether every poll succeeded."""
     snapshot = Snapshot()
@@ -221,17 +146,20 @@ async def demo(settings_overrides: dict[str, Any]) -> None:
             accounts=[a.name for a in settings.accounts],
             metrics=f"http://{settings.web.listen_address}{settings.web.telemetry_path}",
         )
-        await serve(settings)
+        await daemon.serve(settings)
+
+
+def config_file_of(args: argparse.Namespace) -> Path | None:
+    return args.config_file or (
+        Path(os.environ["HWMIG_CONFIG_FILE"]) if os.environ.get("HWMIG_CONFIG_FILE") else None
+    )
 
 
 def runnable_settings(args: argparse.Namespace, flags: dict[str, Any]) -> Settings:
     """The settings a real start would run with, checked as a real start checks them.
 
     `--check-config` goes through here too, so it accepts exactly what a start accepts."""
-    config_file = args.config_file or (
-        Path(os.environ["HWMIG_CONFIG_FILE"]) if os.environ.get("HWMIG_CONFIG_FILE") else None
-    )
-    settings = load(config_file, flags)
+    settings = load(config_file_of(args), flags)
     if not settings.accounts:
         raise ConfigError("accounts: no account configured (see --config.file or HWMIG_ACCESS_KEY)")
     if settings.web.config_file:
@@ -258,7 +186,13 @@ def main(argv: list[str] | None = None) -> int:
             sys.stdout.buffer.write(body)
             sys.stdout.flush()
             return 0 if ok else 1
-        asyncio.run(serve(settings))
+        asyncio.run(
+            daemon.serve(
+                settings,
+                load=partial(runnable_settings, args, flags),
+                config_file=config_file_of(args),
+            )
+        )
         return 0
     except (ConfigError, WebConfigError) as exc:
         print(f"huaweicloud-migration-exporter: {exc}", file=sys.stderr)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import html
 import ssl
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 
 from aiohttp import web
@@ -25,6 +25,9 @@ SNAPSHOT = web.AppKey("snapshot", Snapshot)
 TELEMETRY = web.AppKey("telemetry", Telemetry)
 TELEMETRY_PATH = web.AppKey("telemetry_path", str)
 CONNECTIONS = web.AppKey("connections", Connections)
+Reload = Callable[[], Awaitable[str | None]]  # None: reloaded; else why it was refused
+RELOAD: web.AppKey[Reload] = web.AppKey("reload")
+LIFECYCLE: web.AppKey[Callable[[], bool]] = web.AppKey("lifecycle")
 
 WRITE_CHUNK = 256 * 1024
 
@@ -94,6 +97,21 @@ async def metrics(request: web.Request) -> web.StreamResponse:
     return response
 
 
+async def lifecycle_reload(request: web.Request) -> web.Response:
+    """`POST /-/reload`, as Prometheus answers it: 200, or 500 with why the config was
+    refused (the message names the key and never a secret), or 403 without the flag."""
+    if not request.app[LIFECYCLE]():
+        return web.Response(status=403, text="Lifecycle API is not enabled.\n")
+    error = await request.app[RELOAD]()
+    if error is None:
+        return web.Response(text="configuration reloaded\n")
+    return web.Response(status=500, text=f"failed to reload config: {error}\n")
+
+
+async def _no_reload() -> str | None:
+    return "nothing to reload here"
+
+
 async def healthz(request: web.Request) -> web.Response:
     return web.Response(text="ok\n")
 
@@ -153,11 +171,15 @@ def make_app(
     background: Background | None = None,
     middlewares: tuple[Middleware, ...] = (),
     limits: Limits | None = None,
+    reload: Reload = _no_reload,
+    lifecycle: Callable[[], bool] = lambda: False,
 ) -> web.Application:
     connections = Connections(limits or Limits())
     # Request headers are bounded by aiohttp (8 KiB lines); no request has a body worth reading.
     app = web.Application(middlewares=(connections.middleware, *middlewares), client_max_size=1024)
     app[CONNECTIONS] = connections
+    app[RELOAD] = reload
+    app[LIFECYCLE] = lifecycle
     app[SNAPSHOT] = snapshot
     app[TELEMETRY] = telemetry
     app[TELEMETRY_PATH] = telemetry_path
@@ -165,6 +187,7 @@ def make_app(
     app.router.add_get("/", landing)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
+    app.router.add_post("/-/reload", lifecycle_reload)
     if background is not None:
         app.cleanup_ctx.append(background)
     return app

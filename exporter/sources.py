@@ -6,17 +6,16 @@ arguments. `polling()` owns the HTTP session and the poller tasks for the app's 
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from functools import partial
 from typing import Any, Protocol, TypeVar
 
 import aiohttp
 
-from exporter.huawei.auth import AkSkAuth, Authenticator, TokenAuth
+from exporter.huawei.auth import AkSkAuth, Authenticator, Rotating, TokenAuth
 from exporter.huawei.http import AccountGuard, Endpoint, RequestPolicy, TokenBucket
 from exporter.huawei.listing import list_items
 from exporter.huawei.network import Network, trust
@@ -61,7 +60,7 @@ def network_of(settings: Settings) -> Network:
     )
 
 
-def _auth(
+def authenticator(
     account: Account,
     session: aiohttp.ClientSession,
     clock: Callable[[], float],
@@ -115,6 +114,82 @@ def _state_of(service: ListService[Any], limit: int) -> Callable[[Any], str | No
     return state_of
 
 
+def request_policy(settings: Settings) -> RequestPolicy:
+    return RequestPolicy(
+        total_timeout=settings.api.timeout_seconds,
+        max_in_flight=settings.api.max_in_flight,
+        rate_per_second=settings.api.requests_per_second,
+        burst=settings.api.burst,
+        max_body_bytes=settings.api.max_response_bytes,
+    )
+
+
+@dataclass
+class AccountClients:
+    """What the sources of one account share: its credentials (swappable by a reload), its
+    rate limit and its back-off after a rejected key."""
+
+    auth: Rotating
+    guard: AccountGuard
+
+
+def account_clients(
+    settings: Settings,
+    account: Account,
+    session: aiohttp.ClientSession,
+    network: Network,
+    policy: RequestPolicy,
+    clock: Callable[[], float] = time.time,
+) -> AccountClients:
+    return AccountClients(
+        auth=Rotating(authenticator(account, session, clock, network, policy.max_body_bytes)),
+        guard=AccountGuard(
+            TokenBucket(policy.rate_per_second, policy.burst, time.monotonic),
+            backoff_seconds=settings.api.auth_backoff_seconds,
+        ),
+    )
+
+
+def source_of(
+    settings: Settings,
+    account: Account,
+    service: ListService[Any],
+    clients: AccountClients,
+    session: aiohttp.ClientSession,
+    telemetry: Telemetry,
+    network: Network,
+    policy: RequestPolicy,
+) -> Source:
+    """One list service of one account, ready to poll."""
+    target = service.target(account)
+    endpoint = Endpoint(
+        session=session,
+        base_url=target.base_url,
+        auth=clients.auth,
+        scope=target.scope,
+        guard=clients.guard,
+        policy=policy,
+        observe=partial(telemetry.request, account.name, service.name),
+        network=network,
+    )
+    opts = service.options(settings, account)
+    return Source(
+        account=account.name,
+        service=service.name,
+        fetch=partial(
+            list_items,
+            endpoint,
+            target.request,
+            max_items=settings.max_tasks_per_source,
+            max_poll_bytes=settings.max_poll_bytes,
+        ),
+        mapper=loading(_bound(service.lines, account.name, opts)),
+        summary=_bound(service.counts, account.name, opts),
+        state_of=_state_of(service, settings.label_value_max_length),
+        known_states=service.known_states,
+    )
+
+
 def build_sources(
     settings: Settings,
     session: aiohttp.ClientSession,
@@ -124,53 +199,18 @@ def build_sources(
     clock: Callable[[], float] = time.time,
 ) -> list[Source]:
     """One source per account and enabled list service, each with its own endpoint."""
-    policy = policy or RequestPolicy(
-        total_timeout=settings.api.timeout_seconds,
-        max_in_flight=settings.api.max_in_flight,
-        rate_per_second=settings.api.requests_per_second,
-        burst=settings.api.burst,
-        max_body_bytes=settings.api.max_response_bytes,
-    )
+    policy = policy or request_policy(settings)
     network = network_of(settings)
-    sources: list[Source] = []
+    sources = []
     for account in my_accounts(settings):
-        auth = _auth(account, session, clock, network, policy.max_body_bytes)
-        guard = AccountGuard(
-            TokenBucket(policy.rate_per_second, policy.burst, time.monotonic),
-            backoff_seconds=settings.api.auth_backoff_seconds,
-        )
+        clients = account_clients(settings, account, session, network, policy, clock)
         for service in SERVICES:
-            if not service.enabled(settings, account):
-                continue
-            target = service.target(account)
-            endpoint = Endpoint(
-                session=session,
-                base_url=target.base_url,
-                auth=auth,
-                scope=target.scope,
-                guard=guard,
-                policy=policy,
-                observe=partial(telemetry.request, account.name, service.name),
-                network=network,
-            )
-            opts = service.options(settings, account)
-            sources.append(
-                Source(
-                    account=account.name,
-                    service=service.name,
-                    fetch=partial(
-                        list_items,
-                        endpoint,
-                        target.request,
-                        max_items=settings.max_tasks_per_source,
-                        max_poll_bytes=settings.max_poll_bytes,
-                    ),
-                    mapper=loading(_bound(service.lines, account.name, opts)),
-                    summary=_bound(service.counts, account.name, opts),
-                    state_of=_state_of(service, settings.label_value_max_length),
-                    known_states=service.known_states,
+            if service.enabled(settings, account):
+                sources.append(
+                    source_of(
+                        settings, account, service, clients, session, telemetry, network, policy
+                    )
                 )
-            )
     return sources
 
 
@@ -192,25 +232,3 @@ def pollers(
         )
         for source in sources
     ]
-
-
-@asynccontextmanager
-async def polling(
-    settings: Settings, snapshot: Snapshot, telemetry: Telemetry, **kw: Any
-) -> AsyncIterator[list[Poller]]:
-    """Run every poller in the background until the context exits, then cancel them."""
-    async with new_session() as session:
-        running = pollers(
-            settings, build_sources(settings, session, telemetry, **kw), snapshot, telemetry
-        )
-        snapshot.set_own(telemetry.render())
-        tasks = [
-            asyncio.create_task(p.run(), name=f"poll-{p.source.account}-{p.source.service}")
-            for p in running
-        ]
-        try:
-            yield running
-        finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)

@@ -65,6 +65,18 @@ OWN_FAMILIES: tuple[Family, ...] = (
         "Exporter build information, value 1.",
         ("version", "python_version", "shard", "total_shards"),
     ),
+    _own(
+        "config_last_reload_successful",
+        "gauge",
+        "1 when the last configuration reload succeeded; 0 while a refused one is pending.",
+        (),
+    ),
+    _own(
+        "config_last_reload_success_timestamp_seconds",
+        "gauge",
+        "When the running configuration was loaded.",
+        (),
+    ),
 )
 
 
@@ -108,6 +120,9 @@ class Telemetry:
     total_shards: int = 1
     sources: dict[SourceKey, SourceStatus] = field(default_factory=dict)
     latency: dict[str, Histogram] = field(default_factory=dict)  # by service
+    # The configuration: whether the last reload took, and when the running one was loaded.
+    reload_ok: bool | None = None
+    config_loaded_at: float | None = None
 
     def source(self, account: str, service: str) -> SourceStatus:
         key = (account, service)
@@ -116,8 +131,15 @@ class Telemetry:
             self.latency.setdefault(service, Histogram())
         return self.sources[key]
 
+    def forget(self, key: SourceKey) -> None:
+        """A source that is no longer polled: its series go with it."""
+        self.sources.pop(key, None)
+
     def request(self, account: str, service: str, *, code: str, seconds: float) -> None:
-        self.source(account, service).requests[code] += 1
+        status = self.sources.get((account, service))
+        if status is None:  # a request of a source stopped by a reload, answered late
+            return
+        status.requests[code] += 1
         self.latency[service].observe(seconds)
 
     @property
@@ -157,6 +179,10 @@ class Telemetry:
             )
         )
         add("exporter_build_info", build, 1)
+        if self.reload_ok is not None:
+            add("config_last_reload_successful", "", 1 if self.reload_ok else 0)
+        if self.config_loaded_at is not None:
+            add("config_last_reload_success_timestamp_seconds", "", self.config_loaded_at)
         return render_families(out)
 
     def _histograms(self) -> list[str]:

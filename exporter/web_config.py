@@ -77,7 +77,20 @@ class WebConfigFile(BaseModel):
 
 
 class WebConfig:
+    """The running web config. A reload `replace`s its contents in place: the middleware and
+    the TLS context the server holds see the new users and certificates at once."""
+
     def __init__(self, config: WebConfigFile) -> None:
+        self.bcrypt_checks = 0  # how often bcrypt ran: once per credential, not per scrape
+        self._context: ssl.SSLContext | None = None
+        self._take(config)
+
+    @classmethod
+    def open(cls) -> WebConfig:
+        """No TLS, no users: what runs without a web config file (a reload may add users)."""
+        return cls(WebConfigFile())
+
+    def _take(self, config: WebConfigFile) -> None:
         self.config = config
         self.tls = config.tls_server_config
         self._users = {u: h.encode() for u, h in (config.basic_auth_users or {}).items()}
@@ -85,24 +98,29 @@ class WebConfig:
         # answer's timing does not tell which user names exist.
         self._dummy = bcrypt.hashpw(b"not-a-password", bcrypt.gensalt(rounds=_dearest(self._users)))
         self._verified: OrderedDict[bytes, None] = OrderedDict()  # digests of good credentials
-        self.bcrypt_checks = 0  # how often bcrypt ran: once per credential, not per scrape
+
+    def files(self) -> list[Path]:
+        """The files this config reads, for the reload watcher."""
+        if self.tls is None:
+            return []
+        return [f for f in (self.tls.cert_file, self.tls.key_file, self.tls.client_ca_file) if f]
+
+    def replace(self, new: WebConfig) -> None:
+        """Take `new`'s users and certificates; whether TLS is on stays as it started."""
+        self._take(new.config)
+        if self._context is not None and self.tls is not None:
+            _load_into(self._context, self.tls)
 
     def ssl_context(self) -> ssl.SSLContext | None:
+        """The server's TLS context, made once (a reload loads new certificates into it)."""
         if self.tls is None:
             return None
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.minimum_version = _VERSIONS[self.tls.min_version]
-        try:
-            context.load_cert_chain(self.tls.cert_file, self.tls.key_file)
-            if self.tls.client_ca_file is not None:
-                context.load_verify_locations(cafile=self.tls.client_ca_file)
-        except (OSError, ssl.SSLError) as exc:
-            raise WebConfigError(f"tls_server_config: cannot load certificates: {exc}") from None
-        if self.tls.client_auth_type == "RequireAndVerifyClientCert":
-            context.verify_mode = ssl.CERT_REQUIRED
-        elif self.tls.client_auth_type == "VerifyClientCertIfGiven":
-            context.verify_mode = ssl.CERT_OPTIONAL
-        return context
+        if self._context is None:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.minimum_version = _VERSIONS[self.tls.min_version]
+            _load_into(context, self.tls)
+            self._context = context
+        return self._context
 
     async def authorized(self, header: str | None) -> bool:
         """Check `Authorization: Basic ...`; bcrypt runs off the event loop, once per credential."""
@@ -129,8 +147,7 @@ class WebConfig:
         return False
 
     def middlewares(self) -> tuple[Middleware, ...]:
-        if not self._users:
-            return ()
+        """Basic auth, asked only while users are configured (a reload may add or drop them)."""
 
         @web.middleware
         async def basic_auth(request: web.Request, handler: Any) -> web.StreamResponse:
@@ -144,6 +161,32 @@ class WebConfig:
             )
 
         return (basic_auth,)
+
+
+def _load_into(context: ssl.SSLContext, tls: TlsServerConfig) -> None:
+    """The certificates of `tls` into `context`; an unreadable file is named."""
+    try:
+        context.load_cert_chain(tls.cert_file, tls.key_file)
+    except (OSError, ssl.SSLError) as exc:
+        reason = getattr(exc, "strerror", None) or getattr(exc, "reason", None) or "not PEM"
+        raise WebConfigError(
+            f"tls_server_config: cannot load the certificate {tls.cert_file} with the key "
+            f"{tls.key_file}: {reason}"
+        ) from None
+    if tls.client_ca_file is not None:
+        try:
+            context.load_verify_locations(cafile=tls.client_ca_file)
+        except (OSError, ssl.SSLError) as exc:
+            reason = getattr(exc, "strerror", None) or getattr(exc, "reason", None) or "not PEM"
+            raise WebConfigError(
+                f"tls_server_config.client_ca_file: cannot load {tls.client_ca_file}: {reason}"
+            ) from None
+    if tls.client_auth_type == "RequireAndVerifyClientCert":
+        context.verify_mode = ssl.CERT_REQUIRED
+    elif tls.client_auth_type == "VerifyClientCertIfGiven":
+        context.verify_mode = ssl.CERT_OPTIONAL
+    else:
+        context.verify_mode = ssl.CERT_NONE
 
 
 def _dearest(hashes: dict[str, bytes]) -> int:

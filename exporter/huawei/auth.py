@@ -56,14 +56,37 @@ class Unsigned:
 
 
 class Authenticator(Protocol):
-    # True when a 401 may be cured by fetching fresh credentials (tokens); False for AK/SK,
-    # where a 401 means the key or the signature is wrong and retrying risks the AK lock-out.
-    refreshable: bool
+    @property
+    def refreshable(self) -> bool:
+        """True when a 401 may be cured by fetching fresh credentials (tokens); False for
+        AK/SK, where a 401 means the key or the signature is wrong and retrying risks the AK
+        lock-out."""
 
     async def authorize(self, request: Unsigned, scope: Scope) -> signing.SignedRequest: ...
 
     def invalidate(self, scope: Scope, credential: str | None) -> None:
         """`credential` (the token a request was sent with) was refused: forget it."""
+
+
+class Rotating:
+    """An account's credentials, replaceable while its sources run: a reload with a rotated
+    secret swaps `current`, and the next request signs with the new one."""
+
+    def __init__(self, current: Authenticator) -> None:
+        self.current = current
+
+    def __repr__(self) -> str:
+        return f"Rotating({self.current!r})"
+
+    @property
+    def refreshable(self) -> bool:
+        return self.current.refreshable
+
+    async def authorize(self, request: Unsigned, scope: Scope) -> signing.SignedRequest:
+        return await self.current.authorize(request, scope)
+
+    def invalidate(self, scope: Scope, credential: str | None) -> None:
+        self.current.invalidate(scope, credential)
 
 
 class AkSkAuth:

@@ -172,7 +172,7 @@ async def test_client_certificates_can_be_required(tmp_path: Path, ca: trustme.C
                     "key_file": "/nonexistent.pem",
                 }
             },
-            "cannot load certificates",
+            "cannot load the certificate /nonexistent.pem with the key /nonexistent.pem: No such file",
         ),
         (
             {"tls_server_config": {"cert_file": "a", "key_file": "b", "min_version": "SSL3"}},

@@ -57,6 +57,7 @@ def _exposition(openmetrics: bool) -> str:
             status.changes["RUNNING"] += 2
             telemetry.request(account, service, code="200", seconds=0.12)
             telemetry.request(account, service, code="503", seconds=7.0)
+    telemetry.reload_ok, telemetry.config_loaded_at = True, 1_700_000_000.0
     snapshot.set_own(telemetry.render())
     return snapshot.body(openmetrics=openmetrics).decode()
 

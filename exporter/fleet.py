@@ -1,0 +1,194 @@
+"""The pollers of the running configuration, and a new configuration applied to them in place.
+
+    fleet = Fleet(snapshot, telemetry, session)
+    fleet.apply(settings)      # at start
+    fleet.apply(reloaded)      # on reload: only what changed changes
+
+A source (one list service of one account) whose shape did not change keeps its poller: its
+data, its schedule, its counters. Added sources start; removed ones stop and their series go.
+A changed source is restarted, its last data served until its first new poll. Rotated secrets
+take effect on the next request, without touching any poller.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+import structlog
+
+from exporter.poller import Poller
+from exporter.services import SERVICES
+from exporter.settings import Account, Settings
+from exporter.snapshot import Snapshot
+from exporter.sources import (
+    AccountClients,
+    account_clients,
+    authenticator,
+    my_accounts,
+    network_of,
+    request_policy,
+    source_of,
+)
+from exporter.telemetry import SourceKey, Telemetry
+
+log = structlog.get_logger(__name__)
+
+SECRETS = ("access_key", "secret_key", "security_token", "password")
+
+
+@dataclass
+class _Account:
+    shape: str  # what its clients are built from, secrets aside
+    secrets: str  # a digest of its secret values, to notice a rotation
+    clients: AccountClients
+
+
+@dataclass
+class _Running:
+    shape: str
+    poller: Poller
+    task: asyncio.Task[None]
+
+
+@dataclass
+class Changes:
+    started: list[SourceKey] = field(default_factory=list)
+    stopped: list[SourceKey] = field(default_factory=list)
+    restarted: list[SourceKey] = field(default_factory=list)
+    rotated: list[str] = field(default_factory=list)  # accounts whose secrets changed
+
+
+def _json(data: Any) -> str:
+    return json.dumps(data, sort_keys=True, default=str)
+
+
+def _shapes(settings: Settings, account: Account) -> tuple[str, str]:
+    """(the account's shape, a digest of its secrets): what forces new clients, and what a
+    reload may swap in place."""
+    creds = account.credentials
+    shared = settings.model_dump(mode="json", include={"api"})
+    shape = _json(
+        [
+            account.model_dump(mode="json", exclude={"credentials"}),
+            creds.kind,
+            creds.username,
+            creds.domain_name,
+            shared,
+        ]
+    )
+    secrets = hashlib.sha256()
+    for name in SECRETS:
+        value = getattr(creds, name)
+        secrets.update(b"\0" + (value.get_secret_value().encode() if value else b"-"))
+    return shape, secrets.hexdigest()
+
+
+def _source_shape(settings: Settings, account_shape: str, service: str) -> str:
+    """Everything a source is built from but the secrets: when it changes, restart."""
+    everything = settings.model_dump(mode="json", exclude={"accounts", "web", "log"})
+    return _json([account_shape, service, everything])
+
+
+class Fleet:
+    def __init__(
+        self,
+        snapshot: Snapshot,
+        telemetry: Telemetry,
+        session: aiohttp.ClientSession,
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._snapshot = snapshot
+        self._telemetry = telemetry
+        self._session = session
+        self._clock = clock
+        self._accounts: dict[str, _Account] = {}
+        self._running: dict[SourceKey, _Running] = {}
+        self._stopping: set[asyncio.Task[None]] = set()
+
+    @property
+    def pollers(self) -> list[Poller]:
+        return [running.poller for running in self._running.values()]
+
+    def apply(self, settings: Settings) -> Changes:
+        """Make the running pollers those of `settings`, changing only what differs."""
+        changes = Changes()
+        network, policy = network_of(settings), request_policy(settings)
+        wanted: dict[SourceKey, tuple[str, Any]] = {}
+        accounts: dict[str, _Account] = {}
+        for account in my_accounts(settings):
+            shape, secrets = _shapes(settings, account)
+            known = self._accounts.get(account.name)
+            if known is None or known.shape != shape:
+                clients = account_clients(
+                    settings, account, self._session, network, policy, self._clock
+                )
+                known = _Account(shape, secrets, clients)
+            elif known.secrets != secrets:
+                # Rotated: the next request signs with the new secret; a back-off the old one
+                # earned must not keep the new one waiting.
+                known.clients.auth.current = authenticator(
+                    account, self._session, self._clock, network, policy.max_body_bytes
+                )
+                known.clients.guard.backoff_until = 0.0
+                known.secrets = secrets
+                changes.rotated.append(account.name)
+            accounts[account.name] = known
+            for service in SERVICES:
+                if service.enabled(settings, account):
+                    key = (account.name, service.name)
+                    wanted[key] = (_source_shape(settings, shape, service.name), (account, service))
+        for key in [k for k in self._running if k not in wanted]:
+            self._stop(key)
+            self._snapshot.drop_source(key)
+            self._telemetry.forget(key)
+            changes.stopped.append(key)
+        for key, (shape, (account, service)) in wanted.items():
+            running = self._running.get(key)
+            if running is not None and running.shape == shape:
+                continue
+            if running is not None:
+                self._stop(key)
+                changes.restarted.append(key)
+            else:
+                changes.started.append(key)
+            source = source_of(
+                settings,
+                account,
+                service,
+                accounts[account.name].clients,
+                self._session,
+                self._telemetry,
+                network,
+                policy,
+            )
+            poller = Poller(
+                source=source,
+                snapshot=self._snapshot,
+                telemetry=self._telemetry,
+                interval=settings.poll_interval_seconds,
+                stale_after=settings.stale_after,
+            )
+            task = asyncio.create_task(poller.run(), name=f"poll-{key[0]}-{key[1]}")
+            self._running[key] = _Running(shape, poller, task)
+        self._accounts = accounts
+        self._snapshot.set_own(self._telemetry.render())
+        return changes
+
+    def _stop(self, key: SourceKey) -> None:
+        running = self._running.pop(key)
+        running.task.cancel()
+        self._stopping.add(running.task)
+        running.task.add_done_callback(self._stopping.discard)
+
+    async def close(self) -> None:
+        for key in list(self._running):
+            self._stop(key)
+        await asyncio.gather(*self._stopping, return_exceptions=True)
