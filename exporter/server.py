@@ -17,6 +17,7 @@ from aiohttp.typedefs import Middleware
 from exporter import __version__
 from exporter.connections import Connections, GuardedSite, Limits
 from exporter.log import http_error_logger
+from exporter.negotiation import accepts_gzip, wants_openmetrics
 from exporter.render import OPENMETRICS_CONTENT_TYPE, TEXT_CONTENT_TYPE
 from exporter.snapshot import Snapshot
 from exporter.telemetry import Telemetry
@@ -32,34 +33,6 @@ LIFECYCLE: web.AppKey[Callable[[], bool]] = web.AppKey("lifecycle")
 WRITE_CHUNK = 256 * 1024
 
 Background = Callable[[web.Application], AsyncIterator[None]]
-
-
-def wants_openmetrics(accept: str) -> bool:
-    """True when the Accept header lists OpenMetrics with a non-zero quality."""
-    for item in accept.split(","):
-        media, *params = (part.strip() for part in item.split(";"))
-        if media.lower() != "application/openmetrics-text":
-            continue
-        quality = next((p.split("=", 1)[1] for p in params if p.lower().startswith("q=")), "1")
-        try:
-            if float(quality) > 0:
-                return True
-        except ValueError:
-            continue
-    return False
-
-
-def accepts_gzip(accept_encoding: str) -> bool:
-    for item in accept_encoding.split(","):
-        coding, *params = (part.strip() for part in item.split(";"))
-        if coding.lower() not in ("gzip", "x-gzip"):
-            continue
-        quality = next((p.split("=", 1)[1] for p in params if p.lower().startswith("q=")), "1")
-        try:
-            return float(quality) > 0
-        except ValueError:
-            return False
-    return False
 
 
 async def metrics(request: web.Request) -> web.StreamResponse:

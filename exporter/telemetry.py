@@ -66,6 +66,18 @@ OWN_FAMILIES: tuple[Family, ...] = (
         ("version", "python_version", "shard", "total_shards"),
     ),
     _own(
+        "exporter_shard_ordinal",
+        "gauge",
+        "This replica's shard, 0-based (--shard).",
+        ("shard",),
+    ),
+    _own(
+        "exporter_total_shards",
+        "gauge",
+        "The number of shards this replica believes in (--total-shards).",
+        (),
+    ),
+    _own(
         "config_last_reload_successful",
         "gauge",
         "1 when the last configuration reload succeeded; 0 while a refused one is pending.",
@@ -179,6 +191,9 @@ class Telemetry:
             )
         )
         add("exporter_build_info", build, 1)
+        # As kube-state-metrics does: the shard as a number, so alerts can tell a missing one.
+        add("exporter_shard_ordinal", labels_text([("shard", str(self.shard))]), self.shard)
+        add("exporter_total_shards", "", self.total_shards)
         if self.reload_ok is not None:
             add("config_last_reload_successful", "", 1 if self.reload_ok else 0)
         if self.config_loaded_at is not None:

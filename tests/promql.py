@@ -108,9 +108,12 @@ def _wrapped(text: str) -> bool:
 def without_threshold(expr: str) -> list[str]:
     """`a == 1 and on (x) b > 5` -> [`a`, `b`]: the data an alert looks at, minus its threshold.
 
-    An operand that is itself a parenthesised `and`/`or`/`unless` is split in turn."""
+    An operand that is itself a parenthesised `and`/`or`/`unless` is split in turn; `absent()`
+    returns data only when what it watches is gone, so it is left out."""
     out = []
     for part in split_top_level(expr):
+        if part.startswith("absent("):
+            continue
         inner = part[1:-1].strip() if _wrapped(part) else ""
         if inner and len(split_top_level(inner)) > 1:
             out += without_threshold(inner)

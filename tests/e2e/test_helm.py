@@ -165,11 +165,24 @@ def test_secrets_from_values_are_created_and_existing_ones_referenced() -> None:
     }
 
 
-def test_the_prometheus_rule_is_the_alerts_file_itself() -> None:
+def test_the_prometheus_rule_is_the_alerts_file_with_this_releases_job() -> None:
     (rule,) = by_kind(render(str(ALL_FEATURES)), "PrometheusRule")
     assert rule["apiVersion"] == "monitoring.coreos.com/v1"
     assert rule["metadata"]["labels"]["release"] == "kube-prometheus-stack"
-    assert rule["spec"] == yaml.safe_load(RULES.read_text(encoding="utf-8"))
+    shipped = RULES.read_text(encoding="utf-8")
+    ours = 'job="hwmig-huaweicloud-migration-exporter"'
+    assert rule["spec"] == yaml.safe_load(shipped.replace('job=~".*huaweicloud-migration.*"', ours))
+    assert ours in json.dumps(rule["spec"]).replace('\\"', '"')
+    (custom,) = by_kind(
+        render(str(ALL_FEATURES), 'prometheusRule.jobSelector=job=~"hwmig-.*"'), "PrometheusRule"
+    )
+    down = next(
+        r
+        for g in custom["spec"]["groups"]
+        for r in g["rules"]
+        if r["alert"].endswith("ExporterDown")
+    )
+    assert 'up{job=~"hwmig-.*"}' in down["expr"]
 
 
 def test_the_dashboards_config_map_holds_the_dashboards_as_they_are() -> None:

@@ -149,6 +149,7 @@ def own_families() -> Snapshot:
         status.changes["MIGRATE_FAIL"] += 1
         for code, seconds in (("200", 0.04), ("200", 0.3), ("429", 2.0), ("error", 31.0)):
             telemetry.request(account, service, code=code, seconds=seconds)
+    telemetry.reload_ok, telemetry.config_loaded_at = False, NOW - 3600
     snapshot = Snapshot()
     snapshot.set_own(telemetry.render())
     return snapshot

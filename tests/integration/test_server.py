@@ -10,16 +10,17 @@ import aiohttp
 import pytest
 from aiohttp import web
 
+from exporter.negotiation import accepts_gzip, wants_openmetrics
 from exporter.poller import Poller
 from exporter.render import OPENMETRICS_CONTENT_TYPE, TEXT_CONTENT_TYPE
-from exporter.server import accepts_gzip, make_app, wants_openmetrics
+from exporter.server import make_app
 from exporter.simulator.cloud import FakeCloud
 from exporter.simulator.server import RunningSimulator
 from exporter.snapshot import Snapshot
 from exporter.sources import build_sources, pollers
 from exporter.telemetry import Telemetry
 from tests.conftest import SECRET_KEY
-from tests.parsing import parse_openmetrics
+from tests.parsing import parse_openmetrics, parse_text
 from tests.payloads import settings_for
 
 
@@ -130,6 +131,44 @@ async def test_unknown_paths_are_404(served: Served, session: aiohttp.ClientSess
             assert response.status == 404
 
 
+# Prometheus 3's default scrape Accept header.
+PROMETHEUS_3 = (
+    "application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.6,"
+    "application/openmetrics-text;version=0.0.1;q=0.5,"
+    "text/plain;version=1.0.0;escaping=allow-utf-8;q=0.4,text/plain;version=0.0.4;q=0.3,*/*;q=0.2"
+)
+# With scrape_native_histograms: protobuf, which is not served here, listed first.
+PROTOBUF_FIRST = (
+    "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;"
+    "q=0.7," + PROMETHEUS_3
+)
+# Prometheus 3.14's default, with the text format preferred.
+PROMETHEUS_3_TEXT_FIRST = (
+    "text/plain;version=1.0.0;escaping=allow-utf-8;q=0.6,text/plain;version=0.0.4;q=0.5,"
+    "application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.4,*/*;q=0.3"
+)
+
+
+@pytest.mark.parametrize(
+    "accept",
+    [PROMETHEUS_3, PROTOBUF_FIRST, PROMETHEUS_3_TEXT_FIRST, "text/plain;version=1.0.0", "*/*"],
+)
+async def test_every_accept_prometheus_3_sends_gets_a_format_never_a_406(
+    served: Served, session: aiohttp.ClientSession, accept: str
+) -> None:
+    await served.poll_all()
+    async with session.get(served.url + "/metrics", headers={"Accept": accept}) as response:
+        assert response.status == 200
+        body = await response.text()
+    kind = response.headers["Content-Type"]
+    if wants_openmetrics(accept):
+        assert kind == "application/openmetrics-text; version=1.0.0; charset=utf-8"
+        parse_openmetrics(body)
+    else:
+        assert kind == "text/plain; version=0.0.4; charset=utf-8"
+        parse_text(body)
+
+
 @pytest.mark.parametrize(
     ("accept", "expected"),
     [
@@ -140,6 +179,13 @@ async def test_unknown_paths_are_404(served: Served, session: aiohttp.ClientSess
         ("application/openmetrics-text;q=0", False),
         ("application/openmetrics-text;q=abc", False),
         ("*/*", False),
+        ("text/plain;q=0.9, application/openmetrics-text;q=0.5", False),
+        # The literal headers Prometheus 3 sends, by configuration:
+        (PROMETHEUS_3, True),
+        (PROTOBUF_FIRST, True),
+        (PROMETHEUS_3_TEXT_FIRST, False),
+        ("text/plain;version=1.0.0", False),
+        ("application/json", False),
     ],
 )
 def test_openmetrics_negotiation(accept: str, expected: bool) -> None:
@@ -154,6 +200,9 @@ def test_openmetrics_negotiation(accept: str, expected: bool) -> None:
         ("br, gzip;q=0.5", True),
         ("gzip;q=0", False),
         ("identity", False),
+        ("*", True),
+        ("gzip;q=0.4, identity;q=0.9", False),
+        ("GZIP", True),
     ],
 )
 def test_gzip_negotiation(encoding: str, expected: bool) -> None:
