@@ -1,0 +1,133 @@
+"""What each configuration profile exports and costs: series per task (and per source server)
+and the CPU of a poll, measured on the simulator's moving estate.
+
+    python -m benchmarks.profiles                 # 10,000 SMS tasks + servers, 10,000 OMS
+    python -m benchmarks.profiles --tasks 1000
+
+The simulator runs in its own process; each profile is polled twice in this one (the second
+poll is measured) through the real wiring, and the exposition is counted line by line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import json
+import subprocess
+import sys
+import time
+from collections import Counter
+from typing import Any
+
+from exporter import log
+from exporter.poller import Poller
+from exporter.settings import Settings
+from exporter.snapshot import Snapshot
+from exporter.sources import build_sources, new_session
+from exporter.telemetry import Telemetry
+
+# name -> the settings it adds; each profile is a documented config block of the README.
+PROFILES: dict[str, dict[str, Any]] = {
+    "default": {},
+    "finished tasks without details": {"collect": {"finished_task_details": False}},
+    "no sub-task series": {"metrics": {"denylist": ["huaweicloud_sms_subtask_.*"]}},
+}
+
+
+def settings(cloud: dict[str, str], extra: dict[str, Any]) -> Settings:
+    account = {
+        "name": "bench",
+        "region": cloud["region"],
+        "credentials": {"access_key": cloud["access_key"], "secret_key": cloud["secret_key"]},
+        "sms": {"endpoint": cloud["url"]},
+        "oms": {"project_id": cloud["project_id"], "endpoint": cloud["url"]},
+    }
+    return Settings.model_validate({"accounts": [account], **extra})
+
+
+async def measure(cloud: dict[str, str], extra: dict[str, Any]) -> dict[str, Any]:
+    config = settings(cloud, extra)
+    snapshot, telemetry = Snapshot(), Telemetry()
+    cpu: dict[str, float] = {}
+    items: dict[str, int] = {}
+    async with new_session() as session:
+        for source in build_sources(config, session, telemetry):
+            poller = Poller(
+                source=source,
+                snapshot=snapshot,
+                telemetry=telemetry,
+                interval=600,
+                stale_after=1800,
+            )
+            assert await poller.poll_once()
+            gc.collect()
+            started = time.process_time()
+            assert await poller.poll_once()
+            cpu[source.service] = time.process_time() - started
+            items[source.service] = poller.status.tasks
+    series: Counter[str] = Counter()
+    body = snapshot.body(openmetrics=False)
+    for line in body.split(b"\n"):
+        if line.startswith((b"huaweicloud_sms_source_server", b"huaweicloud_sms_source_servers")):
+            series["sms_sources"] += 1
+        elif line.startswith(b"huaweicloud_sms_"):
+            series["sms"] += 1
+        elif line.startswith(b"huaweicloud_oms_"):
+            series["oms"] += 1
+    return {
+        "cpu": cpu,
+        "per_item": {s: series[s] / items[s] for s in items if items[s]},
+        "bytes": len(body),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    log.configure("warning")
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.profiles")
+    parser.add_argument("--tasks", type=int, default=10_000, help="SMS tasks, and OMS tasks")
+    args = parser.parse_args(argv)
+    simulator = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "exporter.simulator",
+            "--sms",
+            str(args.tasks),
+            "--oms",
+            str(args.tasks),
+            "--moving",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert simulator.stdout is not None
+        cloud = json.loads(simulator.stdout.readline())
+        rows = [
+            "| profile | series per SMS task | per source server | per OMS task | "
+            "poll CPU sms / sms_sources / oms | exposition |",
+            "|---|---|---|---|---|---|",
+        ]
+        for name, extra in PROFILES.items():
+            got = asyncio.run(measure(cloud, extra))
+            per, cpu = got["per_item"], got["cpu"]
+            rows.append(
+                f"| {name} | {per.get('sms', 0):.1f} | {per.get('sms_sources', 0):.1f} | "
+                f"{per.get('oms', 0):.1f} | {cpu.get('sms', 0):.2f} s / "
+                f"{cpu.get('sms_sources', 0):.2f} s / {cpu.get('oms', 0):.2f} s | "
+                f"{got['bytes'] / 1e6:.1f} MB |"
+            )
+        print(
+            f"{args.tasks:,} SMS tasks (one source server each) and {args.tasks:,} OMS tasks, "
+            "moving; the second poll of each source measured.\n"
+        )
+        print("\n".join(rows))
+    finally:
+        simulator.terminate()
+        simulator.wait(10)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
