@@ -3,115 +3,295 @@
     python dashboards/build.py          # rewrite dashboards/*.json
     python dashboards/build.py --check  # exit 1 if the committed JSON differs
 
-A test runs --check, so the JSON never drifts from this file.
+Made for a wave of hundreds of tasks: an overview first (wave-level figures from the recording
+rules in alerts/), tables where a graph would hold hundreds of lines, and per-task detail rows
+repeated only for the tasks picked in a variable. Every query matches `job=~"$job"`, so two
+exporter deployments in one Prometheus do not mix. Panel ids are written here, never counted:
+adding a panel renumbers nothing and bookmarked links keep working. A test runs --check.
 """
 
 from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-HERE = Path(__file__).resolve().parent
+from exporter.catalog import BY_NAME
+
+ROOT = Path(__file__).resolve().parent
+
 SCHEMA_VERSION = 39  # Grafana 10.4
-DATASOURCE = {"type": "prometheus", "uid": "${datasource}"}
-Panel = dict[str, Any]
+DS = {"type": "prometheus", "uid": "${datasource}"}
+JSON = dict[str, Any]
+SMS_FAILED = 'state=~"MIGRATE_FAIL|SYNC_FAIL"'
+SMS_RUNNING = 'state=~"RUNNING|SYNCING"'
+OMS_FAILED = 'status="failed"'
+OMS_MIGRATING = 'status="migrating"'
+DISCONNECTED = 'agent="disconnected"'
+CONNECTED = 'agent="connected"'
 
 
-class Layout:
-    """Places panels left to right on Grafana's 24-column grid, and numbers them."""
-
-    def __init__(self) -> None:
-        self.x = 0
-        self.y = 0
-        self.row_height = 0
-        self.next_id = 1
-
-    def place(self, width: int, height: int) -> dict[str, int]:
-        if self.x + width > 24:
-            self.x = 0
-            self.y += self.row_height
-            self.row_height = 0
-        pos = {"x": self.x, "y": self.y, "w": width, "h": height}
-        self.x += width
-        self.row_height = max(self.row_height, height)
-        return pos
-
-    def id(self) -> int:
-        self.next_id += 1
-        return self.next_id - 1
+def m(name: str, matchers: str = "", scope: str = 'job=~"$job", account=~"$account"') -> str:
+    """A selector of a catalogued family (or a recording rule over one), with the dashboard's
+    job and account matchers: `m("huaweicloud_sms_tasks", 'state="RUNNING"')`."""
+    family = name.split(":")[1] if ":" in name else name
+    if family not in BY_NAME and not family.startswith("huaweicloud_migration_"):
+        raise KeyError(f"{family} is not in the catalogue")
+    return f"{name}{{{', '.join(p for p in (scope, matchers) if p)}}}"
 
 
-def target(
-    expr: str, legend: str = "", ref: str = "A", instant: bool = False, table: bool = False
-) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "datasource": DATASOURCE,
-        "expr": expr,
-        "legendFormat": legend or "__auto",
-        "refId": ref,
-        "range": not instant,
-        "instant": instant,
-    }
-    if table:
-        out["format"] = "table"
-    return out
+def sms_state(states: str) -> str:
+    """The SMS tasks in `states` (a matcher), as 1s: `... * on (...) group_left (state)`."""
+    return f"({m('huaweicloud_sms_task_state', states)} == 1)"
+
+
+def target(expr: str, legend: str = "", ref: str = "A", *, instant: bool = False) -> JSON:
+    out = {"datasource": DS, "expr": expr, "legendFormat": legend or "__auto", "refId": ref}
+    return out | (
+        {"instant": True, "range": False, "format": "table"} if instant else {"range": True}
+    )
 
 
 def panel(
-    layout: Layout,
+    pid: int,
     kind: str,
     title: str,
-    targets: list[dict[str, Any]],
+    description: str,
+    targets: list[JSON],
     *,
     unit: str = "short",
-    width: int = 12,
-    height: int = 8,
-    description: str = "",
-    options: dict[str, Any] | None = None,
-    overrides: list[dict[str, Any]] | None = None,
-    transformations: list[dict[str, Any]] | None = None,
-    extra_defaults: dict[str, Any] | None = None,
-) -> Panel:
-    out: Panel = {
-        "id": layout.id(),
+    w: int = 12,
+    h: int = 8,
+    options: JSON | None = None,
+    defaults: JSON | None = None,
+    overrides: list[JSON] | None = None,
+    transformations: list[JSON] | None = None,
+) -> JSON:
+    out: JSON = {
+        "id": pid,
         "type": kind,
         "title": title,
         "description": description,
-        "datasource": DATASOURCE,
-        "gridPos": layout.place(width, height),
+        "datasource": DS,
+        "gridPos": {"w": w, "h": h},
         "targets": targets,
         "fieldConfig": {
-            "defaults": {"unit": unit, **(extra_defaults or {})},
+            "defaults": {"unit": unit, **(defaults or {})},
             "overrides": overrides or [],
         },
         "options": options or {},
     }
-    if transformations:
-        out["transformations"] = transformations
+    return out | ({"transformations": transformations} if transformations else {})
+
+
+def thresholds(red_from: float) -> JSON:
+    steps = [{"color": "green", "value": None}, {"color": "red", "value": red_from}]
+    return {"thresholds": {"mode": "absolute", "steps": steps}, "color": {"mode": "thresholds"}}
+
+
+STAT = {
+    "reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": False},
+    "colorMode": "background",
+    "graphMode": "none",
+}
+
+
+def stat(
+    pid: int,
+    title: str,
+    description: str,
+    expr: str,
+    *,
+    unit: str = "short",
+    red_from: float | None = None,
+    w: int = 4,
+    h: int = 4,
+) -> JSON:
+    return panel(
+        pid,
+        "stat",
+        title,
+        description,
+        [target(expr, title, instant=True)],
+        unit=unit,
+        w=w,
+        h=h,
+        options=STAT,
+        defaults=thresholds(red_from) if red_from else None,
+    )
+
+
+def series(
+    pid: int,
+    title: str,
+    description: str,
+    *targets: tuple[str, str],
+    unit: str = "short",
+    stack: bool = False,
+    w: int = 12,
+    h: int = 8,
+) -> JSON:
+    refs = [target(expr, legend, chr(65 + n)) for n, (expr, legend) in enumerate(targets)]
+    custom = {"stacking": {"mode": "normal"}, "fillOpacity": 40} if stack else {"fillOpacity": 10}
+    legend = {"displayMode": "table", "placement": "right", "calcs": ["lastNotNull"]}
+    return panel(
+        pid,
+        "timeseries",
+        title,
+        description,
+        refs,
+        unit=unit,
+        w=w,
+        h=h,
+        options={"legend": legend, "tooltip": {"mode": "multi"}},
+        defaults={"custom": custom},
+    )
+
+
+def table(
+    pid: int,
+    title: str,
+    description: str,
+    *exprs: str,
+    columns: dict[str, str],
+    units: dict[str, str] | None = None,
+    w: int = 24,
+    h: int = 8,
+    sort: str = "",
+) -> JSON:
+    """An instant table; `columns` maps the labels and values (`Value #A`, ...) to show to
+    their headers, in order; every other field is hidden."""
+    refs = [target(expr, ref=chr(65 + n), instant=True) for n, expr in enumerate(exprs)]
+    organize = {
+        "includeByName": dict.fromkeys(columns, True),
+        "renameByName": columns,
+        "indexByName": {name: n for n, name in enumerate(columns)},
+    }
+    steps: list[JSON] = [{"id": "merge", "options": {}}] if len(exprs) > 1 else []
+    steps.append({"id": "organize", "options": organize})
+    if sort:
+        steps.append({"id": "sortBy", "options": {"sort": [{"field": sort, "desc": True}]}})
+    overrides = [
+        {"matcher": {"id": "byName", "options": header}, "properties": [{"id": "unit", "value": u}]}
+        for header, u in (units or {}).items()
+    ]
+    return panel(
+        pid,
+        "table",
+        title,
+        description,
+        refs,
+        w=w,
+        h=h,
+        overrides=overrides,
+        options={"showHeader": True, "footer": {"show": False}},
+        transformations=steps,
+    )
+
+
+def bars(
+    pid: int,
+    title: str,
+    description: str,
+    expr: str,
+    legend: str,
+    *,
+    unit: str,
+    top: float | None = None,
+    w: int = 12,
+    h: int = 8,
+) -> JSON:
+    return panel(
+        pid,
+        "bargauge",
+        title,
+        description,
+        [target(expr, legend, instant=True)],
+        unit=unit,
+        w=w,
+        h=h,
+        defaults={"min": 0, **({"max": top} if top else {})},
+        options={"displayMode": "gradient", "orientation": "horizontal", **STAT},
+    )
+
+
+def timeline(
+    pid: int,
+    title: str,
+    description: str,
+    expr: str,
+    legend: str,
+    names: dict[str, tuple[str, str]],
+    w: int = 24,
+    h: int = 6,
+) -> JSON:
+    """State over time; `names` maps each value to its text and colour."""
+    mapping = {
+        "type": "value",
+        "options": {v: {"text": t, "color": c} for v, (t, c) in names.items()},
+    }
+    return panel(
+        pid,
+        "state-timeline",
+        title,
+        description,
+        [target(expr, legend)],
+        w=w,
+        h=h,
+        options={"showValue": "never"},
+        defaults={"mappings": [mapping]},
+    )
+
+
+def row(pid: int, title: str, repeat: str | None = None) -> JSON:
+    out: JSON = {
+        "id": pid,
+        "type": "row",
+        "title": title,
+        "collapsed": False,
+        "panels": [],
+        "gridPos": {"w": 24, "h": 1},
+    }
+    return out | ({"repeat": repeat} if repeat else {})
+
+
+def laid_out(strips: Iterable[list[JSON]]) -> list[JSON]:
+    """Strips of panels, each left to right under the one before: x and y, ids untouched."""
+    out, y = [], 0
+    for strip in strips:
+        x = 0
+        for p in strip:
+            p["gridPos"] = {"x": x, "y": y, **p["gridPos"]}
+            x += p["gridPos"]["w"]
+        y += max(p["gridPos"]["h"] for p in strip)
+        out += strip
     return out
 
 
-def variable(name: str, label: str, query: str, *, include_all: bool = True) -> dict[str, Any]:
+def variable(name: str, label: str, query: str, *, every: bool = True, hide: int = 0) -> JSON:
+    """A query variable; `every`: All selected by default, else none (a per-task choice)."""
+    current = {"selected": True, "text": ["All"], "value": ["$__all"]} if every else {}
     return {
         "name": name,
         "label": label,
         "type": "query",
-        "datasource": DATASOURCE,
+        "datasource": DS,
         "definition": query,
         "query": {"query": query, "refId": f"{name}-variable"},
-        "refresh": 2,  # on time range change
-        "includeAll": include_all,
+        "refresh": 2,
+        "sort": 1,
+        "includeAll": every,
         "multi": True,
         "allValue": ".*",
-        "current": {"selected": True, "text": ["All"], "value": ["$__all"]},
-        "sort": 1,
+        "current": current,
+        "hide": hide,
     }
 
 
-def datasource_variable() -> dict[str, Any]:
-    return {
+def variables(*extra: JSON) -> list[JSON]:
+    source = {
         "name": "datasource",
         "label": "Data source",
         "type": "datasource",
@@ -120,11 +300,26 @@ def datasource_variable() -> dict[str, Any]:
         "hide": 0,
         "refresh": 1,
     }
+    job = variable("job", "Job", "label_values(huaweicloud_migration_exporter_build_info, job)")
+    account = variable(
+        "account", "Account", 'label_values(huaweicloud_migration_up{job=~"$job"}, account)'
+    )
+    return [source, job, account, *extra]
 
 
 def dashboard(
-    uid: str, title: str, description: str, variables: list[dict[str, Any]], panels: list[Panel]
-) -> dict[str, Any]:
+    uid: str, title: str, description: str, extra: list[JSON], strips: list[list[JSON]]
+) -> JSON:
+    links = [
+        {
+            "title": "Migration dashboards",
+            "type": "dashboards",
+            "tags": ["huaweicloud"],
+            "asDropdown": True,
+            "includeVars": True,
+            "keepTime": True,
+        }
+    ]
     return {
         "uid": uid,
         "title": title,
@@ -137,793 +332,650 @@ def dashboard(
         "version": 1,
         "refresh": "30s",
         "time": {"from": "now-6h", "to": "now"},
-        "templating": {"list": [datasource_variable(), *variables]},
+        "templating": {"list": variables(*extra)},
         "annotations": {"list": []},
-        "links": [
-            {
-                "title": "Migration dashboards",
-                "type": "dashboards",
-                "tags": ["huaweicloud"],
-                "asDropdown": True,
-            }
-        ],
-        "panels": panels,
+        "links": links,
+        "panels": laid_out(strips),
     }
 
 
-TIMESERIES = {"legend": {"displayMode": "table", "placement": "right", "calcs": ["lastNotNull"]}}
-STAT = {
-    "reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": False},
-    "colorMode": "background",
-}
-TABLE = {"showHeader": True, "footer": {"show": False}}
-
-
-# The per-task load panels of the SMS dashboard, three to a row: title, metric, unit.
-AGENT_AND_SOURCE_HOST = (
-    ("Agent CPU", "huaweicloud_sms_agent_cpu_usage_ratio", "percentunit"),
-    ("Agent memory", "huaweicloud_sms_agent_memory_usage_bytes", "bytes"),
-    ("Agent disk IO", "huaweicloud_sms_agent_disk_io_bytes_per_second", "Bps"),
-    ("Source host CPU", "huaweicloud_sms_source_cpu_usage_ratio", "percentunit"),
-    ("Source host memory", "huaweicloud_sms_source_memory_usage_bytes", "bytes"),
-    ("Source host disk IO", "huaweicloud_sms_source_disk_io_bytes_per_second", "Bps"),
-)
-
-
-def sms() -> dict[str, Any]:
-    at = Layout()
-    sel = 'account=~"$account"'
-    state_of_task = f'on (account, task_id) group_left (state) (huaweicloud_sms_task_state{{{sel}, state=~"$state"}} == 1)'
-    panels = [
-        panel(
-            at,
-            "bargauge",
-            "Tasks by state",
-            [
-                target(
-                    f'sum by (state) (huaweicloud_sms_tasks{{{sel}, state=~"$state"}})',
-                    "{{state}}",
-                    instant=True,
-                )
-            ],
-            width=12,
-            height=8,
-            options={"displayMode": "basic", "orientation": "horizontal", **STAT},
-        ),
-        panel(
-            at,
-            "stat",
-            "Failed tasks",
-            [
-                target(
-                    f'count(huaweicloud_sms_task_state{{{sel}, state=~"MIGRATE_FAIL|SYNC_FAIL"}} == 1) or vector(0)',
-                    "failed",
-                    instant=True,
-                )
-            ],
-            width=6,
-            height=8,
-            options=STAT,
-            extra_defaults={
-                "thresholds": {
-                    "mode": "absolute",
-                    "steps": [{"color": "green", "value": None}, {"color": "red", "value": 1}],
-                }
-            },
-        ),
-        panel(
-            at,
-            "stat",
-            "Running tasks",
-            [
-                target(
-                    f'sum(huaweicloud_sms_tasks{{{sel}, state=~"RUNNING|SYNCING"}})',
-                    "running",
-                    instant=True,
-                )
-            ],
-            width=6,
-            height=8,
-            options=STAT,
-        ),
-        panel(
-            at,
-            "table",
-            "Failed tasks: error code and source server",
-            [
-                target(
-                    f'huaweicloud_sms_task_info{{{sel}}} * on (account, task_id) group_left (state) (huaweicloud_sms_task_state{{{sel}, state=~"MIGRATE_FAIL|SYNC_FAIL"}} == 1)',
-                    ref="A",
-                    instant=True,
-                    table=True,
-                ),
-                target(
-                    f"huaweicloud_sms_task_error_info{{{sel}}}", ref="B", instant=True, table=True
-                ),
-            ],
-            width=24,
-            height=8,
-            options=TABLE,
-            transformations=[
-                {"id": "merge", "options": {}},
-                {
-                    "id": "organize",
-                    "options": {
-                        "excludeByName": {
-                            "Time": True,
-                            "Value #A": True,
-                            "Value #B": True,
-                            "__name__": True,
-                        },
-                        "indexByName": {
-                            "account": 0,
-                            "task_name": 1,
-                            "task_id": 2,
-                            "state": 3,
-                            "error_code": 4,
-                            "source_server_name": 5,
-                            "source_server_ip": 6,
-                        },
-                    },
-                },
-            ],
-        ),
-        panel(
-            at,
-            "timeseries",
-            "Migration speed per task",
-            [
-                target(
-                    f"huaweicloud_sms_task_migrate_speed_bytes_per_second{{{sel}}} * {state_of_task}",
-                    "{{account}} {{task_name}}",
-                )
-            ],
-            unit="Bps",
-            width=24,
-            options=TIMESERIES,
-        ),
-        *[
-            panel(
-                at,
-                "timeseries",
-                title,
-                [target(f"{metric}{{{sel}}}", "{{task_name}}")],
-                unit=unit,
-                width=8,
-                options=TIMESERIES,
-            )
-            for title, metric, unit in AGENT_AND_SOURCE_HOST
-        ],
-        panel(
-            at,
-            "bargauge",
-            "Current sub-task progress",
-            [
-                target(
-                    f"huaweicloud_sms_subtask_progress_ratio{{{sel}}} > 0 < 1",
-                    "{{task_name}}: {{subtask}}",
-                    instant=True,
-                )
-            ],
-            unit="percentunit",
-            width=12,
-            height=10,
-            options={"displayMode": "gradient", "orientation": "horizontal", **STAT},
-            extra_defaults={"min": 0, "max": 1},
-        ),
-        panel(
-            at,
-            "table",
-            "Estimated completion",
-            [
-                target(
-                    f"huaweicloud_sms_task_estimated_completion_timestamp_seconds{{{sel}}} * 1000",
-                    instant=True,
-                    table=True,
-                )
-            ],
-            unit="dateTimeAsIso",
-            width=12,
-            height=10,
-            options=TABLE,
-            transformations=[
-                {
-                    "id": "organize",
-                    "options": {
-                        "excludeByName": {"Time": True, "__name__": True},
-                        "renameByName": {"Value": "estimated completion"},
-                    },
-                }
-            ],
-        ),
-        panel(
-            at,
-            "timeseries",
-            "Network check: latency",
-            [target(f"huaweicloud_sms_network_latency_seconds{{{sel}}}", "{{task_name}}")],
-            unit="s",
-            width=8,
-            options=TIMESERIES,
-        ),
-        panel(
-            at,
-            "timeseries",
-            "Network check: packet loss",
-            [target(f"huaweicloud_sms_network_packet_loss_ratio{{{sel}}}", "{{task_name}}")],
-            unit="percentunit",
-            width=8,
-            options=TIMESERIES,
-        ),
-        panel(
-            at,
-            "timeseries",
-            "Network check: bandwidth",
-            [
-                target(
-                    f"huaweicloud_sms_network_bandwidth_bytes_per_second{{{sel}}}", "{{task_name}}"
-                )
-            ],
-            unit="Bps",
-            width=8,
-            options=TIMESERIES,
-        ),
-    ]
-    variables = [
-        variable("account", "Account", "label_values(huaweicloud_sms_tasks, account)"),
-        variable(
-            "state", "State", 'label_values(huaweicloud_sms_tasks{account=~"$account"}, state)'
-        ),
-    ]
+def overview() -> JSON:
+    failed_sms = f"{sms_state(SMS_FAILED)} * on (job, account, task_id) group_left (source_server_name) {m('huaweicloud_sms_task_info')}"
+    failed_oms = f"({m('huaweicloud_oms_task_status', OMS_FAILED)} == 1) * on (job, account, region, task_id) group_left (src_bucket, dst_bucket) {m('huaweicloud_oms_task_info')}"
+    running = sms_state(SMS_RUNNING)
     return dashboard(
-        "hwmig-sms",
-        "Huawei Cloud migration / SMS servers",
-        "SMS server migration tasks: state, speed, agent and source load, sub-tasks, network check.",
-        variables,
-        panels,
+        "hwmig-overview",
+        "Huawei Cloud migration / overview",
+        "The migration wave at a glance: what failed, what stalls, how much is left, and when it ends.",
+        [],
+        [
+            [
+                stat(
+                    1,
+                    "Failed tasks",
+                    "SMS tasks in MIGRATE_FAIL or SYNC_FAIL and OMS tasks failed: each pages.",
+                    f"(sum({m('job_account_state:huaweicloud_sms_tasks:sum', SMS_FAILED)}) or vector(0))"
+                    f" + (sum({m('job_account_status:huaweicloud_oms_tasks:sum', OMS_FAILED)}) or vector(0))",
+                    red_from=1,
+                ),
+                stat(
+                    2,
+                    "Running tasks",
+                    "SMS tasks running or syncing and OMS tasks migrating.",
+                    f"(sum({m('job_account_state:huaweicloud_sms_tasks:sum', SMS_RUNNING)}) or vector(0))"
+                    f" + (sum({m('job_account_status:huaweicloud_oms_tasks:sum', OMS_MIGRATING)}) or vector(0))",
+                ),
+                stat(
+                    3,
+                    "Agents disconnected",
+                    "Source servers whose SMS agent lost its connection.",
+                    f"sum({m('job_account_agent:huaweicloud_sms_source_servers:sum', DISCONNECTED)}) or vector(0)",
+                    red_from=1,
+                ),
+                stat(
+                    4,
+                    "Done",
+                    "Bytes copied of all bytes to copy: SMS servers replicated, OMS buckets completed.",
+                    f"sum({m('job_account:huaweicloud_migration_done_bytes:sum')}) / sum({m('job_account:huaweicloud_migration_total_bytes:sum')})",
+                    unit="percentunit",
+                ),
+                stat(
+                    5,
+                    "Left to copy",
+                    "Bytes still to copy, SMS and OMS together.",
+                    f"sum({m('job_account:huaweicloud_migration_total_bytes:sum')}) - sum({m('job_account:huaweicloud_migration_done_bytes:sum')})",
+                    unit="bytes",
+                ),
+                stat(
+                    6,
+                    "Wave ETA",
+                    "When the slowest server or bucket is done, as the APIs estimate it.",
+                    f"(time() + max({m('job_account:huaweicloud_migration_remaining_seconds:max')})) * 1000",
+                    unit="dateTimeFromNow",
+                ),
+            ],
+            [
+                series(
+                    7,
+                    "SMS tasks by state",
+                    "How many SMS tasks are in each state, over time.",
+                    (
+                        f"sum by (state) ({m('job_account_state:huaweicloud_sms_tasks:sum')}) > 0",
+                        "{{state}}",
+                    ),
+                    stack=True,
+                    w=8,
+                ),
+                series(
+                    8,
+                    "OMS tasks by status",
+                    "How many OMS tasks are in each status, over time.",
+                    (
+                        f"sum by (status) ({m('job_account_status:huaweicloud_oms_tasks:sum')}) > 0",
+                        "{{status}}",
+                    ),
+                    stack=True,
+                    w=8,
+                ),
+                series(
+                    9,
+                    "Bytes copied and throughput",
+                    "Bytes copied of the total, and the wave's speed.",
+                    (f"sum({m('job_account:huaweicloud_migration_done_bytes:sum')})", "copied"),
+                    (f"sum({m('job_account:huaweicloud_migration_total_bytes:sum')})", "total"),
+                    unit="bytes",
+                    w=8,
+                ),
+            ],
+            [
+                table(
+                    10,
+                    "Failed now: SMS",
+                    "Failed SMS tasks with their error code and since when they are failed.",
+                    failed_sms,
+                    m("huaweicloud_sms_task_error_info"),
+                    f"min_over_time(timestamp({sms_state(SMS_FAILED)})[1d:1m]) * 1000",
+                    columns={
+                        "account": "account",
+                        "task_name": "task",
+                        "source_server_name": "source server",
+                        "state": "state",
+                        "error_code": "error code",
+                        "Value #C": "failed since",
+                    },
+                    units={"failed since": "dateTimeAsIso"},
+                    w=12,
+                ),
+                table(
+                    11,
+                    "Failed now: OMS",
+                    "Failed OMS tasks with their buckets and error code.",
+                    failed_oms,
+                    m("huaweicloud_oms_task_error_info"),
+                    columns={
+                        "account": "account",
+                        "task_name": "task",
+                        "src_bucket": "from",
+                        "dst_bucket": "to",
+                        "error_code": "error code",
+                    },
+                    w=12,
+                ),
+            ],
+            [
+                table(
+                    12,
+                    "Stalled now",
+                    "Tasks the stall alerts fire for: running, and nothing copied for 30 minutes.",
+                    'ALERTS{alertname=~"HuaweiCloud(SMS|OMS)TaskStalled", alertstate="firing", job=~"$job", account=~"$account"}',
+                    columns={"account": "account", "task_name": "task", "alertname": "alert"},
+                    w=8,
+                ),
+                table(
+                    13,
+                    "Longest running",
+                    "The ten SMS tasks running longest.",
+                    f"topk(10, {m('huaweicloud_sms_task_duration_seconds')} * on (job, account, task_id) group_left (state) {running})",
+                    columns={"account": "account", "task_name": "task", "Value": "running for"},
+                    units={"running for": "s"},
+                    sort="running for",
+                    w=8,
+                ),
+                table(
+                    14,
+                    "Slowest running",
+                    "The ten running SMS tasks moving least data now.",
+                    f"bottomk(10, {m('huaweicloud_sms_task_migrate_speed_bytes_per_second')} * on (job, account, task_id) group_left (state) {running})",
+                    columns={"account": "account", "task_name": "task", "Value": "speed"},
+                    units={"speed": "Bps"},
+                    w=8,
+                ),
+            ],
+        ],
     )
 
 
-def sms_servers() -> dict[str, Any]:
-    at = Layout()
-    sel = 'account=~"$account"'
-    in_cycle = f'on (account, source_server_id) group_left () (huaweicloud_sms_source_server_migration_cycle{{{sel}, cycle=~"$cycle"}} == 1)'
-    red_from_1 = {
-        "thresholds": {
-            "mode": "absolute",
-            "steps": [{"color": "green", "value": None}, {"color": "red", "value": 1}],
-        }
-    }
-
-    def per_server(metric: str, ref: str, scale: str = "") -> dict[str, Any]:
-        return target(f"{metric}{{{sel}}}{scale} * {in_cycle}", ref=ref, instant=True, table=True)
-
-    panels = [
-        panel(
-            at,
-            "stat",
-            "Agents disconnected",
+def sms() -> JSON:
+    task = 'task_name=~"$task"'
+    picked = variable(
+        "task",
+        "Task",
+        'label_values(huaweicloud_sms_task_info{job=~"$job", account=~"$account"}, task_name)',
+        every=False,
+    )
+    # id, title, family, unit: one per-task graph each, three to a strip.
+    graphs = [
+        (10, "Agent CPU", "huaweicloud_sms_agent_cpu_usage_ratio", "percentunit"),
+        (11, "Agent memory", "huaweicloud_sms_agent_memory_usage_bytes", "bytes"),
+        (12, "Agent disk IO", "huaweicloud_sms_agent_disk_io_bytes_per_second", "Bps"),
+        (13, "Source host CPU", "huaweicloud_sms_source_cpu_usage_ratio", "percentunit"),
+        (14, "Source host memory", "huaweicloud_sms_source_memory_usage_bytes", "bytes"),
+        (15, "Source host disk IO", "huaweicloud_sms_source_disk_io_bytes_per_second", "Bps"),
+        (16, "Network latency", "huaweicloud_sms_network_latency_seconds", "s"),
+        (17, "Packet loss", "huaweicloud_sms_network_packet_loss_ratio", "percentunit"),
+        (18, "Network bandwidth", "huaweicloud_sms_network_bandwidth_bytes_per_second", "Bps"),
+    ]
+    per_task = [
+        series(
+            pid, title, f"{title}, per task.", (m(family, task), "{{task_name}}"), unit=unit, w=8
+        )
+        for pid, title, family, unit in graphs
+    ]
+    return dashboard(
+        "hwmig-sms",
+        "Huawei Cloud migration / SMS tasks",
+        "SMS server migration tasks: the wave by state, failures, and the detail of the tasks picked in Task.",
+        [picked],
+        [
             [
-                target(
-                    f'sum(huaweicloud_sms_source_servers{{{sel}, agent="disconnected"}})',
-                    "disconnected",
-                    instant=True,
-                )
-            ],
-            width=6,
-            height=6,
-            options=STAT,
-            extra_defaults=red_from_1,
-            description="Source servers whose SMS agent is not connected to SMS.",
-        ),
-        panel(
-            at,
-            "stat",
-            "Agents connected",
-            [
-                target(
-                    f'sum(huaweicloud_sms_source_servers{{{sel}, agent="connected"}})',
-                    "connected",
-                    instant=True,
-                )
-            ],
-            width=6,
-            height=6,
-            options=STAT,
-        ),
-        panel(
-            at,
-            "gauge",
-            "Bytes replicated of total, all servers",
-            [
-                target(
-                    f"sum(huaweicloud_sms_source_server_replicated_bytes{{{sel}}} * {in_cycle}) / sum(huaweicloud_sms_source_server_total_bytes{{{sel}}} * {in_cycle})",
-                    "replicated",
-                    instant=True,
-                )
-            ],
-            unit="percentunit",
-            width=6,
-            height=6,
-            options=STAT,
-            extra_defaults={"min": 0, "max": 1},
-        ),
-        panel(
-            at,
-            "stat",
-            "Servers with failing environment checks",
-            [
-                target(
-                    f"count(count by (account, source_server_id) (huaweicloud_sms_source_server_check_problem{{{sel}}})) or vector(0)",
-                    "failing checks",
-                    instant=True,
-                )
-            ],
-            width=6,
-            height=6,
-            options=STAT,
-            extra_defaults=red_from_1,
-        ),
-        panel(
-            at,
-            "bargauge",
-            "Replicated of total per server",
-            [
-                target(
-                    f"huaweicloud_sms_source_server_replicated_bytes{{{sel}}} / huaweicloud_sms_source_server_total_bytes{{{sel}}} * {in_cycle}",
-                    "{{source_server_name}}",
-                    instant=True,
-                )
-            ],
-            unit="percentunit",
-            width=12,
-            height=10,
-            options={"displayMode": "gradient", "orientation": "horizontal", **STAT},
-            extra_defaults={"min": 0, "max": 1},
-        ),
-        panel(
-            at,
-            "table",
-            "Servers: agent, bytes, time left, ETA",
-            [
-                per_server("huaweicloud_sms_source_server_agent_connected", "A"),
-                per_server("huaweicloud_sms_source_server_replicated_bytes", "B"),
-                per_server("huaweicloud_sms_source_server_total_bytes", "C"),
-                per_server("huaweicloud_sms_source_server_remaining_seconds", "D"),
-                per_server(
-                    "huaweicloud_sms_source_server_estimated_completion_timestamp_seconds",
-                    "E",
-                    " * 1000",
+                series(
+                    1,
+                    "Tasks by state",
+                    "How many SMS tasks are in each state, over time.",
+                    (
+                        f"sum by (state) ({m('job_account_state:huaweicloud_sms_tasks:sum')}) > 0",
+                        "{{state}}",
+                    ),
+                    stack=True,
+                ),
+                table(
+                    2,
+                    "Failed tasks",
+                    "Failed SMS tasks, their error code and source server.",
+                    f"{sms_state(SMS_FAILED)} * on (job, account, task_id) group_left (source_server_name, source_server_ip) {m('huaweicloud_sms_task_info')}",
+                    m("huaweicloud_sms_task_error_info"),
+                    columns={
+                        "account": "account",
+                        "task_name": "task",
+                        "state": "state",
+                        "error_code": "error code",
+                        "source_server_name": "source server",
+                        "source_server_ip": "address",
+                    },
+                    w=12,
                 ),
             ],
-            width=12,
-            height=10,
-            options=TABLE,
-            transformations=[
-                {"id": "merge", "options": {}},
-                {
-                    "id": "organize",
-                    "options": {
-                        "excludeByName": {"Time": True, "__name__": True, "account": False},
-                        "renameByName": {
-                            "Value #A": "agent connected",
-                            "Value #B": "replicated",
-                            "Value #C": "total",
-                            "Value #D": "time left",
-                            "Value #E": "ETA",
-                        },
-                    },
-                },
-            ],
-            overrides=[
-                {
-                    "matcher": {"id": "byName", "options": name},
-                    "properties": [{"id": "unit", "value": unit}],
-                }
-                for name, unit in (
-                    ("replicated", "bytes"),
-                    ("total", "bytes"),
-                    ("time left", "s"),
-                    ("ETA", "dateTimeAsIso"),
-                )
-            ],
-        ),
-        panel(
-            at,
-            "state-timeline",
-            "Agent connection",
+            [row(3, "Task $task", repeat="task")],
             [
-                target(
-                    f"huaweicloud_sms_source_server_agent_connected{{{sel}}} * {in_cycle}",
-                    "{{source_server_name}}",
-                )
+                series(
+                    4,
+                    "Speed",
+                    "Migration speed of the task.",
+                    (
+                        m("huaweicloud_sms_task_migrate_speed_bytes_per_second", task),
+                        "{{task_name}}",
+                    ),
+                    unit="Bps",
+                    w=8,
+                ),
+                bars(
+                    5,
+                    "Sub-tasks",
+                    "Progress of each sub-task.",
+                    m("huaweicloud_sms_subtask_progress_ratio", task),
+                    "{{subtask}}",
+                    unit="percentunit",
+                    top=1,
+                    w=8,
+                ),
+                table(
+                    6,
+                    "Estimated completion",
+                    "When SMS expects the task to finish.",
+                    f"{m('huaweicloud_sms_task_estimated_completion_timestamp_seconds', task)} * 1000",
+                    columns={"task_name": "task", "Value": "done at"},
+                    units={"done at": "dateTimeAsIso"},
+                    w=8,
+                ),
             ],
-            width=24,
-            height=8,
-            options={"showValue": "never"},
-            extra_defaults={
-                "mappings": [
-                    {
-                        "type": "value",
-                        "options": {
-                            "0": {"text": "disconnected", "color": "red"},
-                            "1": {"text": "connected", "color": "green"},
-                        },
-                    }
-                ]
-            },
-        ),
-        panel(
-            at,
-            "table",
-            "Failing environment checks",
-            [
-                target(
-                    f"huaweicloud_sms_source_server_check_problem{{{sel}}}",
-                    instant=True,
-                    table=True,
-                )
-            ],
-            width=24,
-            height=8,
-            options=TABLE,
-            transformations=[
-                {
-                    "id": "organize",
-                    "options": {"excludeByName": {"Time": True, "Value": True, "__name__": True}},
-                }
-            ],
-        ),
-    ]
-    variables = [
-        variable("account", "Account", "label_values(huaweicloud_sms_source_servers, account)"),
-        variable(
-            "cycle",
-            "Migration cycle",
-            'label_values(huaweicloud_sms_source_server_migration_cycle{account=~"$account"}, cycle)',
-        ),
-    ]
+            per_task[0:3],
+            per_task[3:6],
+            per_task[6:9],
+        ],
+    )
+
+
+def sms_servers() -> JSON:
+    one = 'source_server_name=~"$source_server"'
+    picked = variable(
+        "source_server",
+        "Source server",
+        'label_values(huaweicloud_sms_source_server_info{job=~"$job", account=~"$account"}, source_server_name)',
+        every=False,
+    )
+    connected = {"0": ("disconnected", "red"), "1": ("connected", "green")}
     return dashboard(
         "hwmig-sms-servers",
         "Huawei Cloud migration / SMS source servers",
         "SMS source servers: agent connection, bytes replicated of total, time left, environment checks.",
-        variables,
-        panels,
+        [picked],
+        [
+            [
+                stat(
+                    1,
+                    "Agents disconnected",
+                    "Source servers whose SMS agent is not connected.",
+                    f"sum({m('job_account_agent:huaweicloud_sms_source_servers:sum', DISCONNECTED)}) or vector(0)",
+                    red_from=1,
+                    w=6,
+                ),
+                stat(
+                    2,
+                    "Agents connected",
+                    "Source servers whose SMS agent is connected.",
+                    f"sum({m('job_account_agent:huaweicloud_sms_source_servers:sum', CONNECTED)}) or vector(0)",
+                    w=6,
+                ),
+                stat(
+                    3,
+                    "Replicated",
+                    "Bytes replicated of all servers' bytes.",
+                    f"sum({m('huaweicloud_sms_source_server_replicated_bytes')}) / sum({m('huaweicloud_sms_source_server_total_bytes')})",
+                    unit="percentunit",
+                    w=6,
+                ),
+                stat(
+                    4,
+                    "Servers failing checks",
+                    "Servers with an environment check that did not pass.",
+                    f"count(count by (job, account, source_server_id) ({m('huaweicloud_sms_source_server_check_problem')})) or vector(0)",
+                    red_from=1,
+                    w=6,
+                ),
+            ],
+            [
+                table(
+                    5,
+                    "Disconnected agents",
+                    "Servers whose agent is offline, and since when.",
+                    f"({m('huaweicloud_sms_source_server_agent_connected')} == 0) * on (job, account, source_server_id) group_left (task_name, source_server_ip) {m('huaweicloud_sms_source_server_info')}",
+                    f"{m('huaweicloud_sms_source_server_agent_connection_changed_timestamp_seconds')} * 1000",
+                    columns={
+                        "account": "account",
+                        "source_server_name": "server",
+                        "source_server_ip": "address",
+                        "task_name": "task",
+                        "Value #B": "since",
+                    },
+                    units={"since": "dateTimeAsIso"},
+                    w=12,
+                ),
+                table(
+                    6,
+                    "Failing environment checks",
+                    "Each check of a server that did not pass.",
+                    m("huaweicloud_sms_source_server_check_problem"),
+                    columns={
+                        "account": "account",
+                        "source_server_name": "server",
+                        "check": "check",
+                        "result": "result",
+                        "error_code": "error code",
+                    },
+                    w=12,
+                ),
+            ],
+            [
+                table(
+                    7,
+                    "Servers by progress",
+                    "Every server: bytes replicated of total, time left and ETA.",
+                    f"{m('huaweicloud_sms_source_server_replicated_bytes')} / {m('huaweicloud_sms_source_server_total_bytes')}",
+                    m("huaweicloud_sms_source_server_remaining_seconds"),
+                    f"{m('huaweicloud_sms_source_server_estimated_completion_timestamp_seconds')} * 1000",
+                    columns={
+                        "account": "account",
+                        "source_server_name": "server",
+                        "Value #A": "replicated",
+                        "Value #B": "time left",
+                        "Value #C": "ETA",
+                    },
+                    units={"replicated": "percentunit", "time left": "s", "ETA": "dateTimeAsIso"},
+                    sort="time left",
+                    h=10,
+                ),
+            ],
+            [row(8, "Server $source_server", repeat="source_server")],
+            [
+                timeline(
+                    9,
+                    "Agent connection",
+                    "The agent's connection over time.",
+                    m("huaweicloud_sms_source_server_agent_connected", one),
+                    "{{source_server_name}}",
+                    connected,
+                    w=12,
+                ),
+                series(
+                    10,
+                    "Replicated and total",
+                    "Bytes replicated of the server's total.",
+                    (m("huaweicloud_sms_source_server_replicated_bytes", one), "replicated"),
+                    (m("huaweicloud_sms_source_server_total_bytes", one), "total"),
+                    unit="bytes",
+                ),
+            ],
+            [
+                series(
+                    11,
+                    "Time left",
+                    "The current task's estimate of the time left.",
+                    (
+                        m("huaweicloud_sms_source_server_remaining_seconds", one),
+                        "{{source_server_name}}",
+                    ),
+                    unit="s",
+                ),
+                series(
+                    12,
+                    "Migration cycle",
+                    "The server's migration cycle over time.",
+                    (
+                        f"{m('huaweicloud_sms_source_server_migration_cycle', one)} == 1",
+                        "{{cycle}}",
+                    ),
+                    unit="short",
+                ),
+            ],
+        ],
     )
 
 
-def oms() -> dict[str, Any]:
-    at = Layout()
-    sel = 'account=~"$account"'
-    status_of_task = f'on (account, region, task_id) group_left (status) (huaweicloud_oms_task_status{{{sel}, status=~"$status"}} == 1)'
-    panels = [
-        panel(
-            at,
-            "bargauge",
-            "Tasks by status",
-            [
-                target(
-                    f'sum by (status) (huaweicloud_oms_tasks{{{sel}, status=~"$status"}})',
-                    "{{status}}",
-                    instant=True,
-                )
-            ],
-            width=12,
-            options={"displayMode": "basic", "orientation": "horizontal", **STAT},
-        ),
-        panel(
-            at,
-            "gauge",
-            "Bytes completed of total",
-            [
-                target(
-                    f"sum(huaweicloud_oms_task_completed_bytes{{{sel}}}) / sum(huaweicloud_oms_task_size_bytes{{{sel}}})",
-                    "completed",
-                    instant=True,
-                )
-            ],
-            unit="percentunit",
-            width=6,
-            options=STAT,
-            extra_defaults={"min": 0, "max": 1},
-        ),
-        panel(
-            at,
-            "stat",
-            "Failed tasks",
-            [
-                target(
-                    f'sum(huaweicloud_oms_tasks{{{sel}, status="failed"}})', "failed", instant=True
-                )
-            ],
-            width=6,
-            options=STAT,
-            extra_defaults={
-                "thresholds": {
-                    "mode": "absolute",
-                    "steps": [{"color": "green", "value": None}, {"color": "red", "value": 1}],
-                }
-            },
-        ),
-        panel(
-            at,
-            "timeseries",
-            "Bytes completed and total",
-            [
-                target(
-                    f"sum by (account) (huaweicloud_oms_task_completed_bytes{{{sel}}})",
-                    "{{account}} completed",
-                    "A",
-                ),
-                target(
-                    f"sum by (account) (huaweicloud_oms_task_size_bytes{{{sel}}})",
-                    "{{account}} total",
-                    "B",
-                ),
-            ],
-            unit="bytes",
-            width=12,
-            options=TIMESERIES,
-        ),
-        panel(
-            at,
-            "timeseries",
-            "Objects succeeded / failed / skipped",
-            [
-                target(
-                    f"sum by (result) (huaweicloud_oms_task_processed_objects{{{sel}}})",
-                    "{{result}}",
-                )
-            ],
-            width=12,
-            options=TIMESERIES,
-        ),
-        panel(
-            at,
-            "timeseries",
-            "Migration speed per task",
-            [
-                target(
-                    f"huaweicloud_oms_task_migrate_speed_bytes_per_second{{{sel}}} * {status_of_task}",
-                    "{{account}} {{task_name}}",
-                )
-            ],
-            unit="Bps",
-            width=12,
-            options=TIMESERIES,
-        ),
-        panel(
-            at,
-            "bargauge",
-            "Progress per task",
-            [
-                target(
-                    f"huaweicloud_oms_task_progress_ratio{{{sel}}} * {status_of_task}",
-                    "{{task_name}}",
-                    instant=True,
-                )
-            ],
-            unit="percentunit",
-            width=12,
-            options={"displayMode": "gradient", "orientation": "horizontal", **STAT},
-            extra_defaults={"min": 0, "max": 1},
-        ),
-        panel(
-            at,
-            "table",
-            "Remaining time",
-            [
-                target(
-                    f'huaweicloud_oms_task_remaining_seconds{{{sel}}} * on (account, region, task_id) group_left () (huaweicloud_oms_task_status{{status="migrating"}} == 1)',
-                    instant=True,
-                    table=True,
-                )
-            ],
-            unit="s",
-            width=12,
-            options=TABLE,
-            transformations=[
-                {
-                    "id": "organize",
-                    "options": {
-                        "excludeByName": {"Time": True, "__name__": True},
-                        "renameByName": {"Value": "remaining"},
-                    },
-                }
-            ],
-        ),
-        panel(
-            at,
-            "table",
-            "Failed tasks with error code",
-            [
-                target(
-                    f"huaweicloud_oms_task_info{{{sel}}} * on (account, region, task_id) group_left (error_code) huaweicloud_oms_task_error_info{{{sel}}}",
-                    instant=True,
-                    table=True,
-                )
-            ],
-            width=12,
-            options=TABLE,
-            transformations=[
-                {
-                    "id": "organize",
-                    "options": {"excludeByName": {"Time": True, "Value": True, "__name__": True}},
-                }
-            ],
-        ),
-    ]
-    variables = [
-        variable("account", "Account", "label_values(huaweicloud_oms_tasks, account)"),
-        variable(
-            "status", "Status", 'label_values(huaweicloud_oms_tasks{account=~"$account"}, status)'
-        ),
-    ]
+def oms() -> JSON:
+    task = 'task_name=~"$task"'
+    picked = variable(
+        "task",
+        "Task",
+        'label_values(huaweicloud_oms_task_info{job=~"$job", account=~"$account"}, task_name)',
+        every=False,
+    )
+    migrating = f"({m('huaweicloud_oms_task_status', OMS_MIGRATING)} == 1)"
     return dashboard(
         "hwmig-oms",
         "Huawei Cloud migration / OMS buckets",
-        "OMS object storage migration tasks: status, bytes and objects, speed, remaining time, failures.",
-        variables,
-        panels,
+        "OMS object storage migration tasks: the wave by status, bytes, failures, and the detail of the tasks picked in Task.",
+        [picked],
+        [
+            [
+                series(
+                    1,
+                    "Tasks by status",
+                    "How many OMS tasks are in each status, over time.",
+                    (
+                        f"sum by (status) ({m('job_account_status:huaweicloud_oms_tasks:sum')}) > 0",
+                        "{{status}}",
+                    ),
+                    stack=True,
+                    w=8,
+                ),
+                series(
+                    2,
+                    "Bytes completed and total",
+                    "Bytes all tasks have completed of their total.",
+                    (f"sum({m('huaweicloud_oms_task_completed_bytes')})", "completed"),
+                    (f"sum({m('huaweicloud_oms_task_size_bytes')})", "total"),
+                    unit="bytes",
+                    w=8,
+                ),
+                series(
+                    3,
+                    "Objects by result",
+                    "Objects processed, by result.",
+                    (
+                        f"sum by (result) ({m('huaweicloud_oms_task_processed_objects')})",
+                        "{{result}}",
+                    ),
+                    w=8,
+                ),
+            ],
+            [
+                table(
+                    4,
+                    "Failed tasks",
+                    "Failed OMS tasks with their buckets and error code.",
+                    f"({m('huaweicloud_oms_task_status', OMS_FAILED)} == 1) * on (job, account, region, task_id) group_left (src_bucket, dst_bucket) {m('huaweicloud_oms_task_info')}",
+                    m("huaweicloud_oms_task_error_info"),
+                    columns={
+                        "account": "account",
+                        "region": "region",
+                        "task_name": "task",
+                        "src_bucket": "from",
+                        "dst_bucket": "to",
+                        "error_code": "error code",
+                    },
+                    w=12,
+                ),
+                table(
+                    5,
+                    "Longest time left",
+                    "The ten migrating tasks with most time left.",
+                    f"topk(10, {m('huaweicloud_oms_task_remaining_seconds')} * on (job, account, region, task_id) group_left () {migrating})",
+                    columns={"account": "account", "task_name": "task", "Value": "time left"},
+                    units={"time left": "s"},
+                    sort="time left",
+                    w=12,
+                ),
+            ],
+            [row(6, "Task $task", repeat="task")],
+            [
+                series(
+                    7,
+                    "Progress",
+                    "The task's progress.",
+                    (m("huaweicloud_oms_task_progress_ratio", task), "{{task_name}}"),
+                    unit="percentunit",
+                    w=8,
+                ),
+                series(
+                    8,
+                    "Speed",
+                    "The task's migration speed.",
+                    (
+                        m("huaweicloud_oms_task_migrate_speed_bytes_per_second", task),
+                        "{{task_name}}",
+                    ),
+                    unit="Bps",
+                    w=8,
+                ),
+                series(
+                    9,
+                    "Time left",
+                    "The task's estimate of its time left.",
+                    (m("huaweicloud_oms_task_remaining_seconds", task), "{{task_name}}"),
+                    unit="s",
+                    w=8,
+                ),
+            ],
+        ],
     )
 
 
-def health() -> dict[str, Any]:
-    at = Layout()
-    sel = 'account=~"$account", service=~"$service"'
-    panels = [
-        panel(
-            at,
-            "state-timeline",
-            "Up per account and service",
-            [target(f"huaweicloud_migration_up{{{sel}}}", "{{account}} {{service}}")],
-            width=24,
-            height=6,
-            options={"showValue": "never"},
-            extra_defaults={
-                "mappings": [
-                    {
-                        "type": "value",
-                        "options": {
-                            "0": {"text": "down", "color": "red"},
-                            "1": {"text": "up", "color": "green"},
-                        },
-                    }
-                ]
-            },
-        ),
-        panel(
-            at,
-            "timeseries",
-            "Poll duration",
-            [
-                target(
-                    f"huaweicloud_migration_poll_duration_seconds{{{sel}}}",
-                    "{{account}} {{service}}",
-                )
-            ],
-            unit="s",
-            width=12,
-            options=TIMESERIES,
-        ),
-        panel(
-            at,
-            "timeseries",
-            "Data age (since last successful poll)",
-            [
-                target(
-                    f"time() - huaweicloud_migration_last_success_timestamp_seconds{{{sel}}}",
-                    "{{account}} {{service}}",
-                )
-            ],
-            unit="s",
-            width=12,
-            options=TIMESERIES,
-        ),
-        panel(
-            at,
-            "timeseries",
-            "API requests by code",
-            [
-                target(
-                    f"sum by (code) (rate(huaweicloud_migration_api_requests_total{{{sel}}}[$__rate_interval]))",
-                    "{{code}}",
-                )
-            ],
-            unit="reqps",
-            width=12,
-            options=TIMESERIES,
-        ),
-        panel(
-            at,
-            "timeseries",
-            "Poll errors by reason",
-            [
-                target(
-                    f"sum by (reason) (increase(huaweicloud_migration_poll_errors_total{{{sel}}}[$__rate_interval]))",
-                    "{{reason}}",
-                )
-            ],
-            width=12,
-            options=TIMESERIES,
-        ),
-        panel(
-            at,
-            "timeseries",
-            "API request latency (p50, p95)",
-            [
-                target(
-                    'histogram_quantile(0.5, sum by (le, service) (rate(huaweicloud_migration_api_request_duration_seconds_bucket{service=~"$service"}[$__rate_interval])))',
-                    "p50 {{service}}",
-                    "A",
-                ),
-                target(
-                    'histogram_quantile(0.95, sum by (le, service) (rate(huaweicloud_migration_api_request_duration_seconds_bucket{service=~"$service"}[$__rate_interval])))',
-                    "p95 {{service}}",
-                    "B",
-                ),
-            ],
-            unit="s",
-            width=12,
-            options=TIMESERIES,
-        ),
-        panel(
-            at,
-            "timeseries",
-            "Task state changes",
-            [
-                target(
-                    f"sum by (service, to) (increase(huaweicloud_migration_task_state_changes_total{{{sel}}}[$__rate_interval]))",
-                    "{{service}} → {{to}}",
-                )
-            ],
-            width=12,
-            options=TIMESERIES,
-        ),
-        panel(
-            at,
-            "stat",
-            "Tasks not exported",
-            [
-                target(
-                    f"sum(huaweicloud_migration_tasks_not_exported{{{sel}}})",
-                    "not exported",
-                    instant=True,
-                )
-            ],
-            width=12,
-            height=6,
-            options=STAT,
-        ),
-        panel(
-            at,
-            "table",
-            "Exporter build",
-            [target("huaweicloud_migration_exporter_build_info", instant=True, table=True)],
-            width=12,
-            height=6,
-            options=TABLE,
-            transformations=[
-                {
-                    "id": "organize",
-                    "options": {"excludeByName": {"Time": True, "Value": True, "__name__": True}},
-                }
-            ],
-        ),
-    ]
-    variables = [
-        variable("account", "Account", "label_values(huaweicloud_migration_up, account)"),
-        variable("service", "Service", "label_values(huaweicloud_migration_up, service)"),
-    ]
+def health() -> JSON:
+    src = 'job=~"$job", account=~"$account", service=~"$service"'
+    picked = variable(
+        "service", "Service", 'label_values(huaweicloud_migration_up{job=~"$job"}, service)'
+    )
+    up = {"0": ("down", "red"), "1": ("up", "green")}
     return dashboard(
         "hwmig-exporter",
         "Huawei Cloud migration / exporter health",
-        "Is the exporter polling every account and service, how fast, and what the APIs answer.",
-        variables,
-        panels,
+        "Is the exporter polling every account and service, how fast, what the APIs answer, its configuration and shards.",
+        [picked],
+        [
+            [
+                timeline(
+                    1,
+                    "Up per account and service",
+                    "1 while the last poll of the source succeeded.",
+                    f"huaweicloud_migration_up{{{src}}}",
+                    "{{account}} {{service}}",
+                    up,
+                )
+            ],
+            [
+                series(
+                    2,
+                    "Poll duration",
+                    "Wall time of the last poll.",
+                    (
+                        f"huaweicloud_migration_poll_duration_seconds{{{src}}}",
+                        "{{account}} {{service}}",
+                    ),
+                    unit="s",
+                ),
+                series(
+                    3,
+                    "Data age",
+                    "Time since the last successful poll.",
+                    (
+                        f"time() - huaweicloud_migration_last_success_timestamp_seconds{{{src}}}",
+                        "{{account}} {{service}}",
+                    ),
+                    unit="s",
+                ),
+            ],
+            [
+                series(
+                    4,
+                    "API requests by code",
+                    "Requests to Huawei Cloud, by HTTP status.",
+                    (
+                        f"sum by (code) (rate(huaweicloud_migration_api_requests_total{{{src}}}[$__rate_interval]))",
+                        "{{code}}",
+                    ),
+                    unit="reqps",
+                ),
+                series(
+                    5,
+                    "Poll errors by reason",
+                    "Failed polls, by reason.",
+                    (
+                        f"sum by (reason) (increase(huaweicloud_migration_poll_errors_total{{{src}}}[$__rate_interval]))",
+                        "{{reason}}",
+                    ),
+                ),
+            ],
+            [
+                series(
+                    6,
+                    "API latency",
+                    "Request latency, median and 95th percentile.",
+                    *[
+                        (
+                            f'histogram_quantile({q}, sum by (le, service) (rate(huaweicloud_migration_api_request_duration_seconds_bucket{{job=~"$job", service=~"$service"}}[$__rate_interval])))',
+                            f"p{int(q * 100)} {{{{service}}}}",
+                        )
+                        for q in (0.5, 0.95)
+                    ],
+                    unit="s",
+                ),
+                series(
+                    7,
+                    "Task state changes",
+                    "Transitions between polls, by new state.",
+                    (
+                        f"sum by (service, to) (increase(huaweicloud_migration_task_state_changes_total{{{src}}}[$__rate_interval]))",
+                        "{{service}} → {{to}}",
+                    ),
+                ),
+            ],
+            [
+                stat(
+                    8,
+                    "Tasks not exported",
+                    "Past max_tasks_per_source, the offset ceiling, or unreadable.",
+                    f"sum(huaweicloud_migration_tasks_not_exported{{{src}}})",
+                    red_from=1,
+                    w=6,
+                ),
+                stat(
+                    9,
+                    "Last reload",
+                    "1: the running configuration is the latest; 0: a changed one was refused.",
+                    'min(huaweicloud_migration_config_last_reload_successful{job=~"$job"})',
+                    w=6,
+                ),
+                table(
+                    10,
+                    "Replicas",
+                    "Each replica: version, shard and the shard count it believes in.",
+                    'huaweicloud_migration_exporter_build_info{job=~"$job"}',
+                    columns={
+                        "instance": "instance",
+                        "version": "version",
+                        "shard": "shard",
+                        "total_shards": "of",
+                    },
+                    w=12,
+                    h=4,
+                ),
+            ],
+        ],
     )
 
 
 DASHBOARDS = {
+    "overview.json": overview,
     "sms.json": sms,
     "sms-servers.json": sms_servers,
     "oms.json": oms,
@@ -938,13 +990,11 @@ def render(build: Any) -> str:
 def main(argv: list[str]) -> int:
     stale = []
     for name, build in DASHBOARDS.items():
-        path = HERE / name
-        text = render(build)
-        if "--check" in argv:
-            if not path.exists() or path.read_text(encoding="utf-8") != text:
-                stale.append(name)
-        else:
+        path, text = ROOT / name, render(build)
+        if "--check" not in argv:
             path.write_text(text, encoding="utf-8")
+        elif not path.exists() or path.read_text(encoding="utf-8") != text:
+            stale.append(name)
     if stale:
         print(
             f"dashboards out of date: {', '.join(stale)}; run python dashboards/build.py",

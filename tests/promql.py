@@ -13,16 +13,17 @@ ROOT = Path(__file__).resolve().parent.parent
 DASHBOARDS = sorted((ROOT / "dashboards").glob("*.json"))
 RULES = ROOT / "alerts" / "huaweicloud-migration.rules.yml"
 RULE_TESTS = ROOT / "alerts" / "huaweicloud-migration.rules.test.yml"
-METRIC = re.compile(r"\bhuaweicloud_[a-z0-9_]+\b")
+# A metric name: a catalogued family, or a recording rule over one (`job:huaweicloud_x:sum`).
+METRIC = re.compile(r"(?<![\w:])(?:[a-z_]+:)?huaweicloud_[a-z0-9_]+(?::[a-z0-9_]+)?(?![\w:])")
 COMPARISON = re.compile(r"\s*(==|!=|>=|<=|>|<)\s*[-+0-9.e]+\s*$")
 # Grafana's variables, as a user with every value selected would see them.
 VARIABLES = {
     "$__rate_interval": "1m",
+    "$job": ".*",
     "$account": ".*",
-    "$state": ".*",
-    "$status": ".*",
     "$service": ".*",
-    "$cycle": ".*",
+    "$task": ".*",
+    "$source_server": ".*",
 }
 
 
@@ -31,10 +32,23 @@ def load_dashboards() -> dict[str, dict[str, Any]]:
 
 
 def panels(dashboard: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every panel with queries: rows left out, the panels of collapsed rows in."""
     out = []
     for panel in dashboard["panels"]:
-        out.append(panel)
-        out.extend(panel.get("panels", []))  # collapsed rows
+        if panel["type"] != "row":
+            out.append(panel)
+        out.extend(panel.get("panels", []))
+    return out
+
+
+def variable_queries() -> list[tuple[str, str, str]]:
+    """(where, metric selector, label) of every `label_values(selector, label)` variable."""
+    out = []
+    for name, dashboard in load_dashboards().items():
+        for variable in dashboard["templating"]["list"]:
+            match = re.fullmatch(r"label_values\((.*), (\w+)\)", variable.get("definition", ""))
+            if match:
+                out.append((f"{name}: ${variable['name']}", substitute(match[1]), match[2]))
     return out
 
 
@@ -56,9 +70,17 @@ def substitute(expr: str) -> str:
     return expr
 
 
-def alert_rules() -> list[dict[str, Any]]:
+def rules() -> list[dict[str, Any]]:
     groups = yaml.safe_load(RULES.read_text(encoding="utf-8"))["groups"]
     return [rule for group in groups for rule in group["rules"]]
+
+
+def alert_rules() -> list[dict[str, Any]]:
+    return [rule for rule in rules() if "alert" in rule]
+
+
+def recording_rules() -> list[dict[str, Any]]:
+    return [rule for rule in rules() if "record" in rule]
 
 
 def split_top_level(expr: str, words: tuple[str, ...] = ("and", "or", "unless")) -> list[str]:
