@@ -180,7 +180,7 @@ def test_the_prometheus_rule_is_the_alerts_file_with_this_releases_job() -> None
         r
         for g in custom["spec"]["groups"]
         for r in g["rules"]
-        if r["alert"].endswith("ExporterDown")
+        if r.get("alert", "").endswith("ExporterDown")
     )
     assert 'up{job=~"hwmig-.*"}' in down["expr"]
 
