@@ -146,7 +146,7 @@ async def demo(settings_overrides: dict[str, Any]) -> None:
             accounts=[a.name for a in settings.accounts],
             metrics=f"http://{settings.web.listen_address}{settings.web.telemetry_path}",
         )
-        await daemon.serve(settings)
+        await daemon.serve(settings, demo=True)
 
 
 def config_file_of(args: argparse.Namespace) -> Path | None:

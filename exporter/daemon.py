@@ -77,6 +77,7 @@ async def serve(
     load: Callable[[], Settings] | None = None,
     config_file: Path | None = None,
     stop: asyncio.Event | None = None,
+    demo: bool = False,
 ) -> None:
     """Serve until SIGTERM/SIGINT (or `stop`), then shut down within a few seconds."""
     started_web = web_config_of(settings)
@@ -139,6 +140,7 @@ async def serve(
         ),
         reload=lambda: reloader.reload("POST /-/reload"),
         lifecycle=lambda: reloader.current.web.enable_lifecycle,
+        demo=demo,
     )
     runner = make_runner(
         app,

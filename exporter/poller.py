@@ -43,6 +43,8 @@ class Source:
     state_of: StateOf  # a task's state, for the state-change counter
     summary: Mapper | None = None  # families over all tasks at once (counts per state)
     known_states: frozenset[str] = frozenset()  # the catalogue's; others count as "other"
+    running_states: frozenset[str] = frozenset()  # for the status page's counts
+    failed_states: frozenset[str] = frozenset()
 
     @property
     def key(self) -> tuple[str, str]:
@@ -83,6 +85,13 @@ class Poller:
 
     async def poll_once(self) -> bool:
         """One poll; True when it succeeded. Never raises (except on cancellation)."""
+        # Every log line of the poll, the HTTP layer's included, names the account and service.
+        with structlog.contextvars.bound_contextvars(
+            account=self.source.account, service=self.source.service
+        ):
+            return await self._poll()
+
+    async def _poll(self) -> bool:
         started = self.monotonic()
         status = self.status
         ok = False
@@ -114,6 +123,7 @@ class Poller:
                 )
             status.last_success = self.clock()
             status.last_error = None
+            status.last_api_error = None
             ok = True
         except asyncio.CancelledError:
             raise
@@ -121,6 +131,9 @@ class Poller:
             reason, message = _describe(exc)
             status.errors[reason] += 1
             status.last_error = f"{reason}: {message}"
+            if isinstance(exc, ApiError) and (exc.error_code or exc.request_id):
+                # Kept past the back-off's own errors: what a Huawei support ticket needs.
+                status.last_api_error = exc.answer(self.clock())
             log.error(
                 "poll failed",
                 account=self.source.account,
@@ -148,9 +161,11 @@ class Poller:
         return ok
 
     def _count_changes(self, tasks: Sequence[Any]) -> int:
-        """Count state changes since the last poll; returns how many tasks had no id."""
+        """Count state changes since the last poll, and the tasks running and failed now;
+        returns how many tasks had no id."""
         states: dict[str, str] = {}
         anonymous = 0
+        running, failed = self.source.running_states, self.source.failed_states
         for task in tasks:
             key = task.key
             if key is None:
@@ -167,6 +182,8 @@ class Poller:
                 to = state if state in self.source.known_states else "other"
                 self.status.changes[to] += 1
         self._states = states
+        self.status.running = sum(1 for state in states.values() if state in running)
+        self.status.failed = sum(1 for state in states.values() if state in failed)
         return anonymous
 
     def _drop_if_stale(self) -> None:

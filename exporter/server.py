@@ -5,16 +5,14 @@
 
 from __future__ import annotations
 
-import html
 import ssl
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import UTC, datetime
 
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
-from exporter import __version__
+from exporter import status_page
 from exporter.connections import Connections, GuardedSite, Limits
 from exporter.log import http_error_logger
 from exporter.negotiation import accepts_gzip, wants_openmetrics
@@ -29,6 +27,7 @@ CONNECTIONS = web.AppKey("connections", Connections)
 Reload = Callable[[], Awaitable[str | None]]  # None: reloaded; else why it was refused
 RELOAD: web.AppKey[Reload] = web.AppKey("reload")
 LIFECYCLE: web.AppKey[Callable[[], bool]] = web.AppKey("lifecycle")
+DEMO = web.AppKey("demo", bool)
 
 WRITE_CHUNK = 256 * 1024
 
@@ -95,44 +94,13 @@ async def readyz(request: web.Request) -> web.Response:
     return web.Response(status=503, text="waiting for the first poll of every source\n")
 
 
-def _when(timestamp: float | None) -> str:
-    if timestamp is None:
-        return "never"
-    ago = max(0, int(time.time() - timestamp))
-    stamp = datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-    return f"{stamp} ({ago} s ago)"
-
-
 async def landing(request: web.Request) -> web.Response:
-    telemetry = request.app[TELEMETRY]
-    path = html.escape(request.app[TELEMETRY_PATH])
-    rows = []
-    for (account, service), status in sorted(telemetry.sources.items()):
-        up = "up" if status.up else ("down" if status.polled else "pending")
-        rows.append(
-            "<tr>"
-            f"<td>{html.escape(account)}</td><td>{html.escape(service)}</td>"
-            f'<td class="{up}">{up}</td>'
-            f"<td>{html.escape(_when(status.last_poll))}</td>"
-            f"<td>{html.escape(_when(status.last_success))}</td>"
-            f"<td>{status.tasks}</td>"
-            f"<td>{html.escape(status.last_error or '')}</td>"
-            "</tr>"
-        )
-    table = "\n".join(rows) or '<tr><td colspan="7">no accounts configured</td></tr>'
-    page = f"""<!doctype html>
-<html><head><meta charset="utf-8"><title>Huawei Cloud migration exporter</title>
-<style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse}}
-td,th{{border:1px solid #ccc;padding:4px 8px;text-align:left}}
-.up{{color:#176c2a}}.down{{color:#b00020;font-weight:bold}}.pending{{color:#777}}</style></head>
-<body><h1>Huawei Cloud migration exporter</h1>
-<p>Version {html.escape(__version__)}.
-<a href="{path}">Metrics</a> · <a href="/healthz">Health</a> · <a href="/readyz">Readiness</a></p>
-<table><tr><th>Account</th><th>Service</th><th>Status</th><th>Last poll</th>
-<th>Last success</th><th>Tasks</th><th>Last error</th></tr>
-{table}
-</table></body></html>
-"""
+    page = status_page.render(
+        request.app[TELEMETRY],
+        metrics_path=request.app[TELEMETRY_PATH],
+        now=time.time(),
+        demo=request.app[DEMO],
+    )
     return web.Response(text=page, content_type="text/html")
 
 
@@ -146,6 +114,7 @@ def make_app(
     limits: Limits | None = None,
     reload: Reload = _no_reload,
     lifecycle: Callable[[], bool] = lambda: False,
+    demo: bool = False,
 ) -> web.Application:
     connections = Connections(limits or Limits())
     # Request headers are bounded by aiohttp (8 KiB lines); no request has a body worth reading.
@@ -153,6 +122,7 @@ def make_app(
     app[CONNECTIONS] = connections
     app[RELOAD] = reload
     app[LIFECYCLE] = lifecycle
+    app[DEMO] = demo
     app[SNAPSHOT] = snapshot
     app[TELEMETRY] = telemetry
     app[TELEMETRY_PATH] = telemetry_path

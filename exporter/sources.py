@@ -187,6 +187,8 @@ def source_of(
         summary=_bound(service.counts, account.name, opts),
         state_of=_state_of(service, settings.label_value_max_length),
         known_states=service.known_states,
+        running_states=service.running_states,
+        failed_states=service.failed_states,
     )
 
 

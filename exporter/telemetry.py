@@ -105,8 +105,11 @@ class SourceStatus:
         None  # CPU seconds the last successful poll spent mapping + rendering
     )
     tasks: int = 0
+    running: int = 0  # tasks (servers) running or failed at the last poll
+    failed: int = 0
     not_exported: int = 0
     last_error: str | None = None
+    last_api_error: str | None = None  # the API's last error code and request id
     requests: Counter[str] = field(default_factory=Counter)  # by HTTP code
     errors: Counter[str] = field(default_factory=lambda: Counter(dict.fromkeys(REASONS, 0)))
     changes: Counter[str] = field(default_factory=Counter)  # by new state

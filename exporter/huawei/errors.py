@@ -15,6 +15,7 @@ credential: errors are built from response fields only, and nothing here sees a 
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 MAX_FIELD = 128  # what an API-supplied error code or request id may take of a log line
@@ -59,6 +60,17 @@ class ApiError(Exception):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({str(self)!r})"
+
+    def answer(self, at: float) -> str:
+        """What the API answered, for a support ticket: status, error code, request id, when."""
+        when = datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+        parts = [
+            f"HTTP {self.status}" if self.status else "",
+            self.error_code or "",
+            f"request {self.request_id}" if self.request_id else "",
+            f"at {when}",
+        ]
+        return " ".join(part for part in parts if part)
 
 
 class AuthError(ApiError):

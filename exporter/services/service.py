@@ -35,6 +35,8 @@ class ListService(Generic[Opt]):
     name: str  # the `service` label of the exporter's own series
     families: tuple[Family, ...]  # what it exports, in exposition order
     known_states: frozenset[str]  # the states `task_state_changes_total{to}` may name
+    running_states: frozenset[str]  # what the status page counts as running
+    failed_states: frozenset[str]  # and as failed
     enabled: Callable[[Settings, Account], bool]
     target: Callable[[Account], Target]
     options: Callable[[Settings, Account], Opt]

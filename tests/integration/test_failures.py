@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import io
+import json
 import time
 
+import aiohttp
 import pytest
 
+from exporter import log
 from exporter.huawei.errors import (
     ApiTimeoutError,
     AuthError,
@@ -16,8 +20,14 @@ from exporter.huawei.errors import (
     ThrottledError,
 )
 from exporter.huawei.http import RequestPolicy
+from exporter.poller import Poller
 from exporter.simulator.cloud import FakeCloud, Fault
-from tests.conftest import SECURITY_TOKEN, Wiring, make_tenant
+from exporter.simulator.server import RunningSimulator
+from exporter.snapshot import Snapshot
+from exporter.sources import build_sources
+from exporter.telemetry import Telemetry
+from tests.conftest import FAST, SECURITY_TOKEN, Wiring, make_tenant
+from tests.payloads import settings_for
 
 
 def _tasks(cloud: FakeCloud, n: int = 3) -> None:
@@ -234,3 +244,31 @@ async def test_one_failing_account_leaves_the_other_alone(
         await broken.sms().list_items(max_items=100)
     listing = await healthy.sms().list_items(max_items=100)
     assert [t.key for t in listing.items] == ["b1"]
+
+
+async def test_a_rejected_key_leaves_its_error_code_and_request_id_on_the_status_and_logs_name_the_account(
+    cloud: FakeCloud, simulator: RunningSimulator, session: aiohttp.ClientSession
+) -> None:
+    cloud.tenants[0].sms_tasks = [{"id": "t", "state": "RUNNING"}]
+    cloud.tenants[0].add_fault(
+        Fault(service="sms", kind="status", status=401, error_code="APIGW.0301")
+    )
+    settings = settings_for(simulator.url, cloud, collect={"source_servers": False})
+    snapshot, telemetry = Snapshot(), Telemetry()
+    (sms, *_) = build_sources(settings, session, telemetry, policy=FAST)
+    poller = Poller(source=sms, snapshot=snapshot, telemetry=telemetry, interval=30, stale_after=90)
+    stream = io.StringIO()
+    log.configure("debug", "json", stream=stream)  # as the daemon logs: context merged
+    try:
+        assert not await poller.poll_once()
+        kept = poller.status.last_api_error
+        assert not await poller.poll_once()  # backed off: no request, no error code this time
+    finally:
+        log.configure("info", "console")
+    logs = [json.loads(line) for line in stream.getvalue().splitlines()]
+    assert kept is not None and "HTTP 401 APIGW.0301 request " in kept
+    assert poller.status.last_api_error == kept
+    assert "backed off" in (poller.status.last_error or "")
+    rejected = next(e for e in logs if e["event"] == "credentials rejected")
+    assert rejected["error_code"] == "APIGW.0301"
+    assert all(e.get("account") == "acct-a" for e in logs), logs
