@@ -4,7 +4,7 @@ ARG PYTHON_IMAGE=python:3.11.11-slim-bookworm
 
 FROM ${PYTHON_IMAGE} AS build
 WORKDIR /src
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md LICENSE ./
 COPY exporter ./exporter
 RUN pip install --no-cache-dir build==1.2.2.post1 \
  && python -m build --wheel --outdir /dist
@@ -16,10 +16,13 @@ LABEL org.opencontainers.image.title="huaweicloud-migration-exporter" \
 # PYTHONMALLOC=malloc: each poll allocates and frees ~100 MB of small objects; with the
 # system allocator (trimmed after every poll) that memory goes back to the OS, where CPython's
 # own arenas would keep ~50 MB of it pinned. Measured in benchmarks/, same CPU.
+# HWMIG_WEB__LISTEN_ADDRESS: where it listens (the demo too, so `docker run -p 9897:9897 ...
+# --demo` reaches it); the HEALTHCHECK asks there. Change the port with this variable.
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PYTHONMALLOC=malloc \
-    PIP_DISABLE_PIP_VERSION_CHECK=1
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    HWMIG_WEB__LISTEN_ADDRESS=0.0.0.0:9897
 RUN groupadd --system --gid 10001 exporter \
  && useradd --system --uid 10001 --gid 10001 --no-create-home --shell /usr/sbin/nologin exporter
 # The dependencies at the versions CI tested (constraints.txt); the wheel alone works too.
@@ -29,7 +32,7 @@ RUN pip install --no-cache-dir -c /tmp/constraints.txt /tmp/*.whl \
  && rm -f /tmp/*.whl /tmp/constraints.txt
 USER 10001:10001
 EXPOSE 9897
-# No curl in a slim image: Python itself asks /healthz.
+# No curl in a slim image: the exporter's own module asks /healthz where it listens.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=15s --retries=3 \
-  CMD ["python", "-c", "import sys, urllib.request; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:9897/healthz', timeout=4).status == 200 else 1)"]
+  CMD ["python", "-m", "exporter.healthcheck"]
 ENTRYPOINT ["huaweicloud-migration-exporter"]

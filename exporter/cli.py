@@ -174,6 +174,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.demo:
             log.configure(args.log_level or "info", args.log_format or "auto")
+            # The demo reads no configuration, but where it listens: a container must say
+            # 0.0.0.0 for `docker run -p` to reach it (the image does, by this variable).
+            address = os.environ.get("HWMIG_WEB__LISTEN_ADDRESS")
+            if address and "listen_address" not in flags.get("web", {}):
+                flags.setdefault("web", {})["listen_address"] = address
             asyncio.run(demo(flags))
             return 0
         settings = runnable_settings(args, flags)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -14,7 +15,7 @@ from exporter.simulator.cloud import FakeCloud, Fault
 from exporter.simulator.scenarios import estate
 from exporter.simulator.server import SimulatorThread
 from tests.conftest import PASSWORD, SECRET_KEY, make_tenant
-from tests.e2e.harness import account_config, exporter, wait_for, write_config
+from tests.e2e.harness import account_config, exporter, free_port, http_get, wait_for, write_config
 
 pytestmark = pytest.mark.e2e
 
@@ -205,3 +206,34 @@ def test_the_demo_serves_live_changing_metrics(tmp_path: Path) -> None:
             "the demo's speeds to move on the next poll",
         )
         assert sum(proc.samples("huaweicloud_oms_task_completed_bytes").values()) > 0
+
+
+def test_the_healthcheck_asks_where_the_exporter_listens(tmp_path: Path) -> None:
+    """The image's HEALTHCHECK: healthy at the address the environment gives, not elsewhere."""
+    with exporter(["--demo"], tmp_path) as proc:
+        env = {**os.environ, "HWMIG_WEB__LISTEN_ADDRESS": f"0.0.0.0:{proc.port}"}
+        proc.wait_ready()
+        healthy = subprocess.run(
+            [sys.executable, "-m", "exporter.healthcheck"], env=env, timeout=30
+        )
+        env["HWMIG_WEB__LISTEN_ADDRESS"] = f"0.0.0.0:{free_port()}"
+        elsewhere = subprocess.run(
+            [sys.executable, "-m", "exporter.healthcheck"], env=env, timeout=30
+        )
+    assert healthy.returncode == 0 and elsewhere.returncode == 1
+
+
+def test_the_demo_listens_where_the_environment_says(tmp_path: Path) -> None:
+    """As in the container: HWMIG_WEB__LISTEN_ADDRESS=0.0.0.0:PORT makes the demo reachable."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "exporter", "--demo"],
+        env={**os.environ, "HWMIG_WEB__LISTEN_ADDRESS": f"0.0.0.0:{port}"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for(lambda: http_get(f"http://127.0.0.1:{port}/healthz")[0] == 200, 30, "the demo")
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(10)

@@ -22,6 +22,7 @@ pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
 CHART = ROOT / "helm" / "huaweicloud-migration-exporter"
 ALL_FEATURES = CHART / "ci" / "all-features-values.yaml"
+MINIMAL = CHART / "ci" / "minimal-values.yaml"
 K8S_VERSION = "1.30.0"
 CORE_KINDS = {"ServiceAccount", "ConfigMap", "Secret", "Service", "Deployment", "StatefulSet"}
 
@@ -43,7 +44,9 @@ def by_kind(docs: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
     return [doc for doc in docs if doc["kind"] == kind]
 
 
-@pytest.mark.parametrize("values", [[], [str(ALL_FEATURES)]], ids=["defaults", "all-features"])
+@pytest.mark.parametrize(
+    "values", [[str(MINIMAL)], [str(ALL_FEATURES)]], ids=["minimal", "all-features"]
+)
 def test_helm_lint_strict_passes(values: list[str]) -> None:
     args = ["lint", "--strict", str(CHART)]
     for value in values:
@@ -52,7 +55,9 @@ def test_helm_lint_strict_passes(values: list[str]) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-@pytest.mark.parametrize("values", [[], [str(ALL_FEATURES)]], ids=["defaults", "all-features"])
+@pytest.mark.parametrize(
+    "values", [[str(MINIMAL)], [str(ALL_FEATURES)]], ids=["minimal", "all-features"]
+)
 def test_core_manifests_validate_against_the_kubernetes_schemas(values: list[str]) -> None:
     docs = render(*values)
     kinds = {doc["kind"] for doc in docs}
@@ -63,8 +68,14 @@ def test_core_manifests_validate_against_the_kubernetes_schemas(values: list[str
             kubernetes_validate.validate(doc, K8S_VERSION, strict=True)
 
 
+def test_a_chart_without_an_account_fails_at_render_with_a_message() -> None:
+    result = helm("template", "hwmig", str(CHART))
+    assert result.returncode != 0
+    assert "accounts: no Huawei Cloud account configured" in result.stderr
+
+
 def test_the_default_install_is_a_hardened_deployment() -> None:
-    (deployment,) = by_kind(render(), "Deployment")
+    (deployment,) = by_kind(render(str(MINIMAL)), "Deployment")
     pod = deployment["spec"]["template"]["spec"]
     assert pod["securityContext"]["runAsNonRoot"] is True
     assert pod["securityContext"]["seccompProfile"]["type"] == "RuntimeDefault"
@@ -78,7 +89,7 @@ def test_the_default_install_is_a_hardened_deployment() -> None:
     assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
     assert container["ports"][0]["name"] == "metrics"
     assert container["resources"]["limits"]["memory"]
-    (service,) = by_kind(render(), "Service")
+    (service,) = by_kind(render(str(MINIMAL)), "Service")
     assert service["spec"]["ports"][0]["name"] == "metrics"
 
 
@@ -227,7 +238,7 @@ def test_the_service_monitor_scrapes_the_metrics_port() -> None:
     ],
 )
 def test_the_values_schema_rejects_bad_values(bad: str) -> None:
-    result = helm("template", "hwmig", str(CHART), "--set", bad)
+    result = helm("template", "hwmig", str(CHART), "-f", str(MINIMAL), "--set", bad)
     assert result.returncode != 0
     assert "values don't meet the specifications of the schema" in result.stderr
 
