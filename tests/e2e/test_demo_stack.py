@@ -1,0 +1,80 @@
+"""`scripts/demo-stack`, as a newcomer runs it: a MIGRATE_FAIL page printed within minutes,
+and everything gone again after Ctrl-C."""
+
+from __future__ import annotations
+
+import queue
+import signal
+import socket
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.binaries import need
+from tests.dockerfile import ROOT
+
+pytestmark = pytest.mark.e2e
+
+
+def free_block(size: int = 4) -> int:
+    """A first port with `size` free ports from it on."""
+    for _ in range(50):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            base: int = probe.getsockname()[1]
+        if base + size > 65535:
+            continue
+        try:
+            for port in range(base, base + size):
+                with socket.socket() as s:
+                    s.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        return base
+    raise AssertionError("no block of free ports")
+
+
+def test_a_migrate_fail_page_arrives_and_ctrl_c_stops_everything(tmp_path: Path) -> None:
+    need("prometheus")
+    need("prometheus-alertmanager")
+    base = free_block()
+    stack = subprocess.Popen(
+        [str(ROOT / "scripts" / "demo-stack"), "--base-port", str(base)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    lines: queue.Queue[str] = queue.Queue()
+    output = stack.stdout
+    assert output is not None
+
+    def read() -> None:
+        for line in output:
+            lines.put(line)
+
+    threading.Thread(target=read, daemon=True).start()
+    seen: list[str] = []
+    try:
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline:
+            try:
+                seen.append(lines.get(timeout=1))
+            except queue.Empty:
+                continue
+            if "HuaweiCloudSMSTaskFailed" in seen[-1] and "firing" in seen[-1]:
+                break
+        page = next((line for line in seen if "HuaweiCloudSMSTaskFailed" in line), None)
+        assert page is not None, "".join(seen)
+        assert "PAGE firing" in page and "critical" in page and "(MIGRATE_FAIL)" in page
+        assert any(f"http://127.0.0.1:{base + 1}/alerts" in line for line in seen)  # the URLs
+    finally:
+        stack.send_signal(signal.SIGINT)
+        code = stack.wait(30)
+        output.close()
+    assert code == 0
+    for port in range(base, base + 4):  # nothing of the stack still listens
+        with pytest.raises(ConnectionRefusedError):
+            socket.create_connection(("127.0.0.1", port), timeout=2).close()
