@@ -1,4 +1,4 @@
-"""The whole configuration, validated once (DESIGN section 3).
+"""The whole configuration, validated once (the README's Configuration section).
 
 Sources, lowest to highest precedence: defaults, the YAML file, `HWMIG_*` environment
 variables (nested with `__`), command-line flags. Secrets are `SecretStr` and may come from

@@ -1,10 +1,10 @@
 """Polite, safe GETs against Huawei Cloud: rate limit, bounded concurrency, retries.
 
-Retries follow DESIGN section 5: 429, 5xx, timeouts and connection failures are tried at most
-`max_tries` times with exponential backoff and full jitter (or the `Retry-After` the server
-asked for), always inside the caller's deadline. A 401 with a token refreshes it and retries
-once. A 401/403 with AK/SK is never retried: the account is backed off for five minutes,
-because the gateway locks an AK after five failed signatures.
+Retries follow the README's Reliability table: 429, 5xx, timeouts and connection failures
+are tried at most `max_tries` times with exponential backoff and full jitter (or the
+`Retry-After` the server asked for), always inside the caller's deadline. A 401 with a
+token refreshes it and retries once. A 401/403 with AK/SK is never retried: the account is
+backed off for five minutes, because the gateway locks an AK after five failed signatures.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Fault storm: the real daemon, three accounts, every fault of DESIGN section 5, scraped nonstop.
+"""Fault storm: the real daemon, three accounts, every fault of the Reliability table, scraped nonstop.
 
 CI runs it at a small size (about a minute); HWMIG_SOAK_ROUNDS=N repeats the storm N times.
 At the end: the process is alive, memory is flat, every scrape was a valid exposition, the

@@ -1,4 +1,4 @@
-"""DESIGN section 5, row by row, counting exactly what reaches the cloud."""
+"""The README's Reliability table, row by row, counting exactly what reaches the cloud."""
 
 from __future__ import annotations
 

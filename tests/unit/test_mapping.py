@@ -1,4 +1,4 @@
-"""Mapping tasks to exposition lines: every family of DESIGN section 4, its labels and its units."""
+"""Mapping tasks to exposition lines: every family of the metric reference, its labels and its units."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""Mapping SMS source servers to exposition lines: every family of DESIGN section 4 "SMS
-source servers", with every field set, with fields null, with fields missing."""
+"""Mapping SMS source servers to exposition lines: every source-server family of the metric
+reference, with every field set, with fields null, with fields missing."""
 
 from __future__ import annotations
 
