@@ -17,7 +17,7 @@ from typing import Any
 
 import structlog
 
-from exporter.huawei.errors import ApiError
+from exporter.huawei.errors import ApiError, ApiTimeoutError, InternalError
 from exporter.huawei.paging import Listing
 from exporter.memory import release_free_memory
 from exporter.metrics.lines import Lines
@@ -60,7 +60,9 @@ class Poller:
     stale_after: float
     clock: Callable[[], float] = time.time
     monotonic: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep  # tests run `run` on a fake clock
     _states: dict[str, str] = field(default_factory=dict)  # task id -> state at the last poll
+    _bugs_seen: set[type[BaseException]] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         self.status = self.telemetry.source(self.source.account, self.source.service)
@@ -81,7 +83,7 @@ class Poller:
                     service=self.source.service,
                     skipped_ticks=missed,
                 )
-            await asyncio.sleep(next_at - now)
+            await self.sleep(next_at - now)
 
     async def poll_once(self) -> bool:
         """One poll; True when it succeeded. Never raises (except on cancellation)."""
@@ -134,6 +136,9 @@ class Poller:
             if isinstance(exc, ApiError) and (exc.error_code or exc.request_id):
                 # Kept past the back-off's own errors: what a Huawei support ticket needs.
                 status.last_api_error = exc.answer(self.clock())
+            # A bug's traceback once per kind of exception: enough to report it, not a flood.
+            first_bug = reason == InternalError.reason and type(exc) not in self._bugs_seen
+            self._bugs_seen.add(type(exc))
             log.error(
                 "poll failed",
                 account=self.source.account,
@@ -141,6 +146,7 @@ class Poller:
                 reason=reason,
                 error=message,
                 duration_s=round(self.monotonic() - started, 3),
+                exc_info=exc if first_bug else None,
             )
             self._drop_if_stale()
         finally:
@@ -219,6 +225,6 @@ def _describe(exc: Exception) -> tuple[str, str]:
     if isinstance(exc, ApiError):
         return exc.reason, str(exc)
     if isinstance(exc, TimeoutError):
-        return "timeout", "poll did not finish within its interval"
-    # Anything else is a payload the mapping could not handle: report it, keep serving.
-    return "bad_response", type(exc).__name__
+        return ApiTimeoutError.reason, "poll did not finish within its interval"
+    # Anything else is a bug of ours, not a bad answer: say so (with its traceback, once).
+    return InternalError.reason, f"unexpected {type(exc).__name__} in the exporter"

@@ -44,8 +44,7 @@ OWN_FAMILIES: tuple[Family, ...] = (
     _own(
         "poll_errors_total",
         "counter",
-        "Failed polls by reason: auth, forbidden, throttled, server, timeout, network, "
-        "bad_response.",
+        f"Failed polls by reason: {', '.join(REASONS)}.",
         (*SOURCE, "reason"),
     ),
     _own(

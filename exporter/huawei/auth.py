@@ -266,7 +266,7 @@ def _expires_at(body: bytes | bytearray) -> float | None:
     try:
         text = json.loads(body)["token"]["expires_at"]
         return datetime.fromisoformat(str(text).replace("Z", "+00:00")).timestamp()
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, RecursionError):
         return None
 
 
@@ -276,7 +276,7 @@ def _iam_error(status: int, body: bytes | bytearray, request_id: str | None) -> 
         parsed = json.loads(body)
         error = parsed.get("error", parsed) if isinstance(parsed, dict) else {}
         code = str(error.get("error_code") or error.get("code") or "") or None
-    except (ValueError, AttributeError):
+    except (ValueError, AttributeError, RecursionError):
         pass
     if status == 201:  # created, but no X-Subject-Token header
         return BadResponseError(

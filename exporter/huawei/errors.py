@@ -1,4 +1,7 @@
-"""Every error the Huawei clients raise, and nothing else.
+"""Every error the Huawei clients raise, and nothing else; the one place the poll-failure
+vocabulary is written. `REASONS` is derived from these classes, and from it the help of
+`huaweicloud_migration_poll_errors_total`, its zeros, and the lists the README and the
+runbook show (a test holds them to it).
 
     ApiError                      reason=...      (the `reason` label of poll_errors_total)
     ├── AuthError                 auth            401, bad signature or token, backed-off account
@@ -7,7 +10,8 @@
     ├── ServerError               server          5xx
     ├── ApiTimeoutError           timeout         connect or total timeout, poll deadline
     ├── NetworkError              network         connection refused or reset, DNS
-    └── BadResponseError          bad_response    malformed JSON, HTML page, wrong shape
+    ├── BadResponseError          bad_response    malformed JSON, HTML page, wrong shape
+    └── InternalError             internal        a bug of the exporter's own, not the API
 
 The message carries the HTTP status, the API's `error_code` and the `X-Request-Id`, never a
 credential: errors are built from response fields only, and nothing here sees a secret.
@@ -113,7 +117,13 @@ class BadResponseError(ApiError):
     reason = "bad_response"
 
 
-REASONS = ("auth", "forbidden", "throttled", "server", "timeout", "network", "bad_response")
+class InternalError(ApiError):
+    """Not raised by the clients: what the poll loop reports an unexpected exception as."""
+
+    reason = "internal"
+
+
+REASONS: tuple[str, ...] = tuple(kind.reason for kind in ApiError.__subclasses__())
 
 
 def for_status(

@@ -36,7 +36,7 @@ from exporter.huawei.errors import (
     for_status,
 )
 from exporter.huawei.network import Network, network_error, redirect_target
-from exporter.huawei.payload import ApiErrorBody, decoder, text
+from exporter.huawei.payload import UNREADABLE, ApiErrorBody, decoder, text
 from exporter.huawei.signing import Query, host_header
 
 log = structlog.get_logger(__name__)
@@ -169,7 +169,7 @@ class Endpoint:
         answer = await self._with_retries(unsigned, budget)
         try:
             return decoder(model).decode(answer.body)
-        except msgspec.DecodeError as exc:  # also ValidationError: malformed or wrong shape
+        except UNREADABLE as exc:  # malformed, wrong shape, nested too deep
             raise BadResponseError(
                 f"unexpected response body: {str(exc)[:200]}",
                 status=answer.status,
@@ -286,7 +286,7 @@ class Endpoint:
 
     def _error(self, answer: _Answer) -> ApiError:
         error_code = None
-        with contextlib.suppress(msgspec.DecodeError):  # HTML pages, empty bodies
+        with contextlib.suppress(*UNREADABLE):  # HTML pages, empty bodies
             error_code = text(decoder(ApiErrorBody).decode(answer.body).error_code)
         return for_status(
             answer.status,

@@ -3,7 +3,8 @@
 Every field is optional and may be `null`; unknown fields are ignored; numbers sent as strings
 are accepted (`strict=False`); text fields also accept numbers, which `text()` makes text.
 A payload of the wrong shape raises `msgspec.ValidationError` (or `DecodeError` for broken
-JSON), which the clients turn into `BadResponseError`.
+JSON, `RecursionError` for nesting too deep): `UNREADABLE`, which the clients turn into
+`BadResponseError`.
 
 A page is decoded into raw item slices plus, per item, a small `ref` (its id and what counting
 needs); the whole item is decoded only when it is mapped (`Listed.load`), a batch at a time, so
@@ -23,6 +24,8 @@ from exporter.huawei.errors import BadResponseError
 
 Text = str | int | float | None  # a text field; numbers become text in the mapping
 Number = float | None  # JSON numbers, or numbers sent as strings
+
+UNREADABLE = (msgspec.DecodeError, RecursionError)  # what decoding hostile JSON may raise
 
 S = TypeVar("S", bound=msgspec.Struct)
 R = TypeVar("R", bound="Ref")
@@ -94,7 +97,7 @@ def listed(page: RawPage, ref: type[R], model: type[M]) -> list[Listed[R, M]]:
     for raw in page.items or ():
         try:
             found = refs.decode(raw)
-        except msgspec.DecodeError as exc:
+        except UNREADABLE as exc:
             raise BadResponseError(f"unexpected item in page: {str(exc)[:200]}") from None
         if found is not None:
             out.append(Listed(found, raw, model))

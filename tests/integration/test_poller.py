@@ -8,6 +8,8 @@ from functools import partial
 from typing import Any
 
 import aiohttp
+import pytest
+import structlog.testing
 from prometheus_client.parser import text_string_to_metric_families
 
 from exporter.huawei.paging import Listing
@@ -229,32 +231,85 @@ async def test_a_task_listed_without_an_id_is_counted_as_not_exported() -> None:
 
 
 async def test_polls_never_overlap_and_an_overrun_skips_ticks() -> None:
-    running = 0
-    most = 0
-    calls = 0
+    """On a fake clock: polls take 0.25 s of a 0.1 s interval, so each overruns; the loop
+    skips the missed ticks, keeps the phase and never starts a poll while one runs."""
+    now = 0.0
+    running = most = 0
+    started: list[float] = []
+    sleeps: list[float] = []
 
     async def slow_fetch() -> Listing[Any]:
-        nonlocal running, most, calls
-        calls += 1
+        nonlocal now, running, most
+        started.append(now)
         running += 1
         most = max(most, running)
-        try:
-            await asyncio.sleep(0.25)  # longer than the 0.1 s interval: polls time out
-        finally:
-            running -= 1
+        now += 0.25
+        running -= 1
         return _listing([])
 
-    telemetry = Telemetry()
+    async def sleep(seconds: float) -> None:
+        nonlocal now
+        sleeps.append(seconds)
+        if len(sleeps) == 4:
+            raise asyncio.CancelledError
+        now += seconds
+
     source = Source(
         account="x", service="sms", fetch=slow_fetch, mapper=lambda t: {}, state_of=lambda t: None
     )
     poller = Poller(
-        source=source, snapshot=Snapshot(), telemetry=telemetry, interval=0.1, stale_after=1
+        source=source,
+        snapshot=Snapshot(),
+        telemetry=Telemetry(),
+        interval=0.1,
+        stale_after=1,
+        monotonic=lambda: now,
+        sleep=sleep,
     )
-    task = asyncio.create_task(poller.run())
-    await asyncio.sleep(0.65)
-    task.cancel()
-    await asyncio.gather(task, return_exceptions=True)
+    with pytest.raises(asyncio.CancelledError):
+        await poller.run()
     assert most == 1
-    assert calls <= 4  # 0.65 s of 0.1 s ticks, each poll cut at its 0.1 s deadline plus skips
-    assert telemetry.sources[("x", "sms")].errors["timeout"] >= 2
+    # Started at 0, ended at 0.25: the ticks at 0.1 and 0.2 are skipped, the next is at 0.3.
+    assert started == pytest.approx([0.0, 0.3, 0.6, 0.9])
+    assert sleeps == pytest.approx([0.05, 0.05, 0.05, 0.05])
+
+
+async def test_a_poll_longer_than_its_interval_fails_as_a_timeout() -> None:
+    async def stuck_fetch() -> Listing[Any]:
+        await asyncio.Event().wait()  # never answers
+        raise AssertionError("unreachable")
+
+    telemetry = Telemetry()
+    source = Source(
+        account="x", service="sms", fetch=stuck_fetch, mapper=lambda t: {}, state_of=lambda t: None
+    )
+    poller = Poller(
+        source=source, snapshot=Snapshot(), telemetry=telemetry, interval=0.05, stale_after=1
+    )
+    assert not await poller.poll_once()
+    assert telemetry.sources[("x", "sms")].errors["timeout"] == 1
+
+
+async def test_a_bug_of_ours_is_internal_with_its_traceback_logged_once() -> None:
+    """Not `bad_response`: the API did nothing wrong. The traceback once per kind of bug."""
+
+    async def buggy_fetch() -> Listing[Any]:
+        missing: dict[str, Listing[Any]] = {}
+        return missing["no such key"]
+
+    telemetry = Telemetry()
+    source = Source(
+        account="x", service="sms", fetch=buggy_fetch, mapper=lambda t: {}, state_of=lambda t: None
+    )
+    poller = Poller(
+        source=source, snapshot=Snapshot(), telemetry=telemetry, interval=5, stale_after=15
+    )
+    with structlog.testing.capture_logs() as logs:
+        assert not await poller.poll_once()
+        assert not await poller.poll_once()
+    status = telemetry.sources[("x", "sms")]
+    assert status.errors["internal"] == 2 and status.errors["bad_response"] == 0
+    assert status.last_error == "internal: unexpected KeyError in the exporter"
+    failed = [entry for entry in logs if entry["event"] == "poll failed"]
+    assert [entry["reason"] for entry in failed] == ["internal", "internal"]
+    assert isinstance(failed[0]["exc_info"], KeyError) and failed[1]["exc_info"] is None

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
+from exporter.huawei.errors import REASONS
 from exporter.reference import END, START, markdown
 
-README = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+ROOT = Path(__file__).resolve().parents[2]
+README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 
 def test_the_metric_reference_is_generated_from_the_catalogue() -> None:
@@ -17,3 +20,18 @@ def test_the_metric_reference_is_generated_from_the_catalogue() -> None:
 def test_the_readme_shows_the_two_fresh_machine_commands() -> None:
     assert "scripts/setup && .venv/bin/huaweicloud-migration-exporter --demo" in README
     assert "bash .ci/run" in README
+
+
+def test_the_failure_reasons_shown_are_those_the_exporter_reports() -> None:
+    """One vocabulary: the README and the runbook list exactly the exception classes' reasons."""
+    shown = re.search(r"`reason=([a-z_|]+)`", README)
+    assert shown is not None
+    assert tuple(shown.group(1).split("|")) == REASONS
+    runbook = (ROOT / "docs" / "runbook.md").read_text(encoding="utf-8")
+    section = runbook.split("## HuaweiCloudMigrationSourceDown", 1)[1].split("\n## ", 1)[0]
+    listed = re.search(r"by `reason` tells why:\s+((?:`[a-z_]+`,?\s*)+)\.", section)
+    assert listed is not None
+    assert tuple(re.findall(r"`([a-z_]+)`", listed.group(1))) == REASONS
+    act = section.split("**Act.**", 1)[1]
+    for reason in REASONS:  # and the runbook says what to do about each
+        assert f"`{reason}`" in act, reason
