@@ -20,8 +20,6 @@ from typing import Any, Generic, Protocol, TypeVar
 
 import msgspec
 
-from exporter.huawei.errors import BadResponseError
-
 Text = str | int | float | None  # a text field; numbers become text in the mapping
 Number = float | None  # JSON numbers, or numbers sent as strings
 
@@ -91,14 +89,16 @@ class Listed(Generic[R, M]):
 
 
 def listed(page: RawPage, ref: type[R], model: type[M]) -> list[Listed[R, M]]:
-    """Each non-null item of `page`, listed; an item that is not an object fails the page."""
+    """Each non-null item of `page`, listed. An item whose id or state cannot be read (not an
+    object, a field of the wrong type) is listed without an id: counted as not exported,
+    rather than failing the page and with it every readable item."""
     refs = _ref_decoder(ref)
     out = []
     for raw in page.items or ():
         try:
             found = refs.decode(raw)
-        except UNREADABLE as exc:
-            raise BadResponseError(f"unexpected item in page: {str(exc)[:200]}") from None
+        except UNREADABLE:
+            found = ref()
         if found is not None:
             out.append(Listed(found, raw, model))
     return out
