@@ -147,7 +147,7 @@ class Fleet:
                     wanted[key] = (_source_shape(settings, shape, service.name), (account, service))
         for key in [k for k in self._running if k not in wanted]:
             self._stop(key)
-            self._snapshot.drop_source(key)
+            self._snapshot.replace(key, None)
             self._telemetry.forget(key)
             changes.stopped.append(key)
         for key, (shape, (account, service)) in wanted.items():

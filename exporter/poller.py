@@ -1,4 +1,9 @@
-"""One loop per (account, service): fetch -> map -> render -> swap.
+"""One loop per (account, service): fetch and render each page -> assemble -> swap.
+
+Each page is rendered as it arrives, while the others are still on their way (an item whose
+JSON did not change since the last poll reuses its text); then the source's new exposition is
+assembled aside, yielding to the event loop, and swapped in whole. Scrapes and the other
+sources' polls go on meanwhile.
 
 Polls of one source never overlap; an overrun skips the ticks it missed. A failed poll keeps
 the previous data, sets `up` to 0, and after `stale_after` seconds without success drops the
@@ -8,27 +13,26 @@ source's task series so nobody graphs frozen data as live.
 from __future__ import annotations
 
 import asyncio
-import gc
 import time
-from collections.abc import Awaitable, Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
 
+from exporter.exposition import assemble
 from exporter.huawei.errors import ApiError, ApiTimeoutError, InternalError
 from exporter.huawei.paging import Listing
 from exporter.memory import release_free_memory
-from exporter.metrics.lines import Lines
-from exporter.render import render_batched
+from exporter.metrics.lines import Lines, render_families
+from exporter.render import ItemRenderer, Rendered
 from exporter.snapshot import Snapshot
 from exporter.telemetry import Telemetry
 
 log = structlog.get_logger(__name__)
 
-Fetch = Callable[[], Awaitable[Listing[Any]]]
-Mapper = Callable[[Sequence[Any]], Lines]
+PageHook = Callable[[list[Any]], list[Rendered]]  # a page's listed items -> rendered
+Fetch = Callable[[PageHook], Awaitable[Listing[Rendered]]]
 StateOf = Callable[[Any], str | None]
 
 
@@ -37,11 +41,13 @@ class Source:
     """What to poll and how to turn it into exposition lines."""
 
     account: str
-    service: str  # "sms" | "oms"
-    fetch: Fetch
-    mapper: Mapper  # per-task families; each task mapped on its own
-    state_of: StateOf  # a task's state, for the state-change counter
-    summary: Mapper | None = None  # families over all tasks at once (counts per state)
+    service: str  # "sms" | "oms" | "sms_sources"
+    fetch: Fetch  # lists every item, handing each page to the hook as it arrives
+    families: tuple[str, ...]  # the service's family names, in exposition order
+    lines: Callable[[Sequence[Any]], Lines]  # the per-item families of decoded items
+    state_of: StateOf  # an item's state, for the state-change counter
+    summary: Callable[[Sequence[Rendered]], Lines] | None = None  # over all items (counts)
+    label_limit: int = 128  # label values are cut to this length
     known_states: frozenset[str] = frozenset()  # the catalogue's; others count as "other"
     running_states: frozenset[str] = frozenset()  # for the status page's counts
     failed_states: frozenset[str] = frozenset()
@@ -66,6 +72,9 @@ class Poller:
 
     def __post_init__(self) -> None:
         self.status = self.telemetry.source(self.source.account, self.source.service)
+        self.renderer = ItemRenderer(
+            self.source.families, self.source.lines, self.source.label_limit
+        )
 
     async def run(self) -> None:
         """Poll every `interval` seconds until cancelled."""
@@ -96,26 +105,29 @@ class Poller:
     async def _poll(self) -> bool:
         started = self.monotonic()
         status = self.status
+        renderer = self.renderer
+        key = self.source.key
         ok = False
         try:
+            renderer.start()
             async with asyncio.timeout(self.interval):
-                listing = await self.source.fetch()
-            # A task listed without an id cannot be a series: it counts as not exported.
-            not_fetched = listing.not_fetched + self._count_changes(listing.items)
-            status.tasks = len(listing.items)
-            # From here to the swap nothing awaits, so no scrape can see the source missing:
-            # its old families are released first, and the tasks as they are rendered, so
-            # the old exposition, the decoded tasks and the new exposition never all coexist.
-            cpu = time.process_time()
-            self.snapshot.drop_source(self.source.key)
-            with paused_gc():
-                tasks = listing.items
-                del listing  # render_batched consumes `tasks`: keep no other reference
-                families, skipped = render_batched(tasks, self.source.mapper, self.source.summary)
-            self.snapshot.set_source(self.source.key, families)
-            release_free_memory()
-            status.render_cpu = time.process_time() - cpu
+                listing = await self.source.fetch(renderer.page)
+                items = listing.items
+                # A task listed without an id cannot be a series: it counts as not exported.
+                not_fetched = listing.not_fetched + self._count_changes(items)
+                cpu = time.process_time()
+                summary = self.source.summary(items) if self.source.summary else {}
+                status.render_cpu = renderer.cpu + time.process_time() - cpu
+                exposition = await assemble(
+                    items, renderer.names, render_families(summary), self.snapshot.source(key)
+                )
+            self.snapshot.replace(key, exposition)  # one step: scrapes see old or new
+            renderer.commit(items)
+            skipped = sum(1 for item in items if item.failed)
+            status.tasks = len(items)
             status.not_exported = not_fetched + skipped
+            del listing, items, exposition
+            release_free_memory()
             if skipped:
                 log.warning(
                     "tasks skipped: the mapping could not take them",
@@ -203,22 +215,8 @@ class Poller:
                 service=self.source.service,
                 stale_s=round(self.clock() - since),
             )
-            self.snapshot.drop_source(self.source.key)
-
-
-@contextmanager
-def paused_gc() -> Iterator[None]:
-    """No cyclic GC while mapping: it allocates hundreds of thousands of small acyclic
-    containers, which trigger full collections that rescan every live object (up to 2x a
-    10,000-task poll's CPU). Reference counting still frees everything; the collector runs
-    again afterwards."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
+            self.snapshot.replace(self.source.key, None)
+            self.renderer.forget()
 
 
 def _describe(exc: Exception) -> tuple[str, str]:

@@ -14,10 +14,10 @@ from aiohttp.typedefs import Middleware
 
 from exporter import status_page
 from exporter.connections import Connections, GuardedSite, Limits
+from exporter.exposition import OPENMETRICS_CONTENT_TYPE, TEXT_CONTENT_TYPE
 from exporter.log import http_error_logger
 from exporter.negotiation import accepts_gzip, wants_openmetrics
-from exporter.render import OPENMETRICS_CONTENT_TYPE, TEXT_CONTENT_TYPE
-from exporter.snapshot import Snapshot
+from exporter.snapshot import Body, Snapshot
 from exporter.telemetry import Telemetry
 
 SNAPSHOT = web.AppKey("snapshot", Snapshot)
@@ -45,28 +45,33 @@ async def metrics(request: web.Request) -> web.StreamResponse:
     if gzip:
         headers["Content-Encoding"] = "gzip"
     response = web.StreamResponse(headers=headers)
+    body = snapshot.prepared(openmetrics=openmetrics, gzip=gzip)
+    response.content_length = body.length
     if request.method == "HEAD":
         # Headers only: a body here would be read as the next response on the connection.
-        # The gzip length is not worth compressing for; the plain one is known.
-        if not gzip:
-            response.content_length = snapshot.plain(openmetrics=openmetrics).length
         await response.prepare(request)
         await response.write_eof()
         return response
-    if gzip:
-        body = await snapshot.gzipped(openmetrics=openmetrics)
-    else:
-        body = snapshot.plain(openmetrics=openmetrics)
-    # Stream the prepared pieces: no per-scrape copy of a body that can be 100 MB.
-    response.content_length = body.length
     await response.prepare(request)
-    for piece in body.pieces:
-        view = memoryview(piece)
-        # Small writes, each awaited: a slow scraper holds back 256 KiB, not a 100 MB copy.
-        for start in range(0, len(view), WRITE_CHUNK):
-            await response.write(view[start : start + WRITE_CHUNK])
+    await write_body(response, body)
     await response.write_eof()
     return response
+
+
+async def write_body(response: web.StreamResponse, body: Body) -> None:
+    """The prepared pieces, gathered into writes of about WRITE_CHUNK, each awaited: no
+    per-scrape copy of a body that can be 100 MB, and a slow scraper holds back little."""
+    pending: list[bytes] = []
+    size = 0
+    for pieces, length in body.parts:
+        pending.extend(pieces)
+        size += length
+        if size >= WRITE_CHUNK:
+            await response.write(b"".join(pending))
+            pending.clear()
+            size = 0
+    if pending:
+        await response.write(b"".join(pending))
 
 
 async def lifecycle_reload(request: web.Request) -> web.Response:

@@ -176,6 +176,10 @@ class Collect(_Strict):
     # False: a task in a final state (SMS MIGRATE_SUCCESS, ABORT; OMS succeeded) exports only
     # its _info, its state or status, and its byte totals.
     finished_task_details: bool = True
+    # False: a stateset (SMS task state, OMS task status, source server migration cycle)
+    # exports the current state's series only, not a 0 for every other state: a third of an
+    # SMS task's series. Every shipped alert, rule and panel asks `{state=...} == 1`.
+    inactive_states: bool = True
 
 
 OWN_PREFIX = "huaweicloud_migration_"  # the exporter's own families: always exported

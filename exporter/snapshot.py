@@ -1,96 +1,100 @@
-"""The pre-rendered exposition every scrape reads, swapped per source by the pollers.
+"""What every scrape reads: each source's exposition, replaced whole by its poller.
 
-A scrape never maps tasks or calls an API. A plain scrape streams the prepared bytes of each
-family in order (no joined copy: at 20,000 tasks the exposition is about 100 MB); a gzip
-scrape gets a body compressed once per snapshot version, off the event loop.
+A scrape never maps tasks, compresses or calls an API: it writes the chunks of the current
+version in catalogue order (each family's header once, then every source's chunks of it),
+plain or as their gzip members. The list of what to write is made once per version.
 """
 
 from __future__ import annotations
 
-import asyncio
-import zlib
-from collections.abc import Mapping
+from collections.abc import Iterator
 from typing import NamedTuple
 
-from exporter import render
+from exporter.catalog import FAMILIES
+from exporter.exposition import (
+    EOF,
+    GZ_EOF,
+    GZ_HEADERS,
+    HEADERS,
+    Exposition,
+    of_block,
+)
+from exporter.metrics.lines import Block
 from exporter.telemetry import SourceKey
 
 
 class Body(NamedTuple):
-    """A response body as consecutive pieces, and its length: what a scrape writes out."""
+    """A response body as consecutive parts, each a run of pieces with its length."""
 
-    pieces: list[bytes]
+    parts: list[tuple[tuple[bytes, ...], int]]
     length: int
 
-
-def _body(pieces: list[bytes]) -> Body:
-    return Body(pieces, sum(len(piece) for piece in pieces))
+    def pieces(self) -> Iterator[bytes]:
+        for pieces, _ in self.parts:
+            yield from pieces
 
 
 class Snapshot:
     def __init__(self) -> None:
-        self._sources: dict[SourceKey, Mapping[str, list[bytes]]] = {}
-        self._own: Mapping[str, list[bytes]] = {}
+        self._sources: dict[SourceKey, Exposition] = {}
+        self._own: Exposition = {}
         self.version = 0
-        self._plain: dict[bool, Body] = {}  # by openmetrics; both caches emptied on every change
-        self._gzip: dict[bool, tuple[int, Body]] = {}
-        self._gzip_locks = {False: asyncio.Lock(), True: asyncio.Lock()}
+        self._bodies: dict[tuple[bool, bool], Body] = {}  # (openmetrics, gzip) -> this version's
 
-    def set_source(self, key: SourceKey, families: Mapping[str, list[bytes]]) -> None:
-        """Replace one source's task families (one assignment: scrapes see old or new)."""
-        self._sources = {**self._sources, key: families}
+    def replace(self, key: SourceKey, exposition: Exposition | None) -> None:
+        """Put in one source's new exposition, or take it out (None): one synchronous step,
+        so a scrape sees the old one or the new one, never none."""
+        sources = dict(self._sources)
+        if exposition is None:
+            if sources.pop(key, None) is None:
+                return
+        else:
+            sources[key] = exposition
+        self._sources = sources
         self._changed()
 
-    def drop_source(self, key: SourceKey) -> None:
-        if key in self._sources:
-            self._sources = {k: v for k, v in self._sources.items() if k != key}
-            self._changed()
+    def source(self, key: SourceKey) -> Exposition | None:
+        return self._sources.get(key)
 
     def has_source(self, key: SourceKey) -> bool:
         return key in self._sources
 
-    def set_own(self, families: Mapping[str, list[bytes]]) -> None:
-        self._own = families
+    def set_own(self, families: Block) -> None:
+        """The exporter's own families: small, compressed here."""
+        self._own = of_block(families, self._own)
         self._changed()
 
     def _changed(self) -> None:
         self.version += 1
-        self._plain.clear()
-        self._gzip.clear()  # a stale body must not outlive the data it holds
+        self._bodies = {}  # a body must not outlive the data it holds
 
-    def plain(self, *, openmetrics: bool) -> Body:
-        """The uncompressed exposition of the current version, assembled once per version."""
-        cached = self._plain.get(openmetrics)
-        if cached is None:
-            blocks = [self._sources[key] for key in sorted(self._sources)]
-            cached = self._plain[openmetrics] = _body(
-                render.chunks([*blocks, self._own], openmetrics)
-            )
-        return cached
+    def prepared(self, *, openmetrics: bool, gzip: bool) -> Body:
+        """What a scrape writes for the current version, made once per version."""
+        found = self._bodies.get((openmetrics, gzip))
+        if found is None:
+            found = self._bodies[(openmetrics, gzip)] = self._body(openmetrics, gzip)
+        return found
+
+    def _body(self, openmetrics: bool, gzip: bool) -> Body:
+        expositions = [self._sources[key] for key in sorted(self._sources)]
+        expositions.append(self._own)
+        headers = (GZ_HEADERS if gzip else HEADERS)[openmetrics]
+        parts: list[tuple[tuple[bytes, ...], int]] = []
+        for family in FAMILIES:
+            chunks = [c for e in expositions for c in e.get(family.name, ()) if c.length]
+            if not chunks:
+                continue
+            head = headers[family.name]
+            parts.append(((head,), len(head)))
+            if gzip:
+                parts.extend(((chunk.gz,), len(chunk.gz)) for chunk in chunks)
+            else:
+                parts.extend((chunk.pieces, chunk.length) for chunk in chunks)
+        if openmetrics:
+            end = GZ_EOF if gzip else EOF
+            parts.append(((end,), len(end)))
+        return Body(parts, sum(size for _, size in parts))
 
     def body(self, *, openmetrics: bool) -> bytes:
-        """The whole plain body at once (tests, --once); scrapes stream `plain` instead."""
-        return b"".join(self.plain(openmetrics=openmetrics).pieces)
-
-    async def gzipped(self, *, openmetrics: bool) -> Body:
-        """The gzip body of the current version, compressed off the loop once per version."""
-        async with self._gzip_locks[openmetrics]:
-            cached = self._gzip.get(openmetrics)
-            if cached is not None and cached[0] == self.version:
-                return cached[1]
-            version = self.version
-            pieces = self.plain(openmetrics=openmetrics).pieces
-            body = _body(await asyncio.to_thread(compress, pieces))
-            if version == self.version:  # the data did not change while compressing
-                self._gzip[openmetrics] = (version, body)
-            return body
-
-
-def compress(pieces: list[bytes]) -> list[bytes]:
-    """gzip of the concatenated pieces, fast level: a scrape body, not an archive.
-
-    One gzip stream, returned in pieces (not joined: no second copy of the body)."""
-    compressor = zlib.compressobj(level=1, wbits=31)  # wbits 31: gzip container
-    out = [compressor.compress(piece) for piece in pieces]
-    out.append(compressor.flush())
-    return [piece for piece in out if piece]
+        """The whole plain body at once (tests, --once); scrapes stream `prepared` instead."""
+        return b"".join(self.prepared(openmetrics=openmetrics, gzip=False).pieces())

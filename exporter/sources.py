@@ -11,13 +11,13 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 import aiohttp
 
 from exporter.huawei.auth import AkSkAuth, Authenticator, Rotating, TokenAuth
 from exporter.huawei.http import AccountGuard, Endpoint, RequestPolicy, TokenBucket
-from exporter.huawei.listing import list_items
+from exporter.huawei.listing import list_mapped
 from exporter.huawei.network import Network, trust
 from exporter.metrics.lines import Lines, truncate
 from exporter.poller import Poller, Source
@@ -82,19 +82,6 @@ def authenticator(
         network=network,
         max_body_bytes=max_body_bytes,
     )
-
-
-class Loadable(Protocol[T_co]):
-    def load(self) -> T_co: ...
-
-
-def loading(mapper: Callable[[Sequence[T]], Lines]) -> Callable[[Sequence[Loadable[T]]], Lines]:
-    """Map lazily listed tasks: decode a batch in full, map it, and let it go."""
-
-    def load_then_map(batch: Sequence[Loadable[T]]) -> Lines:
-        return mapper([task.load() for task in batch])
-
-    return load_then_map
 
 
 def _bound(
@@ -177,15 +164,17 @@ def source_of(
         account=account.name,
         service=service.name,
         fetch=partial(
-            list_items,
+            list_mapped,
             endpoint,
             target.request,
             max_items=settings.max_tasks_per_source,
             max_poll_bytes=settings.max_poll_bytes,
         ),
-        mapper=loading(_bound(service.lines, account.name, opts)),
+        families=tuple(family.name for family in service.families),
+        lines=_bound(service.lines, account.name, opts),
         summary=_bound(service.counts, account.name, opts),
         state_of=_state_of(service, settings.label_value_max_length),
+        label_limit=settings.label_value_max_length,
         known_states=service.known_states,
         running_states=service.running_states,
         failed_states=service.failed_states,

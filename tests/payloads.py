@@ -4,13 +4,31 @@ Test modules import these from here, never from one another."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
+from functools import partial
+from pathlib import Path
 from typing import Any
 
+import yaml
+
+from exporter.huawei.paging import Listing
+from exporter.huawei.payload import Listed, RawTasks, decoder, listed
+from exporter.metrics.lines import Lines
+from exporter.poller import PageHook, Source
+from exporter.render import Rendered
 from exporter.services.oms_tasks.mapping import OmsOptions
 from exporter.services.sms_sources.mapping import SourceOptions
+from exporter.services.sms_tasks import mapping as sms_mapping
 from exporter.services.sms_tasks.mapping import SmsOptions
+from exporter.services.sms_tasks.payload import SmsRef, SmsTask
 from exporter.settings import Settings
 from exporter.simulator.cloud import FakeCloud
+
+# The README's lean profile, as shipped: a settings fragment (collect, metrics).
+LEAN: dict[str, Any] = yaml.safe_load(
+    (Path(__file__).resolve().parent.parent / "examples" / "lean-profile.yaml").read_text()
+)
 
 SMS_OPTS = SmsOptions()
 OMS_OPTS = OmsOptions(region="ap-southeast-3", project_id="p" * 32)
@@ -149,3 +167,36 @@ FULL_SOURCE: dict[str, Any] = {
     "has_tc": False,
     "start_type": "",
 }
+
+
+def listed_sms(tasks: Sequence[dict[str, Any]]) -> list[Listed[SmsRef, SmsTask]]:
+    """SMS tasks as a page lists them: raw JSON slices with their refs, as the API sends."""
+    page = decoder(RawTasks).decode(json.dumps({"tasks": list(tasks)}).encode())
+    return listed(page, SmsRef, SmsTask)
+
+
+def sms_source(
+    *pages: Sequence[dict[str, Any]],
+    lines: Any = None,
+    fetch: Any = None,
+) -> Source:
+    """An SMS source of account "x" that lists `pages` (handing each to the page hook) unless
+    given its own `fetch`, and maps with the real SMS mapping unless given its own `lines`."""
+
+    async def listing(each_page: PageHook) -> Listing[Rendered]:
+        items = [item for page in pages for item in each_page(listed_sms(page))]
+        return Listing(items=items, count=len(items), not_fetched=0, pages=len(pages))
+
+    default_lines: Any = partial(sms_mapping.task_lines, "x", opts=SmsOptions())
+    return Source(
+        account="x",
+        service="sms",
+        fetch=fetch or listing,
+        families=sms_mapping.NAMES,
+        lines=lines or default_lines,
+        state_of=lambda item: None,
+    )
+
+
+def no_lines(items: Sequence[Any]) -> Lines:
+    return {}

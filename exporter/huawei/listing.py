@@ -3,6 +3,10 @@
     request = ListRequest(path="/v3/tasks", page=RawTasks, ref=SmsRef, model=SmsTask,
                           page_limit=200, max_offset=65535)
     listing = await list_items(endpoint, request, max_items=10_000, max_poll_bytes=...)
+    rendered = await list_mapped(endpoint, request, renderer.page, max_items=..., ...)
+
+`list_mapped` hands each page to a function as it arrives (rendering it while the other pages
+are still on their way) and lists what that function made of the items.
 
 Every service (SMS tasks, OMS tasks, SMS source servers) is one such request; nothing here
 knows which.
@@ -10,7 +14,7 @@ knows which.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -18,12 +22,13 @@ import msgspec
 
 from exporter.huawei.bodies import ByteBudget
 from exporter.huawei.http import Endpoint
-from exporter.huawei.paging import Listing, Page, list_all
+from exporter.huawei.paging import HasKey, Listing, Page, list_all
 from exporter.huawei.payload import Listed, Ref, listed
 from exporter.huawei.signing import QueryValue
 
 R = TypeVar("R", bound=Ref)
 M = TypeVar("M", bound=msgspec.Struct)
+T = TypeVar("T", bound=HasKey)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,16 +47,35 @@ async def list_items(
     endpoint: Endpoint, request: ListRequest[R, M], *, max_items: int, max_poll_bytes: int
 ) -> Listing[Listed[R, M]]:
     """Every item of the list, each once; the pages together may hold `max_poll_bytes`."""
+    return await list_mapped(
+        endpoint, request, _as_listed, max_items=max_items, max_poll_bytes=max_poll_bytes
+    )
+
+
+async def list_mapped(
+    endpoint: Endpoint,
+    request: ListRequest[R, M],
+    each_page: Callable[[list[Listed[R, M]]], list[T]],
+    *,
+    max_items: int,
+    max_poll_bytes: int,
+) -> Listing[T]:
+    """`each_page` of every page's items as the page arrives; the results listed as
+    `list_items` lists items: in API order, each key once."""
     budget = ByteBudget(max_poll_bytes)
 
-    async def page(offset: int, limit: int) -> Page[Listed[R, M]]:
+    async def page(offset: int, limit: int) -> Page[T]:
         query: list[tuple[str, QueryValue]] = [("limit", limit), ("offset", offset)]
         query += request.filters
         raw = await endpoint.get(
             request.path, query, request.page, headers=dict(request.headers), budget=budget
         )
-        return Page(count=raw.count, items=listed(raw, request.ref, request.model))
+        return Page(count=raw.count, items=each_page(listed(raw, request.ref, request.model)))
 
     return await list_all(
         page, limit=request.page_limit, max_offset=request.max_offset, max_items=max_items
     )
+
+
+def _as_listed(items: list[Listed[R, M]]) -> list[Listed[R, M]]:
+    return items

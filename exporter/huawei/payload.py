@@ -84,6 +84,11 @@ class Listed(Generic[R, M]):
     def key(self) -> str | None:
         return self.ref.key
 
+    @property
+    def raw(self) -> msgspec.Raw:
+        """The item's JSON text as the API sent it."""
+        return self._raw
+
     def load(self) -> M:
         return decoder(self._model).decode(self._raw)
 

@@ -41,15 +41,23 @@ def test_the_exporter_killed_pages_and_back_resolves(tmp_path: Path, webhook: We
                 "a scrape",
             )
             first.stop(signal.SIGKILL)  # no goodbye
+            # This instance's page: before Prometheus first scraped anything, `absent(up)` may
+            # have paged already (the test cuts `for:` to seconds), without an instance.
+            instance = f"127.0.0.1:{port}"
             down = wait_for(
-                lambda: webhook.find("HuaweiCloudMigrationExporterDown", "firing"), 60, "the page"
+                lambda: webhook.find(
+                    "HuaweiCloudMigrationExporterDown", "firing", instance=instance
+                ),
+                60,
+                "the page",
             )
             assert down["labels"]["severity"] == "critical"
-            assert down["labels"]["instance"] == f"127.0.0.1:{port}"
             second = Exporter(["--config.file", str(config)], port, tmp_path / "second.log")
             second.wait_ready()
             wait_for(
-                lambda: webhook.find("HuaweiCloudMigrationExporterDown", "resolved"),
+                lambda: webhook.find(
+                    "HuaweiCloudMigrationExporterDown", "resolved", instance=instance
+                ),
                 60,
                 "the resolution",
             )

@@ -10,6 +10,7 @@ import pytest
 from aiohttp import web
 
 from exporter.connections import Limits
+from exporter.exposition import of_block
 from exporter.huawei.payload import convert
 from exporter.metrics.lines import render_families
 from exporter.server import CONNECTIONS, listen, make_app, make_runner
@@ -25,9 +26,9 @@ SECRET = "Bearer SECRET-IN-A-HEADER-5d1e"
 
 async def serving(limits: Limits) -> tuple[web.AppRunner, str]:
     snapshot, telemetry = Snapshot(), Telemetry()
-    snapshot.set_source(
+    snapshot.replace(
         ("prod", "sms"),
-        render_families(sms_lines("prod", [convert(SmsTask, FULL_SMS)], SmsOptions())),
+        of_block(render_families(sms_lines("prod", [convert(SmsTask, FULL_SMS)], SmsOptions()))),
     )
     telemetry.source("prod", "sms").polled = True
     snapshot.set_own(telemetry.render())

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from functools import partial
 from typing import Any
 
 import aiohttp
@@ -13,19 +12,18 @@ import structlog.testing
 from prometheus_client.parser import text_string_to_metric_families
 
 from exporter.huawei.paging import Listing
-from exporter.huawei.payload import convert
 from exporter.metrics.lines import Lines
-from exporter.poller import Poller, Source
+from exporter.poller import PageHook, Poller
+from exporter.render import Rendered
 from exporter.services.sms_tasks import mapping as sms_tasks
 from exporter.services.sms_tasks.mapping import SmsOptions
-from exporter.services.sms_tasks.payload import SmsTask
 from exporter.simulator.cloud import FakeCloud, Fault
 from exporter.simulator.server import RunningSimulator
 from exporter.snapshot import Snapshot
 from exporter.sources import build_sources
 from exporter.telemetry import Telemetry
 from tests.conftest import FAST, make_tenant
-from tests.payloads import settings_for
+from tests.payloads import settings_for, sms_source
 
 
 def values(snapshot: Snapshot, name: str) -> dict[tuple[tuple[str, str], ...], float]:
@@ -179,16 +177,7 @@ async def test_one_failing_account_leaves_the_others_alone(
     assert rig.task_ids("acct-b") == {"acct-b-0", "acct-b-1", "acct-b-2"}
 
 
-def _listing(tasks: Sequence[Any]) -> Listing[Any]:
-    return Listing(items=list(tasks), count=len(tasks), not_fetched=0, pages=1)
-
-
-async def test_a_task_the_mapping_cannot_take_is_skipped_and_counted() -> None:
-    tasks = [convert(SmsTask, {"id": f"t{i}", "state": "RUNNING"}) for i in range(5)]
-
-    async def fetch() -> Listing[Any]:
-        return _listing(list(tasks))
-
+async def test_a_task_the_mapping_cannot_take_is_skipped_counted_and_logged() -> None:
     def picky(batch: Sequence[Any]) -> Lines:
         if any(task.key == "t3" for task in batch):
             raise ValueError("the API sent something the mapping cannot take")
@@ -196,33 +185,34 @@ async def test_a_task_the_mapping_cannot_take_is_skipped_and_counted() -> None:
 
     telemetry = Telemetry()
     snapshot = Snapshot()
-    source = Source(account="x", service="sms", fetch=fetch, mapper=picky, state_of=lambda t: None)
+    tasks = [{"id": f"t{i}", "state": "RUNNING"} for i in range(5)]
     poller = Poller(
-        source=source, snapshot=snapshot, telemetry=telemetry, interval=5, stale_after=15
+        source=sms_source(tasks, lines=picky),
+        snapshot=snapshot,
+        telemetry=telemetry,
+        interval=5,
+        stale_after=15,
     )
-    assert await poller.poll_once()
+    with structlog.testing.capture_logs() as logs:
+        assert await poller.poll_once()
     assert telemetry.sources[("x", "sms")].not_exported == 1
     exported = values(snapshot, "huaweicloud_sms_task_info")
     assert sorted(dict(labels)["task_id"] for labels in exported) == ["t0", "t1", "t2", "t4"]
+    events = {entry["event"]: entry for entry in logs}
+    failed = events["item not exported: the mapping failed"]
+    assert failed["item"] == "t3" and isinstance(failed["exc_info"], ValueError)
+    assert events["tasks skipped: the mapping could not take them"]["skipped"] == 1
 
 
 async def test_a_task_listed_without_an_id_is_counted_as_not_exported() -> None:
-    tasks = [convert(SmsTask, {"id": "t0", "state": "RUNNING"}), convert(SmsTask, {"name": "?"})]
-
-    async def fetch() -> Listing[Any]:
-        return _listing(list(tasks))
-
     telemetry = Telemetry()
     snapshot = Snapshot()
-    source = Source(
-        account="x",
-        service="sms",
-        fetch=fetch,
-        mapper=partial(sms_tasks.task_lines, "x", opts=SmsOptions()),
-        state_of=lambda t: None,
-    )
     poller = Poller(
-        source=source, snapshot=snapshot, telemetry=telemetry, interval=5, stale_after=15
+        source=sms_source([{"id": "t0", "state": "RUNNING"}, {"name": "?"}]),
+        snapshot=snapshot,
+        telemetry=telemetry,
+        interval=5,
+        stale_after=15,
     )
     assert await poller.poll_once()
     assert telemetry.sources[("x", "sms")].not_exported == 1
@@ -238,14 +228,14 @@ async def test_polls_never_overlap_and_an_overrun_skips_ticks() -> None:
     started: list[float] = []
     sleeps: list[float] = []
 
-    async def slow_fetch() -> Listing[Any]:
+    async def slow_fetch(each_page: PageHook) -> Listing[Rendered]:
         nonlocal now, running, most
         started.append(now)
         running += 1
         most = max(most, running)
         now += 0.25
         running -= 1
-        return _listing([])
+        return Listing(items=[], count=0, not_fetched=0, pages=1)
 
     async def sleep(seconds: float) -> None:
         nonlocal now
@@ -254,11 +244,8 @@ async def test_polls_never_overlap_and_an_overrun_skips_ticks() -> None:
             raise asyncio.CancelledError
         now += seconds
 
-    source = Source(
-        account="x", service="sms", fetch=slow_fetch, mapper=lambda t: {}, state_of=lambda t: None
-    )
     poller = Poller(
-        source=source,
+        source=sms_source(fetch=slow_fetch),
         snapshot=Snapshot(),
         telemetry=Telemetry(),
         interval=0.1,
@@ -275,16 +262,17 @@ async def test_polls_never_overlap_and_an_overrun_skips_ticks() -> None:
 
 
 async def test_a_poll_longer_than_its_interval_fails_as_a_timeout() -> None:
-    async def stuck_fetch() -> Listing[Any]:
+    async def stuck_fetch(each_page: PageHook) -> Listing[Rendered]:
         await asyncio.Event().wait()  # never answers
         raise AssertionError("unreachable")
 
     telemetry = Telemetry()
-    source = Source(
-        account="x", service="sms", fetch=stuck_fetch, mapper=lambda t: {}, state_of=lambda t: None
-    )
     poller = Poller(
-        source=source, snapshot=Snapshot(), telemetry=telemetry, interval=0.05, stale_after=1
+        source=sms_source(fetch=stuck_fetch),
+        snapshot=Snapshot(),
+        telemetry=telemetry,
+        interval=0.05,
+        stale_after=1,
     )
     assert not await poller.poll_once()
     assert telemetry.sources[("x", "sms")].errors["timeout"] == 1
@@ -293,16 +281,17 @@ async def test_a_poll_longer_than_its_interval_fails_as_a_timeout() -> None:
 async def test_a_bug_of_ours_is_internal_with_its_traceback_logged_once() -> None:
     """Not `bad_response`: the API did nothing wrong. The traceback once per kind of bug."""
 
-    async def buggy_fetch() -> Listing[Any]:
-        missing: dict[str, Listing[Any]] = {}
+    async def buggy_fetch(each_page: PageHook) -> Listing[Rendered]:
+        missing: dict[str, Listing[Rendered]] = {}
         return missing["no such key"]
 
     telemetry = Telemetry()
-    source = Source(
-        account="x", service="sms", fetch=buggy_fetch, mapper=lambda t: {}, state_of=lambda t: None
-    )
     poller = Poller(
-        source=source, snapshot=Snapshot(), telemetry=telemetry, interval=5, stale_after=15
+        source=sms_source(fetch=buggy_fetch),
+        snapshot=Snapshot(),
+        telemetry=telemetry,
+        interval=5,
+        stale_after=15,
     )
     with structlog.testing.capture_logs() as logs:
         assert not await poller.poll_once()

@@ -10,9 +10,9 @@ import aiohttp
 import pytest
 from aiohttp import web
 
+from exporter.exposition import OPENMETRICS_CONTENT_TYPE, TEXT_CONTENT_TYPE
 from exporter.negotiation import accepts_gzip, wants_openmetrics
 from exporter.poller import Poller
-from exporter.render import OPENMETRICS_CONTENT_TYPE, TEXT_CONTENT_TYPE
 from exporter.server import make_app
 from exporter.simulator.cloud import FakeCloud
 from exporter.simulator.server import RunningSimulator

@@ -8,6 +8,7 @@ import subprocess
 import pytest
 
 from exporter.catalog import FAMILIES
+from exporter.exposition import of_block
 from exporter.huawei.payload import convert
 from exporter.metrics.lines import escape, format_value, render_families
 from exporter.services.oms_tasks.mapping import oms_lines
@@ -27,6 +28,12 @@ NASTY = 'quote " backslash \\ newline \n tab \t 中文 名前 😀'
 
 def _exposition(openmetrics: bool) -> str:
     snapshot = Snapshot()
+    _fill(snapshot)
+    return snapshot.body(openmetrics=openmetrics).decode()
+
+
+def _fill(snapshot: Snapshot) -> None:
+    """Two accounts of every service, with hostile names, and the exporter's own families."""
     telemetry = Telemetry()
     for account in ("prod", "dr"):
         sms = [
@@ -37,17 +44,21 @@ def _exposition(openmetrics: bool) -> str:
             convert(OmsTask, FULL_OMS),
             convert(OmsTask, {"id": 7, "name": NASTY, "status": 9}),
         ]
-        snapshot.set_source((account, "sms"), render_families(sms_lines(account, sms, SMS_OPTS)))
-        snapshot.set_source((account, "oms"), render_families(oms_lines(account, oms, OMS_OPTS)))
+        snapshot.replace(
+            (account, "sms"), of_block(render_families(sms_lines(account, sms, SMS_OPTS)))
+        )
+        snapshot.replace(
+            (account, "oms"), of_block(render_families(oms_lines(account, oms, OMS_OPTS)))
+        )
         servers = [
             convert(SourceServer, FULL_SOURCE),
             convert(
                 SourceServer, {**FULL_SOURCE, "id": "s2", "name": NASTY, "migration_cycle": "x"}
             ),
         ]
-        snapshot.set_source(
+        snapshot.replace(
             (account, "sms_sources"),
-            render_families(source_lines(account, servers, SOURCE_OPTS)),
+            of_block(render_families(source_lines(account, servers, SOURCE_OPTS))),
         )
         for service in ("sms", "oms", "sms_sources"):
             status = telemetry.source(account, service)
@@ -59,7 +70,6 @@ def _exposition(openmetrics: bool) -> str:
             telemetry.request(account, service, code="503", seconds=7.0)
     telemetry.reload_ok, telemetry.config_loaded_at = True, 1_700_000_000.0
     snapshot.set_own(telemetry.render())
-    return snapshot.body(openmetrics=openmetrics).decode()
 
 
 def test_label_values_are_escaped() -> None:
@@ -129,21 +139,24 @@ def test_promtool_accepts_the_exposition() -> None:
     assert result.stdout.strip() == "" and result.stderr.strip() == ""  # no lint findings either
 
 
-async def test_gzip_bodies_decompress_to_the_plain_body() -> None:
+def test_gzip_bodies_decompress_to_the_plain_body() -> None:
+    """Many gzip members, one per chunk and header, read back as the one plain body."""
     snapshot = Snapshot()
-    snapshot.set_own(Telemetry().render())
+    _fill(snapshot)
     for openmetrics in (False, True):
-        body = await snapshot.gzipped(openmetrics=openmetrics)
-        assert gzip.decompress(b"".join(body.pieces)) == snapshot.body(openmetrics=openmetrics)
+        body = snapshot.prepared(openmetrics=openmetrics, gzip=True)
+        data = b"".join(body.pieces())
+        assert len(data) == body.length
+        assert gzip.decompress(data) == snapshot.body(openmetrics=openmetrics)
 
 
-async def test_the_gzip_body_is_cached_until_a_swap() -> None:
+def test_the_prepared_bodies_are_kept_until_a_swap() -> None:
     snapshot = Snapshot()
-    first = await snapshot.gzipped(openmetrics=False)
-    assert await snapshot.gzipped(openmetrics=False) is first
+    first = snapshot.prepared(openmetrics=False, gzip=True)
+    assert snapshot.prepared(openmetrics=False, gzip=True) is first
     telemetry = Telemetry()
     telemetry.source("a", "sms").up = True
     snapshot.set_own(telemetry.render())
-    second = await snapshot.gzipped(openmetrics=False)
+    second = snapshot.prepared(openmetrics=False, gzip=True)
     assert second is not first
-    assert gzip.decompress(b"".join(second.pieces)) == snapshot.body(openmetrics=False)
+    assert gzip.decompress(b"".join(second.pieces())) == snapshot.body(openmetrics=False)

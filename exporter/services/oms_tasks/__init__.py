@@ -58,6 +58,7 @@ def options(settings: Settings, account: Account) -> OmsOptions:
         max_label_length=settings.label_value_max_length,
         families=kept(settings, FAMILIES),
         finished_details=settings.collect.finished_task_details,
+        inactive_states=settings.collect.inactive_states,
     )
 
 

@@ -116,6 +116,7 @@ class OmsOptions:
     max_label_length: int = 128
     families: frozenset[str] = frozenset(NAMES)  # the ones to map (metrics.allowlist/denylist)
     finished_details: bool = True  # False: a succeeded task exports _info, status and bytes
+    inactive_states: bool = True  # False: the current status's series only, no zeros
 
 
 def status_name(status: int | None) -> str | None:
@@ -159,6 +160,7 @@ def task_lines(account: str, tasks: Sequence[OmsTask], opts: OmsOptions) -> Line
     totals = [row for row in rows if row[1][:-1] in _BYTES]  # what a finished task keeps
     info = out[_INFO].append if _INFO in on else None
     statuses = out[_STATUS].append if _STATUS in on else None
+    stateset = _STATUSES.lines if opts.inactive_states else _STATUSES.current
     processed = out[_PROCESSED].append if _PROCESSED in on else None
     starts = out[_STARTED].append if _STARTED in on else None
     listing = out[_LISTED].append if _LISTED in on else None
@@ -179,7 +181,7 @@ def task_lines(account: str, tasks: Sequence[OmsTask], opts: OmsOptions) -> Line
             info(f"{_INFO}{{{labels},{_info(task, opts, limit)}}} 1\n")
         status = status_name(task.status)
         if statuses is not None:
-            statuses(_STATUSES.lines(labels, status, limit))
+            statuses(stateset(labels, status, limit))
         finished = not finished_details and status == SUCCEEDED
         for append, head, attr, div in totals if finished else rows:
             value = getattr(task, attr)

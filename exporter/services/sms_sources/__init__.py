@@ -60,7 +60,9 @@ SERVICE: ListService[SourceOptions] = ListService(
     enabled=lambda settings, account: account.sms.enabled and settings.collect.source_servers,
     target=target,
     options=lambda settings, account: SourceOptions(
-        settings.label_value_max_length, kept(settings, FAMILIES)
+        settings.label_value_max_length,
+        kept(settings, FAMILIES),
+        inactive_states=settings.collect.inactive_states,
     ),
     # A server's "state" for the state-change counter: its migration cycle.
     state_of=lambda ref: text(ref.migration_cycle),

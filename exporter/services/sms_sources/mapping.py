@@ -109,6 +109,7 @@ _CYCLES = StateSet(_CYCLE, "cycle", CYCLES)
 class SourceOptions:
     max_label_length: int = 128
     families: frozenset[str] = frozenset(NAMES)  # the ones to map (metrics.allowlist/denylist)
+    inactive_states: bool = True  # False: the current cycle's series only, no zeros
 
 
 def server_lines(account: str, servers: Sequence[SourceServer], opts: SourceOptions) -> Lines:
@@ -122,6 +123,7 @@ def server_lines(account: str, servers: Sequence[SourceServer], opts: SourceOpti
     info, connected = _INFO in on, _CONNECTED in on
     cycles, problems = _CYCLE in on, _PROBLEM in on
     remaining, done_at = _REMAINING in on, _DONE_AT in on
+    stateset = _CYCLES.lines if opts.inactive_states else _CYCLES.current
     prefix = f'account="{escape(account)}",source_server_id="'
     seen: set[str] = set()
     for server in servers:
@@ -152,7 +154,7 @@ def server_lines(account: str, servers: Sequence[SourceServer], opts: SourceOpti
                 out[_DONE_AT].append(f"{_DONE_AT}{{{labels}}} {value}\n")
         cycle = text(server.migration_cycle)
         if cycles and cycle is not None:
-            out[_CYCLE].append(_CYCLES.lines(labels, cycle, limit))
+            out[_CYCLE].append(stateset(labels, cycle, limit))
         if problems:
             _problems(out[_PROBLEM], labels, server, limit)
     return out

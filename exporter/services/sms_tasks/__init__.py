@@ -51,6 +51,7 @@ def options(settings: Settings, account: Account) -> SmsOptions:
         network_check=settings.collect.network_check,
         families=kept(settings, FAMILIES),
         finished_details=settings.collect.finished_task_details,
+        inactive_states=settings.collect.inactive_states,
     )
 
 

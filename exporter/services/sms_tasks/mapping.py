@@ -157,6 +157,7 @@ class SmsOptions:
     network_check: bool = True
     families: frozenset[str] = frozenset(NAMES)  # the ones to map (metrics.allowlist/denylist)
     finished_details: bool = True  # False: a finished task exports _info and state only
+    inactive_states: bool = True  # False: the current state's series only, no zeros
 
 
 def error_code(error_json: str | None) -> str | None:
@@ -208,6 +209,7 @@ def task_lines(account: str, tasks: Sequence[SmsTask], opts: SmsOptions) -> Line
     dates = [(name, attr) for name, attr in _DATES if name in on]
     info = out[_INFO].append if _INFO in on else None
     states = out[_STATE].append if _STATE in on else None
+    stateset = _STATES.lines if opts.inactive_states else _STATES.current
     source_state = out[_SOURCE_STATE].append if _SOURCE_STATE in on else None
     syncing = out[_SYNCING].append if _SYNCING in on else None
     errors = out[_ERROR].append if _ERROR in on else None
@@ -235,7 +237,7 @@ def task_lines(account: str, tasks: Sequence[SmsTask], opts: SmsOptions) -> Line
             info(f"{_INFO}{{{labels},{_info(task, limit)}}} 1\n")
         state = text(task.state)
         if states is not None:
-            states(_STATES.lines(labels, state, limit))
+            states(stateset(labels, state, limit))
         if not finished_details and state in FINAL:
             continue
         source = task.source_server
