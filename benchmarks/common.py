@@ -1,8 +1,8 @@
-"""What both exporters under test share: the simulated account, and a stats line protocol.
+"""What the exporters under test share: the simulated account, the configuration profiles,
+and the naive baseline's figures line.
 
-Each exporter runs in its own process: it polls once to warm up, polls again measuring, prints
-one JSON line of figures, then serves /metrics until SIGTERM, so the orchestrator can load it
-and read its peak RSS.
+Each exporter runs in its own process, apart from the simulator and the scrapers, so that
+none shares a CPU budget with another and each one's peak RSS is its own.
 """
 
 from __future__ import annotations
@@ -13,19 +13,33 @@ import resource
 import signal
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+import yaml
 from aiohttp import web
 
+from exporter.catalog import FAMILIES
 from exporter.settings import Settings
 
+ROOT = Path(__file__).resolve().parent.parent
+# name -> the settings it adds; each one a documented config block of the README.
+PROFILES: dict[str, dict[str, Any]] = {
+    "default": {},
+    "finished tasks without details": {"collect": {"finished_task_details": False}},
+    "no sub-task series": {"metrics": {"denylist": ["huaweicloud_sms_subtask_.*"]}},
+    "lean": yaml.safe_load((ROOT / "examples" / "lean-profile.yaml").read_text()),
+}
 
-def settings(cloud: dict[str, str], port: int) -> Settings:
+
+def settings(cloud: dict[str, str], port: int, extra: dict[str, Any] | None = None) -> Settings:
     return Settings.model_validate(
         {
+            **(extra or {}),
             "poll_interval_seconds": 3600,  # polls are driven by the benchmark, not the clock
             "web": {"listen_address": f"127.0.0.1:{port}"},
             "accounts": [
@@ -81,3 +95,14 @@ async def serve_until_sigterm(app: web.Application, port: int) -> None:
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
     await stop.wait()
     await runner.cleanup()
+
+
+def series_by_service(body: bytes) -> Counter[str]:
+    """How many series of each list service (the catalogue's `service`) a plain body holds."""
+    service = {family.name: family.service for family in FAMILIES}
+    found: Counter[str] = Counter()
+    for line in body.split(b"\n"):
+        if line and not line.startswith(b"#"):
+            name = line.split(b"{", 1)[0].split(b" ", 1)[0].decode()
+            found[service.get(name, service.get(name.rsplit("_", 1)[0], "self"))] += 1
+    return found

@@ -1,39 +1,102 @@
-"""Our exporter under benchmark: the real pollers, snapshot and server, in this process.
+"""Our exporter under benchmark: the real pollers, snapshot and server, steered on stdin.
 
-python -m benchmarks.ours '<simulator json>' PORT
+    python -m benchmarks.ours '<simulator json>' PORT [PROFILE]
+
+It serves /metrics from the start and answers one JSON line per command:
+
+    poll SERVICE     one poll of one source: wall, CPU, items, items rendered afresh
+    poll-all         every source at once, as the daemon polls: wall per source, total CPU
+    storm SECONDS    poll-all over and over for that long (scrapes are timed meanwhile)
+    memory           peak and current RSS
 """
 
 from __future__ import annotations
 
 import asyncio
 import gc
+import json
 import sys
+import time
+from pathlib import Path
+from typing import Any
 
-from benchmarks.common import Figures, measure, read_cloud, serve_until_sigterm, settings
+from aiohttp import web
+
+from benchmarks.common import PROFILES, settings
 from exporter.memory import tune_allocator
+from exporter.poller import Poller
 from exporter.server import make_app
 from exporter.snapshot import Snapshot
 from exporter.sources import build_sources, new_session, pollers
 from exporter.telemetry import Telemetry
 
 
+async def timed_poll(poller: Poller) -> dict[str, Any]:
+    wall, cpu = time.perf_counter(), time.process_time()
+    ok = await poller.poll_once()
+    return {
+        "ok": ok,
+        "wall": time.perf_counter() - wall,
+        "cpu": time.process_time() - cpu,
+        "render_cpu": poller.status.render_cpu or 0.0,
+        "items": poller.status.tasks,
+        "rendered": poller.renderer.rendered,
+    }
+
+
+async def poll_all(by_service: dict[str, Poller]) -> dict[str, Any]:
+    cpu = time.process_time()
+    results = await asyncio.gather(*(timed_poll(p) for p in by_service.values()))
+    return {
+        "ok": all(r["ok"] for r in results),
+        "wall": {service: r["wall"] for service, r in zip(by_service, results, strict=True)},
+        "cpu": time.process_time() - cpu,
+    }
+
+
+def memory() -> dict[str, float]:
+    status = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines())
+    return {key: int(status[key].split()[0]) / 1024 for key in ("VmHWM", "VmRSS")}
+
+
+async def answer(command: list[str], by_service: dict[str, Poller]) -> dict[str, Any]:
+    word, args = command[0], command[1:]
+    gc.collect()  # what the last command left does not land on this one
+    if word == "poll":
+        return await timed_poll(by_service[args[0]])
+    if word == "poll-all":
+        return await poll_all(by_service)
+    if word == "storm":
+        deadline, polls = time.monotonic() + float(args[0]), 0
+        while time.monotonic() < deadline:
+            await poll_all(by_service)
+            polls += 1
+        return {"polls": polls}
+    if word == "memory":
+        return memory()
+    return {"error": f"unknown command {word!r}"}
+
+
 async def main() -> None:
     tune_allocator()  # as the CLI does
-    config = settings(read_cloud(), int(sys.argv[2]))
-    snapshot, telemetry, figures = Snapshot(), Telemetry(), Figures()
+    profile = sys.argv[3] if len(sys.argv) > 3 else "default"
+    config = settings(json.loads(sys.argv[1]), int(sys.argv[2]), PROFILES[profile])
+    snapshot, telemetry = Snapshot(), Telemetry()
     async with new_session() as session:
-        for poller in pollers(
-            config, build_sources(config, session, telemetry), snapshot, telemetry
-        ):
-            service = poller.source.service
-            for _ in range(2):  # the second poll replaces data, as every poll after the first does
-                with measure(figures, service):
-                    assert await poller.poll_once()
-            figures.render_cpu[service] = poller.status.render_cpu or 0.0
-            figures.tasks[service] = poller.status.tasks
-            gc.collect()
-        figures.emit()
-        await serve_until_sigterm(make_app(snapshot, telemetry), config.web.port)
+        by_service = {
+            poller.source.service: poller
+            for poller in pollers(
+                config, build_sources(config, session, telemetry), snapshot, telemetry
+            )
+        }
+        runner = web.AppRunner(make_app(snapshot, telemetry), access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", config.web.port).start()
+        print(json.dumps({"ready": list(by_service)}), flush=True)
+        while line := await asyncio.to_thread(sys.stdin.readline):
+            if line.split():
+                print(json.dumps(await answer(line.split(), by_service)), flush=True)
+        await runner.cleanup()
 
 
 if __name__ == "__main__":

@@ -17,37 +17,18 @@ import json
 import subprocess
 import sys
 import time
-from collections import Counter
 from typing import Any
 
+from benchmarks.common import PROFILES, series_by_service, settings
 from exporter import log
 from exporter.poller import Poller
-from exporter.settings import Settings
 from exporter.snapshot import Snapshot
 from exporter.sources import build_sources, new_session
 from exporter.telemetry import Telemetry
 
-# name -> the settings it adds; each profile is a documented config block of the README.
-PROFILES: dict[str, dict[str, Any]] = {
-    "default": {},
-    "finished tasks without details": {"collect": {"finished_task_details": False}},
-    "no sub-task series": {"metrics": {"denylist": ["huaweicloud_sms_subtask_.*"]}},
-}
-
-
-def settings(cloud: dict[str, str], extra: dict[str, Any]) -> Settings:
-    account = {
-        "name": "bench",
-        "region": cloud["region"],
-        "credentials": {"access_key": cloud["access_key"], "secret_key": cloud["secret_key"]},
-        "sms": {"endpoint": cloud["url"]},
-        "oms": {"project_id": cloud["project_id"], "endpoint": cloud["url"]},
-    }
-    return Settings.model_validate({"accounts": [account], **extra})
-
 
 async def measure(cloud: dict[str, str], extra: dict[str, Any]) -> dict[str, Any]:
-    config = settings(cloud, extra)
+    config = settings(cloud, 0, extra)
     snapshot, telemetry = Snapshot(), Telemetry()
     cpu: dict[str, float] = {}
     items: dict[str, int] = {}
@@ -66,15 +47,8 @@ async def measure(cloud: dict[str, str], extra: dict[str, Any]) -> dict[str, Any
             assert await poller.poll_once()
             cpu[source.service] = time.process_time() - started
             items[source.service] = poller.status.tasks
-    series: Counter[str] = Counter()
     body = snapshot.body(openmetrics=False)
-    for line in body.split(b"\n"):
-        if line.startswith((b"huaweicloud_sms_source_server", b"huaweicloud_sms_source_servers")):
-            series["sms_sources"] += 1
-        elif line.startswith(b"huaweicloud_sms_"):
-            series["sms"] += 1
-        elif line.startswith(b"huaweicloud_oms_"):
-            series["oms"] += 1
+    series = series_by_service(body)
     return {
         "cpu": cpu,
         "per_item": {s: series[s] / items[s] for s in items if items[s]},

@@ -1,13 +1,23 @@
-"""The benchmark: our exporter against a naive baseline, same machine, same run.
+"""The benchmark: our exporter against its floors and a naive baseline, same machine, same run.
 
-    .venv/bin/python -m benchmarks.run                 # 1k, 5k and 20k tasks, 100 ms API latency
-    .venv/bin/python -m benchmarks.run --smoke         # tiny and fast: keeps the harness working
+    .venv/bin/python -m benchmarks.run               # 10k SMS tasks + their 10k source servers
+                                                     # + 10k OMS tasks, moving, 100 ms latency
+    .venv/bin/python -m benchmarks.run --tasks 2000
+    .venv/bin/python -m benchmarks.run --smoke       # tiny and fast: keeps the harness working
 
-For each size it starts the simulator (half SMS tasks with 10 sub-tasks and a network check,
-half OMS tasks) in its own process, then each exporter in its own process. Ours polls twice
-(the second poll, which replaces data, is reported), the naive one once; each reports its
-figures; then this process scrapes it with 1 and 8 concurrent scrapers, plain and gzip, and
-reads its peak RSS. It prints one markdown table per size and a scaling table.
+The simulator (tasks progressing over time, `--control` to set its latency and freeze its
+clock), each exporter, a static-file server and Prometheus run in processes of their own; this
+one steers them and scrapes. Every figure is reported, never asserted, and set against its
+floor where one exists:
+
+- polls, per source: cold (the first), unchanged (the clock frozen: the same JSON again) and
+  moving; then all sources at once, as the daemon polls, at 0 ms and at the API latency, against
+  the floor max(CPU of the poll, 2 round trips);
+- scrapes: plain and gzip, 1 and 8 scrapers, against a static-file server (sendfile) serving the
+  same bytes, and the naive exporter; and gzip scrapes while every source polls;
+- memory: peak RSS against the bytes the exposition holds (plain + gzip);
+- Prometheus: samples per scrape, scrape duration, its CPU per scrape and peak RSS, for the
+  default and the lean profile.
 """
 
 from __future__ import annotations
@@ -22,6 +32,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,16 +40,14 @@ from typing import Any
 
 import aiohttp
 
+from benchmarks import prometheus_cost
+from benchmarks.common import series_by_service
+
 ROOT = Path(__file__).resolve().parent.parent
-EXPORTERS = ("ours", "naive")
-
-
-@dataclass
-class Result:
-    figures: dict[str, Any]
-    latency: dict[str, list[float]] = field(default_factory=dict)  # "c1-plain" -> seconds
-    body_bytes: dict[str, int] = field(default_factory=dict)  # "plain" / "gzip"
-    peak_rss_mb: float = 0.0
+# Ours runs with the allocator setting its container image ships with (see the Dockerfile);
+# the naive baseline with Python's default, which suits it better.
+IMAGE_ENV = {"PYTHONMALLOC": "malloc"}
+SERVICES = ("sms", "sms_sources", "oms")
 
 
 def free_port() -> int:
@@ -48,53 +57,60 @@ def free_port() -> int:
         return port
 
 
-# Ours runs with the allocator setting its container image ships with (see the Dockerfile);
-# the naive baseline with Python's default, which suits it better (system malloc slows its
-# generate_latest down about 2x).
-IMAGE_ENV = {"PYTHONMALLOC": "malloc"}
+class Child:
+    """A process of the benchmark, answering one JSON line per command on its stdin."""
+
+    def __init__(self, module: str, *args: str, env: dict[str, str] | None = None) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", module, *args],
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            env={**os.environ, **(env or {})},
+        )
+
+    def line(self, timeout: float = 600) -> dict[str, Any]:
+        """The next JSON line it prints."""
+        assert self.process.stdout is not None
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            text = self.process.stdout.readline()
+            if text.startswith("{"):
+                data: dict[str, Any] = json.loads(text)
+                return data
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.process.args!r} exited with {self.process.returncode}")
+        raise TimeoutError(f"{self.process.args!r} said nothing in {timeout} s")
+
+    def send(self, command: str) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.write(command + "\n")
+        self.process.stdin.flush()
+
+    def ask(self, command: str) -> dict[str, Any]:
+        self.send(command)
+        return self.line()
+
+    def peak_rss_mb(self) -> float:
+        for text in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if text.startswith("VmHWM:"):
+                return int(text.split()[1]) / 1024
+        return float("nan")
+
+    def stop(self) -> None:
+        if self.process.stdin is not None:
+            self.process.stdin.close()  # a reader blocked on stdin lets go
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
 
 
-def spawn(module: str, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", module, *args],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        env={**os.environ, **(env or {})},
-    )
-
-
-def first_line(process: subprocess.Popen[str], timeout: float) -> dict[str, Any]:
-    assert process.stdout is not None
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if line.startswith("{"):
-            data: dict[str, Any] = json.loads(line)
-            return data
-        if process.poll() is not None:
-            raise RuntimeError(f"{process.args!r} exited with {process.returncode}")
-    raise TimeoutError(f"{process.args!r} said nothing in {timeout} s")
-
-
-def peak_rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-def stop(process: subprocess.Popen[str]) -> None:
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
-async def wait_listening(url: str, timeout: float = 30.0) -> None:
+async def wait_listening(url: str, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     async with aiohttp.ClientSession() as session:
         while time.monotonic() < deadline:
@@ -107,85 +123,190 @@ async def wait_listening(url: str, timeout: float = 30.0) -> None:
     raise TimeoutError(url)
 
 
-async def scrape_load(
-    url: str, concurrency: int, gzipped: bool, requests: int, seconds: float, warm_up: bool = True
-) -> tuple[list[float], int]:
-    """Latencies of full-body scrapes by `concurrency` scrapers, and the body size.
+async def fetch(url: str, gzipped: bool) -> bytes:
+    headers = {"Accept-Encoding": "gzip" if gzipped else "identity"}
+    timeout = aiohttp.ClientTimeout(total=600)
+    async with (
+        aiohttp.ClientSession(auto_decompress=False, timeout=timeout) as session,
+        session.get(url + "/metrics", headers=headers) as response,
+    ):
+        return await response.read()
 
-    The warm-up scrape fills our gzip cache, as the first scrape after a poll does; the naive
-    exporter has no cache to warm, so it gets none (each of its scrapes costs seconds).
-    """
+
+async def scrape_load(
+    url: str, concurrency: int, gzipped: bool, requests: int, seconds: float
+) -> list[float]:
+    """Latencies of full-body scrapes by `concurrency` scrapers, after one warm-up scrape."""
     headers = {"Accept-Encoding": "gzip" if gzipped else "identity"}
     latencies: list[float] = []
-    sizes: list[int] = []
     timeout = aiohttp.ClientTimeout(total=600)
     async with aiohttp.ClientSession(auto_decompress=False, timeout=timeout) as session:
-        if warm_up:
-            async with session.get(url + "/metrics", headers=headers) as response:
-                sizes.append(len(await response.read()))
+        async with session.get(url + "/metrics", headers=headers) as response:
+            await response.read()
         deadline = time.monotonic() + seconds
 
         async def scraper() -> None:
             while len(latencies) < requests and time.monotonic() < deadline:
                 started = time.perf_counter()
                 async with session.get(url + "/metrics", headers=headers) as response:
-                    sizes.append(len(await response.read()))
+                    await response.read()
                 latencies.append(time.perf_counter() - started)
 
         await asyncio.gather(*(scraper() for _ in range(concurrency)))
-    return latencies, sizes[0]
+    return latencies
 
 
-def measure(exporter: str, cloud: dict[str, Any], args: argparse.Namespace) -> Result:
+LOADS = {"c1-plain": (1, False), "c1-gzip": (1, True), "c8-plain": (8, False), "c8-gzip": (8, True)}
+
+
+def loads(url: str, args: argparse.Namespace, keys: tuple[str, ...] = tuple(LOADS)) -> Any:
+    async def run() -> dict[str, list[float]]:
+        await wait_listening(url)
+        return {
+            key: await scrape_load(url, *LOADS[key], args.requests, args.seconds) for key in keys
+        }
+
+    return asyncio.run(run())
+
+
+async def scrapes_during(url: str, ours: Child, seconds: float) -> tuple[list[float], int]:
+    """gzip scrapes, one after another, while `ours` polls every source over and over."""
+    latencies: list[float] = []
+    ours.send(f"storm {seconds}")
+    reply = asyncio.ensure_future(asyncio.to_thread(ours.line))
+    headers = {"Accept-Encoding": "gzip"}
+    async with aiohttp.ClientSession(auto_decompress=False) as session:
+        while not reply.done():
+            started = time.perf_counter()
+            async with session.get(url + "/metrics", headers=headers) as response:
+                await response.read()
+            latencies.append(time.perf_counter() - started)
+            await asyncio.sleep(0.01)
+    polls: int = (await reply)["polls"]
+    return latencies, polls
+
+
+@dataclass
+class Ours:
+    services: list[str] = field(default_factory=list)
+    cold: dict[str, dict[str, Any]] = field(default_factory=dict)
+    unchanged: dict[str, dict[str, Any]] = field(default_factory=dict)
+    moving: dict[str, dict[str, Any]] = field(default_factory=dict)
+    side_by_side: dict[float, dict[str, list[float]]] = field(default_factory=dict)
+    during: list[float] = field(default_factory=list)
+    storm_polls: int = 0
+    scrapes: dict[str, list[float]] = field(default_factory=dict)
+    static: dict[str, list[float]] = field(default_factory=dict)
+    plain_bytes: int = 0
+    gzip_bytes: int = 0
+    peak_rss_mb: float = 0.0
+    series: dict[str, int] = field(default_factory=dict)
+    prometheus: dict[str, Any] = field(default_factory=dict)
+
+
+def measure_ours(cloud: dict[str, Any], simulator: Child, args: argparse.Namespace) -> Ours:
     port = free_port()
-    process = spawn(
-        f"benchmarks.{exporter}",
-        json.dumps(cloud),
-        str(port),
-        env=IMAGE_ENV if exporter == "ours" else None,
-    )
+    url = f"http://127.0.0.1:{port}"
+    child = Child("benchmarks.ours", json.dumps(cloud), str(port), "default", env=IMAGE_ENV)
+    result = Ours()
     try:
-        result = Result(figures=first_line(process, timeout=600))
-        url = f"http://127.0.0.1:{port}"
-
-        async def load() -> None:
-            if exporter == "naive":
-                await wait_for_naive(url)
-            else:
-                await wait_listening(url)
-            for concurrency in (1, 8):
-                for gzipped in (False, True):
-                    latencies, size = await scrape_load(
-                        url,
-                        concurrency,
-                        gzipped,
-                        args.requests,
-                        args.seconds,
-                        warm_up=exporter == "ours",
-                    )
-                    result.latency[f"c{concurrency}-{'gzip' if gzipped else 'plain'}"] = latencies
-                    result.body_bytes["gzip" if gzipped else "plain"] = size
-
-        asyncio.run(load())
-        result.peak_rss_mb = peak_rss_mb(process.pid)
+        result.services = child.line()["ready"]
+        simulator.ask(f"latency {args.latency}")
+        simulator.ask("freeze")
+        for service in result.services:
+            result.cold[service] = child.ask(f"poll {service}")
+            result.unchanged[service] = child.ask(f"poll {service}")
+        simulator.ask("thaw")
+        time.sleep(args.move_seconds)
+        for service in result.services:
+            result.moving[service] = child.ask(f"poll {service}")
+        for latency in (0.0, args.latency):
+            simulator.ask(f"latency {latency}")
+            walls: dict[str, list[float]] = {s: [] for s in result.services}
+            for _ in range(args.repeat):
+                for service, wall in child.ask("poll-all")["wall"].items():
+                    walls[service].append(wall)
+            result.side_by_side[latency] = walls
+        simulator.ask(f"latency {args.latency}")
+        result.during, result.storm_polls = asyncio.run(
+            scrapes_during(url, child, args.storm_seconds)
+        )
+        result.scrapes = loads(url, args)
+        plain, packed = asyncio.run(fetch(url, False)), asyncio.run(fetch(url, True))
+        result.plain_bytes, result.gzip_bytes = len(plain), len(packed)
+        result.series = dict(series_by_service(plain))
+        result.static = static_loads(plain, packed, args)
+        del plain, packed
+        result.peak_rss_mb = child.ask("memory")["VmHWM"]
+        result.prometheus = prometheus_cost.measure(
+            port, free_port(), scrapes=args.prom_scrapes, interval=args.prom_interval
+        )
         return result
     finally:
-        stop(process)
+        child.stop()
 
 
-async def wait_for_naive(url: str, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    async with aiohttp.ClientSession() as session:
-        while time.monotonic() < deadline:
-            try:
-                async with session.get(
-                    url + "/metrics", headers={"Accept-Encoding": "identity"}
-                ) as response:
-                    await response.read()
-                    return
-            except aiohttp.ClientError:
-                await asyncio.sleep(0.2)
-    raise TimeoutError(url)
+def static_loads(plain: bytes, packed: bytes, args: argparse.Namespace) -> Any:
+    with tempfile.TemporaryDirectory(prefix="hwmig-bench-static-") as tmp:
+        (Path(tmp) / "metrics.txt").write_bytes(plain)
+        (Path(tmp) / "metrics.txt.gz").write_bytes(packed)
+        port = free_port()
+        server = Child("benchmarks.static", tmp, str(port))
+        try:
+            server.line()
+            return loads(f"http://127.0.0.1:{port}", args, ("c1-plain", "c1-gzip"))
+        finally:
+            server.stop()
+
+
+@dataclass
+class Profile:
+    items: dict[str, int]
+    series: dict[str, int]
+    prometheus: dict[str, Any]
+
+
+def measure_profile(
+    cloud: dict[str, Any], profile: str, simulator: Child, args: argparse.Namespace
+) -> Profile:
+    """Series and Prometheus' cost of the exporter run with `profile`."""
+    port = free_port()
+    child = Child("benchmarks.ours", json.dumps(cloud), str(port), profile, env=IMAGE_ENV)
+    try:
+        simulator.ask("latency 0")
+        items = {
+            service: child.ask(f"poll {service}")["items"] for service in child.line()["ready"]
+        }
+        plain = asyncio.run(fetch(f"http://127.0.0.1:{port}", False))
+        series = dict(series_by_service(plain))
+        del plain
+        prometheus = prometheus_cost.measure(
+            port, free_port(), scrapes=args.prom_scrapes, interval=args.prom_interval
+        )
+        return Profile(items, series, prometheus)
+    finally:
+        simulator.ask(f"latency {args.latency}")
+        child.stop()
+
+
+@dataclass
+class Naive:
+    figures: dict[str, Any]
+    scrapes: dict[str, list[float]]
+    peak_rss_mb: float
+
+
+def measure_naive(cloud: dict[str, Any], args: argparse.Namespace) -> Naive:
+    port = free_port()
+    child = Child("benchmarks.naive", json.dumps(cloud), str(port))
+    try:
+        figures = child.line()
+        url = f"http://127.0.0.1:{port}"
+        # One scraper only: each of its scrapes renders the whole registry (seconds at 10k).
+        scrapes = loads(url, args, ("c1-plain", "c1-gzip"))
+        return Naive(figures, scrapes, child.peak_rss_mb())
+    finally:
+        child.stop()
 
 
 def quantile(values: list[float], q: float) -> float:
@@ -195,85 +316,134 @@ def quantile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def fmt_s(seconds: float) -> str:
+def median(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+def fmt_s(seconds: float | None) -> str:
+    if seconds is None or seconds != seconds:
+        return "n/a"
     return f"{seconds * 1000:.1f} ms" if seconds < 1 else f"{seconds:.2f} s"
 
 
-def ratio(naive: float, ours: float) -> str:
-    return f"{naive / ours:.1f}x" if ours > 0 else "n/a"
+def fmt_x(ratio: float) -> str:
+    return f"{ratio:.2f}x" if ratio == ratio else "n/a"
 
 
-def table(size: int, ours: Result, naive: Result) -> str:
-    rows = ["| measure | ours | naive | naive / ours |", "|---|---|---|---|"]
+def table(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
 
-    def add(name: str, a: float, b: float, unit: str = "s") -> None:
-        shown = (
-            fmt_s
-            if unit == "s"
-            else (lambda v: f"{v:.0f} MB" if unit == "MB" else f"{v / 1e6:.1f} MB")
-        )
-        rows.append(f"| {name} | {shown(a)} | {shown(b)} | {ratio(b, a)} |")
 
-    services = list(ours.figures["tasks"])
-    for service in services:
-        add(
-            f"poll wall time, {service} ({ours.figures['tasks'][service]} tasks)",
-            ours.figures["poll_wall"][service],
-            naive.figures["poll_wall"][service],
+def polls_table(ours: Ours) -> str:
+    rows = []
+    for s in ours.services:
+        cold, same, moving = ours.cold[s], ours.unchanged[s], ours.moving[s]
+        rows.append(
+            [
+                f"{s} ({cold['items']:,})",
+                f"{fmt_s(cold['wall'])} / {fmt_s(cold['cpu'])}",
+                f"{fmt_s(same['wall'])} / {fmt_s(same['cpu'])} ({same['cpu'] / cold['cpu']:.0%})",
+                f"{same['rendered']:,}",
+                f"{fmt_s(moving['wall'])} / {fmt_s(moving['cpu'])} ({moving['cpu'] / cold['cpu']:.0%})",
+                f"{moving['rendered']:,}",
+            ]
         )
-    for service in services:
-        add(
-            f"CPU per poll, {service}: whole poll",
-            ours.figures["poll_cpu"][service],
-            naive.figures["poll_cpu"][service],
-        )
-        add(
-            f"CPU per poll, {service}: map + render",
-            ours.figures["render_cpu"][service],
-            naive.figures["render_cpu"][service],
-        )
-    for key in ("c1-plain", "c1-gzip", "c8-plain", "c8-gzip"):
-        scrapers, encoding = key.split("-")
-        label = f"/metrics {encoding}, {scrapers[1:]} scraper{'s' if scrapers != 'c1' else ''}"
-        add(
-            f"{label}: median",
-            statistics.median(ours.latency[key]),
-            statistics.median(naive.latency[key]),
-        )
-        add(f"{label}: p99", quantile(ours.latency[key], 0.99), quantile(naive.latency[key], 0.99))
-    for encoding in ("plain", "gzip"):
-        add(
-            f"bytes served, {encoding}",
-            ours.body_bytes[encoding],
-            naive.body_bytes[encoding],
-            unit="bytes",
-        )
-    add("peak RSS", ours.peak_rss_mb, naive.peak_rss_mb, unit="MB")
-    samples = f"{len(ours.latency['c1-plain'])}/{len(naive.latency['c1-plain'])}"
-    return (
-        f"### {size:,} tasks\n\n"
-        + "\n".join(rows)
-        + f"\n\n(scrapes measured, 1 scraper plain, ours/naive: {samples})\n"
+    return table(
+        [
+            "source (items)",
+            "cold: wall / CPU",
+            "unchanged: wall / CPU (of cold)",
+            "rendered afresh",
+            "moving: wall / CPU (of cold)",
+            "rendered afresh",
+        ],
+        rows,
     )
 
 
-def targets(ours: Result, naive: Result) -> list[tuple[str, bool, str]]:
-    median_ratio = statistics.median(naive.latency["c1-plain"]) / statistics.median(
-        ours.latency["c1-plain"]
-    )
-    render = sum(naive.figures["render_cpu"].values()) / sum(ours.figures["render_cpu"].values())
-    wall = sum(naive.figures["poll_wall"].values()) / sum(ours.figures["poll_wall"].values())
-    return [
-        ("/metrics median latency >= 50x lower", median_ratio >= 50, f"{median_ratio:.0f}x"),
-        ("render CPU per poll >= 5x lower", render >= 5, f"{render:.1f}x"),
-        ("poll wall time >= 5x shorter", wall >= 5, f"{wall:.1f}x"),
-        ("peak RSS < 200 MB", ours.peak_rss_mb < 200, f"{ours.peak_rss_mb:.0f} MB"),
-        (
-            "SMS poll CPU < 1 s",
-            ours.figures["poll_cpu"]["sms"] < 1,
-            fmt_s(ours.figures["poll_cpu"]["sms"]),
-        ),
+def side_by_side_table(ours: Ours, latency: float) -> tuple[str, dict[str, float]]:
+    rows, ratios = [], {}
+    for s in ours.services:
+        at_zero = median(ours.side_by_side[0.0][s])
+        at_latency = median(ours.side_by_side[latency][s])
+        floor = max(ours.moving[s]["cpu"], 2 * latency)
+        ratios[s] = at_latency / at_zero
+        rows.append(
+            [
+                s,
+                fmt_s(at_zero),
+                fmt_s(at_latency),
+                fmt_x(ratios[s]),
+                fmt_s(floor),
+                fmt_x(at_latency / floor),
+            ]
+        )
+    header = [
+        "source",
+        "wall at 0 ms",
+        f"wall at {latency * 1000:.0f} ms",
+        "ratio",
+        "floor: max(CPU, 2 round trips)",
+        "wall / floor",
     ]
+    return table(header, rows), ratios
+
+
+def scrapes_table(ours: Ours, naive: Naive | None) -> str:
+    rows = []
+    for key in LOADS:
+        scrapers, encoding = key.split("-")
+        ours_median = median(ours.scrapes[key])
+        static = median(ours.static.get(key, []))
+        naive_median = median(naive.scrapes.get(key, [])) if naive else float("nan")
+        rows.append(
+            [
+                f"{encoding}, {scrapers[1:]} scraper{'s' if scrapers != 'c1' else ''}",
+                f"{fmt_s(ours_median)} / {fmt_s(quantile(ours.scrapes[key], 0.99))}",
+                fmt_s(static),
+                fmt_x(ours_median / static),
+                fmt_s(naive_median),
+                fmt_x(naive_median / ours_median),
+            ]
+        )
+    header = [
+        "scrape",
+        "ours: median / p99",
+        "static-file server",
+        "ours / static",
+        "naive",
+        "naive / ours",
+    ]
+    return table(header, rows)
+
+
+def prometheus_table(profiles: dict[str, Profile]) -> str:
+    rows = []
+    for name, profile in profiles.items():
+        per = {s: profile.series.get(s, 0) / n for s, n in profile.items.items() if n}
+        prom = profile.prometheus
+        samples = prom.get("samples")
+        rows.append(
+            [
+                name,
+                f"{per.get('sms', 0):.1f} / {per.get('sms_sources', 0):.1f} / {per.get('oms', 0):.1f}",
+                f"{samples:,.0f}" if samples else prom.get("error", "n/a"),
+                fmt_s(prom.get("scrape_seconds")),
+                fmt_s(prom.get("cpu_per_scrape")),
+                f"{prom['peak_rss_mb']:,.0f} MB" if "peak_rss_mb" in prom else "n/a",
+            ]
+        )
+    header = [
+        "profile",
+        "series per SMS task / source server / OMS task",
+        "samples per scrape",
+        "scrape duration",
+        "Prometheus CPU per scrape",
+        "Prometheus peak RSS",
+    ]
+    return table(header, rows)
 
 
 def machine() -> str:
@@ -285,81 +455,174 @@ def machine() -> str:
         ),
         platform.processor(),
     )
-    return f"{model}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()} {platform.release()}"
+    return (
+        f"{model}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"{platform.system()} {platform.release()}"
+    )
+
+
+def report(
+    args: argparse.Namespace, command: str, ours: Ours, profiles: dict[str, Profile], naive: Naive
+) -> str:
+    latency = args.latency
+    side, ratios = side_by_side_table(ours, latency)
+    during_p99 = quantile(ours.during, 0.99)
+    held = ours.plain_bytes + ours.gzip_bytes
+    unchanged = {s: ours.unchanged[s]["cpu"] / ours.cold[s]["cpu"] for s in ours.services}
+    static_ratio = median(ours.scrapes["c1-plain"]) / median(ours.static["c1-plain"])
+    per_sms = {
+        n: p.series.get("sms", 0) / max(1, p.items.get("sms", 0)) for n, p in profiles.items()
+    }
+    lean_share = per_sms.get("lean", float("nan")) / per_sms.get("default", float("nan"))
+    naive_wall = sum(naive.figures["poll_wall"].values())
+    ours_wall = sum(ours.moving[s]["wall"] for s in ours.services)
+    targets = [
+        (
+            f"a poll at {latency * 1000:.0f} ms takes at most 1.25x the same at 0 ms, each source, "
+            "all polled together",
+            all(r <= 1.25 for r in ratios.values()),
+            ", ".join(f"{s} {fmt_x(r)}" for s, r in ratios.items()),
+        ),
+        ("gzip scrape p99 during polls < 100 ms", during_p99 < 0.1, fmt_s(during_p99)),
+        (
+            "a poll where nothing changed costs at most 30% of the first poll's CPU",
+            all(r <= 0.3 for r in unchanged.values()),
+            ", ".join(f"{s} {r:.0%}" for s, r in unchanged.items()),
+        ),
+        (
+            "the lean profile exports at most half the series per SMS task",
+            lean_share <= 0.5,
+            f"{lean_share:.0%}",
+        ),
+        ("peak RSS < 250 MB", ours.peak_rss_mb < 250, f"{ours.peak_rss_mb:.0f} MB"),
+        (
+            "plain scrape within 1.2x of the static-file server",
+            static_ratio <= 1.2,
+            fmt_x(static_ratio),
+        ),
+    ]
+    sizes = ", ".join(f"{s} {ours.cold[s]['items']:,}" for s in ours.services)
+    parts = [
+        f"Machine: {machine()}. Command: `{command}`. Items: {sizes}; tasks moving; "
+        f"API latency {latency * 1000:.0f} ms.\n",
+        "### Polls, one source at a time\n",
+        f"Unchanged: the simulator's clock frozen, so every item's JSON is the same again. "
+        f"Moving: {args.move_seconds:.0f} s of progress later.\n",
+        polls_table(ours),
+        "### All sources polled at once, as the daemon does\n",
+        f"Medians of {args.repeat} polls. The floor of a poll: its own CPU (moving), or two "
+        "round trips (the first page, then all the others at once), whichever is longer.\n",
+        side,
+        "### Scrapes\n",
+        f"Body {ours.plain_bytes / 1e6:.1f} MB plain, {ours.gzip_bytes / 1e6:.1f} MB gzip. "
+        "The static-file server hands out the same bytes with sendfile.\n",
+        scrapes_table(ours, naive),
+        "gzip scrapes, one after another, while every source polls over and over "
+        f"({ours.storm_polls} rounds): median {fmt_s(median(ours.during))}, p99 "
+        f"{fmt_s(during_p99)}, max {fmt_s(max(ours.during, default=float('nan')))} "
+        f"({len(ours.during)} scrapes).\n",
+        "### Memory\n",
+        table(
+            ["peak RSS", "exposition held (plain + gzip)", "RSS / held", "naive peak RSS"],
+            [
+                [
+                    f"{ours.peak_rss_mb:.0f} MB",
+                    f"{held / 1e6:.0f} MB",
+                    fmt_x(ours.peak_rss_mb * 1024 * 1024 / held),
+                    f"{naive.peak_rss_mb:.0f} MB",
+                ]
+            ],
+        ),
+        "### What Prometheus pays\n",
+        f"Prometheus {args.prom_scrapes} scrapes every {args.prom_interval:.0f} s with the "
+        "shipped rules loaded; its CPU measured after the first scrape.\n",
+        prometheus_table(profiles),
+        "### Against the naive exporter\n",
+        table(
+            ["measure", "ours", "naive", "naive / ours"],
+            [
+                [
+                    "poll wall time, every source (ours one at a time, moving)",
+                    fmt_s(ours_wall),
+                    fmt_s(naive_wall),
+                    fmt_x(naive_wall / ours_wall),
+                ],
+                [
+                    "poll CPU, every source",
+                    fmt_s(sum(ours.moving[s]["cpu"] for s in ours.services)),
+                    fmt_s(sum(naive.figures["poll_cpu"].values())),
+                    fmt_x(
+                        sum(naive.figures["poll_cpu"].values())
+                        / sum(ours.moving[s]["cpu"] for s in ours.services)
+                    ),
+                ],
+                [
+                    "peak RSS",
+                    f"{ours.peak_rss_mb:.0f} MB",
+                    f"{naive.peak_rss_mb:.0f} MB",
+                    fmt_x(naive.peak_rss_mb / ours.peak_rss_mb),
+                ],
+            ],
+        ),
+        "### Targets\n",
+        "\n".join(f"- {'met' if ok else 'MISSED'}: {name} ({value})" for name, ok, value in targets)
+        + "\n",
+    ]
+    return "\n".join(parts)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks.run", description=__doc__.splitlines()[0]
     )
-    parser.add_argument(
-        "--sizes", default="1000,5000,20000", help="total tasks per run, half SMS half OMS"
-    )
-    parser.add_argument(
-        "--latency", type=float, default=0.1, help="seconds the simulated API adds per request"
-    )
-    parser.add_argument("--requests", type=int, default=40, help="scrapes per load level, at most")
-    parser.add_argument("--seconds", type=float, default=12.0, help="time per load level, at most")
-    parser.add_argument("--smoke", action="store_true", help="tiny sizes: check the harness works")
+    parser.add_argument("--tasks", type=int, default=10_000, help="SMS tasks, and OMS tasks")
+    parser.add_argument("--latency", type=float, default=0.1, help="seconds the API adds")
+    parser.add_argument("--repeat", type=int, default=3, help="polls of all sources, per latency")
+    parser.add_argument("--move-seconds", type=float, default=20.0, help="between moving polls")
+    parser.add_argument("--storm-seconds", type=float, default=20.0, help="scrapes during polls")
+    parser.add_argument("--requests", type=int, default=40, help="scrapes per load, at most")
+    parser.add_argument("--seconds", type=float, default=12.0, help="time per load, at most")
+    parser.add_argument("--prom-scrapes", type=int, default=4, help="Prometheus scrapes measured")
+    parser.add_argument("--prom-interval", type=float, default=10.0, help="its scrape interval")
+    parser.add_argument("--smoke", action="store_true", help="tiny: check the harness works")
     parser.add_argument("--out", type=Path, help="also write the report here")
     args = parser.parse_args(argv)
     if args.smoke:
-        args.sizes, args.latency, args.requests, args.seconds = "200", 0.005, 3, 5.0
-    sizes = [int(s) for s in args.sizes.split(",")]
+        args.tasks, args.latency, args.repeat = 100, 0.005, 1
+        args.move_seconds, args.storm_seconds, args.requests, args.seconds = 0.5, 1.0, 3, 3.0
+        args.prom_scrapes, args.prom_interval = 1, 1.0
     command = "python -m benchmarks.run " + " ".join(argv if argv is not None else sys.argv[1:])
-    report = [
-        f"Machine: {machine()}. Command: `{command.strip()}`. API latency {args.latency * 1000:.0f} ms.\n"
-    ]
-    scaling = [
-        "| tasks | poll wall ours / naive | map+render CPU ours / naive | median scrape ours / naive | peak RSS ours / naive |",
-        "|---|---|---|---|---|",
-    ]
-    final: tuple[Result, Result] | None = None
     started = time.monotonic()
-    for size in sizes:
-        simulator = spawn(
-            "exporter.simulator",
-            "--sms",
-            str(size // 2),
-            "--oms",
-            str(size - size // 2),
-            "--latency",
-            str(args.latency),
-        )
-        try:
-            cloud = first_line(simulator, timeout=120)
-            ours, naive = (measure(name, cloud, args) for name in EXPORTERS)
-        finally:
-            stop(simulator)
-        report.append(table(size, ours, naive))
-        scaling.append(
-            f"| {size:,} | {fmt_s(sum(ours.figures['poll_wall'].values()))} / {fmt_s(sum(naive.figures['poll_wall'].values()))}"
-            f" | {fmt_s(sum(ours.figures['render_cpu'].values()))} / {fmt_s(sum(naive.figures['render_cpu'].values()))}"
-            f" | {fmt_s(statistics.median(ours.latency['c1-plain']))} / {fmt_s(statistics.median(naive.latency['c1-plain']))}"
-            f" | {ours.peak_rss_mb:.0f} MB / {naive.peak_rss_mb:.0f} MB |"
-        )
-        final = (ours, naive)
-        print(
-            f"{size} tasks done after {time.monotonic() - started:.0f} s",
-            file=sys.stderr,
-            flush=True,
-        )
-    report += ["### Scaling\n", "\n".join(scaling) + "\n"]
-    if final is not None:
-        report.append(f"### Targets at {sizes[-1]:,} tasks\n")
-        report.append(
-            "\n".join(
-                f"- {'met' if ok else 'MISSED'}: {name} ({value})"
-                for name, ok, value in targets(*final)
+    simulator = Child(
+        "exporter.simulator",
+        *("--sms", str(args.tasks), "--oms", str(args.tasks)),
+        *("--latency", str(args.latency), "--moving", "--control"),
+    )
+    try:
+        cloud = simulator.line(timeout=300)
+        ours = measure_ours(cloud, simulator, args)
+        log(f"ours measured after {time.monotonic() - started:.0f} s")
+        profiles = {
+            "default": Profile(
+                {s: ours.cold[s]["items"] for s in ours.services}, ours.series, ours.prometheus
             )
-            + "\n"
-        )
-    text = "\n".join(report)
+        }
+        profiles["lean"] = measure_profile(cloud, "lean", simulator, args)
+        log(f"lean profile measured after {time.monotonic() - started:.0f} s")
+        naive = measure_naive(cloud, args)
+        log(f"naive measured after {time.monotonic() - started:.0f} s")
+    finally:
+        simulator.stop()
+    text = report(args, command.strip(), ours, profiles, naive)
     print(text)
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(text)
     return 0
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
 
 
 if __name__ == "__main__":

@@ -2,13 +2,16 @@
 
 Prints one JSON line with its URL and the account's credentials (obviously fake), then serves
 until interrupted. The benchmarks run it in a separate process so that it does not share a
-CPU budget with the exporter being measured.
+CPU budget with the exporter being measured, and steer it with `--control`: one command per
+line on stdin (`latency SECONDS`, `freeze` the clock so that every answer stays the same,
+`thaw` it), each acknowledged with a JSON line.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import json
 import signal
 import sys
@@ -35,7 +38,8 @@ async def serve(args: argparse.Namespace) -> None:
         subtasks=args.subtasks,
         plans=args.moving,
     )
-    running = await start(FakeCloud(tenants=[tenant]), port=args.port)
+    cloud = FakeCloud(tenants=[tenant])
+    running = await start(cloud, port=args.port)
     print(
         json.dumps(
             {
@@ -52,8 +56,27 @@ async def serve(args: argparse.Namespace) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    steering = asyncio.create_task(control(cloud, tenant)) if args.control else None
     await stop.wait()
+    if steering is not None:
+        steering.cancel()
     await running.close()
+
+
+async def control(cloud: FakeCloud, tenant: Tenant) -> None:
+    """Commands on stdin, one per line, each acknowledged on stdout."""
+    while line := await asyncio.to_thread(sys.stdin.readline):
+        word, *args = line.split() or [""]
+        if word == "latency":
+            tenant.latency = float(args[0])
+        elif word == "freeze":
+            cloud.clock = functools.partial(float, cloud.clock())  # always that instant
+        elif word == "thaw":
+            cloud.clock = time.time
+        else:
+            print(json.dumps({"error": f"unknown command {word!r}"}), flush=True)
+            continue
+        print(json.dumps({"done": word}), flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -64,6 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--latency", type=float, default=0.0, help="seconds added to every answer")
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
     parser.add_argument("--moving", action="store_true", help="tasks progress over time")
+    parser.add_argument("--control", action="store_true", help="read commands on stdin")
     asyncio.run(serve(parser.parse_args(argv)))
     return 0
 
