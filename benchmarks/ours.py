@@ -1,6 +1,6 @@
 """Our exporter under benchmark: the real pollers, snapshot and server, steered on stdin.
 
-    python -m benchmarks.ours '<simulator json>' PORT [PROFILE]
+    python -m benchmarks.ours '<simulator json>' PORT [PROFILE [SETTINGS-JSON]]
 
 It serves /metrics from the start and answers one JSON line per command:
 
@@ -80,7 +80,8 @@ async def answer(command: list[str], by_service: dict[str, Poller]) -> dict[str,
 async def main() -> None:
     tune_allocator()  # as the CLI does
     profile = sys.argv[3] if len(sys.argv) > 3 else "default"
-    config = settings(json.loads(sys.argv[1]), int(sys.argv[2]), PROFILES[profile])
+    extra = json.loads(sys.argv[4]) if len(sys.argv) > 4 else {}
+    config = settings(json.loads(sys.argv[1]), int(sys.argv[2]), {**PROFILES[profile], **extra})
     snapshot, telemetry = Snapshot(), Telemetry()
     async with new_session() as session:
         by_service = {

@@ -207,7 +207,9 @@ class Ours:
 def measure_ours(cloud: dict[str, Any], simulator: Child, args: argparse.Namespace) -> Ours:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    child = Child("benchmarks.ours", json.dumps(cloud), str(port), "default", env=IMAGE_ENV)
+    child = Child(
+        "benchmarks.ours", json.dumps(cloud), str(port), "default", args.settings, env=IMAGE_ENV
+    )
     result = Ours()
     try:
         result.services = child.line()["ready"]
@@ -271,7 +273,9 @@ def measure_profile(
 ) -> Profile:
     """Series and Prometheus' cost of the exporter run with `profile`."""
     port = free_port()
-    child = Child("benchmarks.ours", json.dumps(cloud), str(port), profile, env=IMAGE_ENV)
+    child = Child(
+        "benchmarks.ours", json.dumps(cloud), str(port), profile, args.settings, env=IMAGE_ENV
+    )
     try:
         simulator.ask("latency 0")
         items = {
@@ -584,6 +588,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=12.0, help="time per load, at most")
     parser.add_argument("--prom-scrapes", type=int, default=4, help="Prometheus scrapes measured")
     parser.add_argument("--prom-interval", type=float, default=10.0, help="its scrape interval")
+    parser.add_argument(
+        "--settings", default="{}", help="JSON merged into ours' settings: '{\"api\": {...}}'"
+    )
     parser.add_argument("--smoke", action="store_true", help="tiny: check the harness works")
     parser.add_argument("--out", type=Path, help="also write the report here")
     args = parser.parse_args(argv)

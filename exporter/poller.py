@@ -1,9 +1,9 @@
-"""One loop per (account, service): fetch and render each page -> assemble -> swap.
+"""One loop per (account, service): fetch, render and write each page -> swap.
 
 Each page is rendered as it arrives, while the others are still on their way (an item whose
-JSON did not change since the last poll reuses its text); then the source's new exposition is
-assembled aside, yielding to the event loop, and swapped in whole. Scrapes and the other
-sources' polls go on meanwhile.
+JSON did not change since the last poll is not rendered again), and written at once as a part
+of the source's new exposition (`exposition.Assembly`), compressed off the event loop. The
+exposition is swapped in whole. Scrapes and the other sources' polls go on meanwhile.
 
 Polls of one source never overlap; an overrun skips the ticks it missed. A failed poll keeps
 the previous data, sets `up` to 0, and after `stale_after` seconds without success drops the
@@ -20,7 +20,7 @@ from typing import Any
 
 import structlog
 
-from exporter.exposition import assemble
+from exporter.exposition import Assembly, Exposition
 from exporter.huawei.errors import ApiError, ApiTimeoutError, InternalError
 from exporter.huawei.paging import Listing
 from exporter.memory import release_free_memory
@@ -31,7 +31,7 @@ from exporter.telemetry import Telemetry
 
 log = structlog.get_logger(__name__)
 
-PageHook = Callable[[list[Any]], list[Rendered]]  # a page's listed items -> rendered
+PageHook = Callable[[int, list[Any]], Awaitable[list[Rendered]]]  # offset, items -> rendered
 Fetch = Callable[[PageHook], Awaitable[Listing[Rendered]]]
 StateOf = Callable[[Any], str | None]
 
@@ -69,6 +69,8 @@ class Poller:
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep  # tests run `run` on a fake clock
     _states: dict[str, str] = field(default_factory=dict)  # task id -> state at the last poll
     _bugs_seen: set[type[BaseException]] = field(default_factory=set)
+    # The last exposition this poller put in: the text its renderer's unchanged items reuse.
+    _exposition: Exposition | None = None
 
     def __post_init__(self) -> None:
         self.status = self.telemetry.source(self.source.account, self.source.service)
@@ -110,23 +112,23 @@ class Poller:
         ok = False
         try:
             renderer.start()
+            assembly = Assembly(renderer, self._exposition)
             async with asyncio.timeout(self.interval):
-                listing = await self.source.fetch(renderer.page)
+                listing = await self.source.fetch(assembly.page)
                 items = listing.items
                 # A task listed without an id cannot be a series: it counts as not exported.
                 not_fetched = listing.not_fetched + self._count_changes(items)
                 cpu = time.process_time()
                 summary = self.source.summary(items) if self.source.summary else {}
                 status.render_cpu = renderer.cpu + time.process_time() - cpu
-                exposition = await assemble(
-                    items, renderer.names, render_families(summary), self.snapshot.source(key)
-                )
+                exposition = await assembly.finish(items, render_families(summary))
             self.snapshot.replace(key, exposition)  # one step: scrapes see old or new
-            renderer.commit(items)
+            self._exposition = exposition
+            renderer.commit(exposition.items)
             skipped = sum(1 for item in items if item.failed)
             status.tasks = len(items)
             status.not_exported = not_fetched + skipped
-            del listing, items, exposition
+            del listing, items, exposition, assembly
             release_free_memory()
             if skipped:
                 log.warning(
@@ -216,6 +218,7 @@ class Poller:
                 stale_s=round(self.clock() - since),
             )
             self.snapshot.replace(self.source.key, None)
+            self._exposition = None
             self.renderer.forget()
 
 

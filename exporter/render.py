@@ -1,17 +1,16 @@
-"""Listed items -> their exposition text, one page at a time, reusing what did not change.
+"""Listed items -> their exposition text, one page at a time, rendering only what changed.
 
-An item is rendered on its own into one piece of bytes per family of its service (the text
-format's sample lines, the same in OpenMetrics). The pieces are kept per item id with a digest
-of the item's raw JSON: at the next poll an item whose JSON is byte-identical reuses its
-pieces without being decoded, mapped or encoded again. With tasks progressing, a third or more
-of them are unchanged between polls; when nothing changed, a poll renders nothing.
+An item is rendered on its own into its text: the text format's sample lines (the same in
+OpenMetrics) of each family of its service, one family after another, and where each family's
+lines end. What is kept of it afterwards is small: a digest of its raw JSON and those ends; the
+text itself lives only in the exposition, compressed (`exposition.py`). At the next poll an
+item whose JSON is byte-identical is not decoded, mapped or encoded again: its text is found
+in the previous exposition by those ends. With tasks progressing, a third or more of them are
+unchanged between polls; when nothing changed, a poll renders nothing.
 
     renderer = ItemRenderer(names, lines=partial(task_lines, "prod", opts=opts), label_limit=128)
     rendered = renderer.page(listed_items)   # as each page arrives
-    renderer.commit(kept)                    # after a successful poll: the cache is these
-
-The cache costs little memory of its own: the pieces it holds are those the current
-exposition serves (a digest and a tuple of references per item).
+    renderer.commit(exposition.items)        # after a successful poll: reuse those next time
 """
 
 from __future__ import annotations
@@ -19,8 +18,10 @@ from __future__ import annotations
 import gc
 import hashlib
 import time
+from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from itertools import accumulate
 from typing import Any, Protocol
 
 import msgspec
@@ -49,9 +50,20 @@ class Rendered(msgspec.Struct, gc=False, frozen=True):
 
     key: str | None  # its label identity (the id cut to the label length); None: no id
     ref: Any  # what counting needs: id and state
-    pieces: tuple[bytes, ...]  # one per family of the service, b"" where it has none
+    ends: array[int]  # per family of the service, where its lines end in the item's text
+    # Rendered by this poll: its text. None: unchanged, the text is in the previous
+    # exposition (and, once assembled, in the current one).
+    text: bytes | None = None
     digest: bytes | None = None  # of the raw JSON; None: not to be reused
     failed: bool = False  # the mapping could not take it: not exported, counted
+
+    def span(self, index: int) -> tuple[int, int]:
+        """Where the lines of family number `index` are in the item's text."""
+        return (self.ends[index - 1] if index else 0), self.ends[index]
+
+    def stored(self) -> Rendered:
+        """What is kept once the exposition holds the text."""
+        return self if self.text is None else msgspec.structs.replace(self, text=None)
 
 
 def digest(raw: msgspec.Raw) -> bytes:
@@ -60,7 +72,7 @@ def digest(raw: msgspec.Raw) -> bytes:
 
 
 class ItemRenderer:
-    """One source's items -> rendered pieces, with the pieces of its last successful poll."""
+    """One source's items -> their text, rendering only those changed since the last poll."""
 
     def __init__(
         self,
@@ -72,7 +84,7 @@ class ItemRenderer:
         self._index = {name: i for i, name in enumerate(names)}
         self._lines = lines
         self._limit = label_limit
-        self._empty = (b"",) * len(names)
+        self._nothing: array[int] = array("I", bytes(4 * len(names)))
         self._cache: dict[str, Rendered] = {}
         self._bugs_seen: set[type[BaseException]] = set()
         self.cpu = 0.0  # CPU seconds spent rendering since `start`
@@ -96,7 +108,7 @@ class ItemRenderer:
     def _one(self, item: Item) -> Rendered:
         key = item.key
         if key is None:
-            return Rendered(None, item.ref, self._empty)
+            return Rendered(None, item.ref, self._nothing)
         key = truncate(key, self._limit)
         raw = item.raw
         found = None if raw is None else digest(raw)
@@ -106,10 +118,10 @@ class ItemRenderer:
                 return cached  # same JSON: same id, state and lines
         self.rendered += 1
         try:
-            pieces = self._pieces(self._lines([item.load()]))
+            text, ends = self._text(self._lines([item.load()]))
         except UNREADABLE as exc:  # a field of the wrong type: the API's doing, no bug
             log.debug("item not exported: unreadable", item=key[:64], error=str(exc)[:200])
-            return Rendered(key, item.ref, self._empty, failed=True)
+            return Rendered(key, item.ref, self._nothing, failed=True)
         except Exception as exc:  # a bug of ours: this item is lost, the others are not
             first = type(exc) not in self._bugs_seen
             self._bugs_seen.add(type(exc))
@@ -119,25 +131,25 @@ class ItemRenderer:
                 error=f"unexpected {type(exc).__name__} in the exporter",
                 exc_info=exc if first else None,
             )
-            return Rendered(key, item.ref, self._empty, failed=True)
-        return Rendered(key, item.ref, pieces, found)
+            return Rendered(key, item.ref, self._nothing, failed=True)
+        return Rendered(key, item.ref, ends, text, found)
 
-    def _pieces(self, lines: Lines) -> tuple[bytes, ...]:
-        pieces = list(self._empty)
+    def _text(self, lines: Lines) -> tuple[bytes, array[int]]:
+        pieces = [b""] * len(self.names)
         index = self._index
         for name, rows in lines.items():
             if rows:
                 pieces[index[name]] = encode(rows)  # KeyError: a family the service lacks
-        return tuple(pieces)
+        return b"".join(pieces), array("I", accumulate(map(len, pieces)))
 
     def commit(self, items: Sequence[Rendered]) -> None:
-        """A poll succeeded with `items`: reuse their pieces next time, and only theirs."""
+        """A poll succeeded with `items` (as stored): reuse them next time, and only them."""
         self._cache = {
             item.key: item for item in items if item.key is not None and item.digest is not None
         }
 
     def forget(self) -> None:
-        """The source's series were dropped: so are the pieces kept for them."""
+        """The source's series were dropped: render everything afresh next time."""
         self._cache = {}
 
 

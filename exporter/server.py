@@ -5,16 +5,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import ssl
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
 from exporter import status_page
 from exporter.connections import Connections, GuardedSite, Limits
-from exporter.exposition import OPENMETRICS_CONTENT_TYPE, TEXT_CONTENT_TYPE
+from exporter.exposition import OPENMETRICS_CONTENT_TYPE, TEXT_CONTENT_TYPE, Chunk, inflate
 from exporter.log import http_error_logger
 from exporter.negotiation import accepts_gzip, wants_openmetrics
 from exporter.snapshot import Body, Snapshot
@@ -59,19 +60,46 @@ async def metrics(request: web.Request) -> web.StreamResponse:
 
 
 async def write_body(response: web.StreamResponse, body: Body) -> None:
-    """The prepared pieces, gathered into writes of about WRITE_CHUNK, each awaited: no
-    per-scrape copy of a body that can be 100 MB, and a slow scraper holds back little."""
-    pending: list[bytes] = []
+    """The prepared body in writes of about WRITE_CHUNK, each awaited: a slow scraper holds
+    back little, and nothing the size of the body is ever copied. A plain body is inflated
+    from the members a batch at a time in a worker thread, the next batch while this one is
+    written."""
+    batches = _batches(body)
+    if body.gzip:
+        for batch in batches:
+            await response.write(b"".join(_member(part) for part in batch))
+        return
+    upcoming = asyncio.ensure_future(asyncio.to_thread(_text, next(batches, [])))
+    try:
+        while True:
+            text = await upcoming
+            if not text:
+                return
+            upcoming = asyncio.ensure_future(asyncio.to_thread(_text, next(batches, [])))
+            await response.write(text)
+    finally:
+        upcoming.cancel()
+
+
+def _batches(body: Body) -> Iterator[list[bytes | Chunk]]:
+    batch: list[bytes | Chunk] = []
     size = 0
-    for pieces, length in body.parts:
-        pending.extend(pieces)
-        size += length
+    for part in body.parts:
+        batch.append(part)
+        size += len(part) if isinstance(part, bytes) else len(part.gz) if body.gzip else part.length
         if size >= WRITE_CHUNK:
-            await response.write(b"".join(pending))
-            pending.clear()
-            size = 0
-    if pending:
-        await response.write(b"".join(pending))
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
+
+
+def _member(part: bytes | Chunk) -> bytes:
+    return part if isinstance(part, bytes) else part.gz
+
+
+def _text(batch: list[bytes | Chunk]) -> bytes:
+    return b"".join(part if isinstance(part, bytes) else inflate(part.gz) for part in batch)
 
 
 async def lifecycle_reload(request: web.Request) -> web.Response:

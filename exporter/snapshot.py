@@ -1,8 +1,9 @@
 """What every scrape reads: each source's exposition, replaced whole by its poller.
 
 A scrape never maps tasks, compresses or calls an API: it writes the chunks of the current
-version in catalogue order (each family's header once, then every source's chunks of it),
-plain or as their gzip members. The list of what to write is made once per version.
+version in catalogue order (each family's header once, then every source's chunks of it): as
+their gzip members, or inflated on the way for a client that does not take gzip. The list of
+what to write is made once per version.
 """
 
 from __future__ import annotations
@@ -16,7 +17,10 @@ from exporter.exposition import (
     GZ_EOF,
     GZ_HEADERS,
     HEADERS,
+    NOTHING,
+    Chunk,
     Exposition,
+    inflate,
     of_block,
 )
 from exporter.metrics.lines import Block
@@ -24,20 +28,26 @@ from exporter.telemetry import SourceKey
 
 
 class Body(NamedTuple):
-    """A response body as consecutive parts, each a run of pieces with its length."""
+    """A response body as consecutive parts: bytes as they are, or a chunk whose text (plain)
+    or member (gzip) goes there; and the body's length."""
 
-    parts: list[tuple[tuple[bytes, ...], int]]
+    parts: list[bytes | Chunk]
     length: int
+    gzip: bool
 
     def pieces(self) -> Iterator[bytes]:
-        for pieces, _ in self.parts:
-            yield from pieces
+        """The body's bytes in order (tests, --once; a scrape inflates off the loop)."""
+        for part in self.parts:
+            if isinstance(part, bytes):
+                yield part
+            else:
+                yield part.gz if self.gzip else inflate(part.gz)
 
 
 class Snapshot:
     def __init__(self) -> None:
         self._sources: dict[SourceKey, Exposition] = {}
-        self._own: Exposition = {}
+        self._own: Exposition = NOTHING
         self.version = 0
         self._bodies: dict[tuple[bool, bool], Body] = {}  # (openmetrics, gzip) -> this version's
 
@@ -52,9 +62,6 @@ class Snapshot:
             sources[key] = exposition
         self._sources = sources
         self._changed()
-
-    def source(self, key: SourceKey) -> Exposition | None:
-        return self._sources.get(key)
 
     def has_source(self, key: SourceKey) -> bool:
         return key in self._sources
@@ -79,21 +86,21 @@ class Snapshot:
         expositions = [self._sources[key] for key in sorted(self._sources)]
         expositions.append(self._own)
         headers = (GZ_HEADERS if gzip else HEADERS)[openmetrics]
-        parts: list[tuple[tuple[bytes, ...], int]] = []
+        parts: list[bytes | Chunk] = []
+        length = 0
         for family in FAMILIES:
-            chunks = [c for e in expositions for c in e.get(family.name, ()) if c.length]
+            chunks = [c for e in expositions for c in e.families.get(family.name, ()) if c.length]
             if not chunks:
                 continue
-            head = headers[family.name]
-            parts.append(((head,), len(head)))
-            if gzip:
-                parts.extend(((chunk.gz,), len(chunk.gz)) for chunk in chunks)
-            else:
-                parts.extend((chunk.pieces, chunk.length) for chunk in chunks)
+            parts.append(headers[family.name])
+            parts.extend(chunks)
+            length += len(headers[family.name])
+            length += sum(len(c.gz) for c in chunks) if gzip else sum(c.length for c in chunks)
         if openmetrics:
             end = GZ_EOF if gzip else EOF
-            parts.append(((end,), len(end)))
-        return Body(parts, sum(size for _, size in parts))
+            parts.append(end)
+            length += len(end)
+        return Body(parts, length, gzip)
 
     def body(self, *, openmetrics: bool) -> bytes:
         """The whole plain body at once (tests, --once); scrapes stream `prepared` instead."""

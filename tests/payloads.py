@@ -184,7 +184,9 @@ def sms_source(
     given its own `fetch`, and maps with the real SMS mapping unless given its own `lines`."""
 
     async def listing(each_page: PageHook) -> Listing[Rendered]:
-        items = [item for page in pages for item in each_page(listed_sms(page))]
+        items = []
+        for number, page in enumerate(pages):
+            items += await each_page(number * 1000, listed_sms(page))
         return Listing(items=items, count=len(items), not_fetched=0, pages=len(pages))
 
     default_lines: Any = partial(sms_mapping.task_lines, "x", opts=SmsOptions())

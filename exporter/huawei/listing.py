@@ -3,7 +3,7 @@
     request = ListRequest(path="/v3/tasks", page=RawTasks, ref=SmsRef, model=SmsTask,
                           page_limit=200, max_offset=65535)
     listing = await list_items(endpoint, request, max_items=10_000, max_poll_bytes=...)
-    rendered = await list_mapped(endpoint, request, renderer.page, max_items=..., ...)
+    rendered = await list_mapped(endpoint, request, assembly.page, max_items=..., ...)
 
 `list_mapped` hands each page to a function as it arrives (rendering it while the other pages
 are still on their way) and lists what that function made of the items.
@@ -14,7 +14,7 @@ knows which.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -55,13 +55,13 @@ async def list_items(
 async def list_mapped(
     endpoint: Endpoint,
     request: ListRequest[R, M],
-    each_page: Callable[[list[Listed[R, M]]], list[T]],
+    each_page: Callable[[int, list[Listed[R, M]]], Awaitable[list[T]]],
     *,
     max_items: int,
     max_poll_bytes: int,
 ) -> Listing[T]:
-    """`each_page` of every page's items as the page arrives; the results listed as
-    `list_items` lists items: in API order, each key once."""
+    """`each_page` of every page's offset and items as the page arrives; what it makes of
+    them listed as `list_items` lists items: in API order, each key once."""
     budget = ByteBudget(max_poll_bytes)
 
     async def page(offset: int, limit: int) -> Page[T]:
@@ -70,12 +70,13 @@ async def list_mapped(
         raw = await endpoint.get(
             request.path, query, request.page, headers=dict(request.headers), budget=budget
         )
-        return Page(count=raw.count, items=each_page(listed(raw, request.ref, request.model)))
+        items = listed(raw, request.ref, request.model)
+        return Page(count=raw.count, items=await each_page(offset, items))
 
     return await list_all(
         page, limit=request.page_limit, max_offset=request.max_offset, max_items=max_items
     )
 
 
-def _as_listed(items: list[Listed[R, M]]) -> list[Listed[R, M]]:
+async def _as_listed(offset: int, items: list[Listed[R, M]]) -> list[Listed[R, M]]:
     return items

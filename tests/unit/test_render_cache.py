@@ -1,14 +1,14 @@
-"""Cost follows change: an unchanged item reuses its text, an unchanged chunk its gzip member,
-and the output is byte for byte what rendering everything afresh gives."""
+"""Cost follows change: an unchanged item is not rendered again (its text is taken out of last
+poll's members), an unchanged chunk keeps its gzip members, and the output is byte for byte
+what rendering everything afresh gives."""
 
 from __future__ import annotations
 
 import asyncio
-import gzip
 from functools import partial
 from typing import Any
 
-from exporter.exposition import CHUNK_ITEMS, Exposition, assemble
+from exporter.exposition import Assembly, Exposition, inflate
 from exporter.metrics.lines import encode
 from exporter.render import ItemRenderer, Rendered
 from exporter.services.sms_tasks import mapping
@@ -27,24 +27,32 @@ def renderer() -> ItemRenderer:
 
 
 def poll(render: ItemRenderer, payload: list[dict[str, Any]]) -> list[Rendered]:
+    """One page through the renderer; the caller commits what it keeps."""
     render.start()
-    items = render.page(listed_sms(payload))
-    render.commit(items)
-    return items
+    return render.page(listed_sms(payload))
 
 
-def test_an_unchanged_item_reuses_its_rendering_and_a_changed_one_is_rendered_again() -> None:
+def kept(render: ItemRenderer, payload: list[dict[str, Any]]) -> list[Rendered]:
+    """One poll that succeeded: what it stores is what the next poll may reuse."""
+    stored = [item.stored() for item in poll(render, payload)]
+    render.commit(stored)
+    return stored
+
+
+def test_an_unchanged_item_is_not_rendered_again_and_a_changed_one_is() -> None:
     render = renderer()
     payload = tasks(3)
-    first = poll(render, payload)
+    first = kept(render, payload)
     assert render.rendered == 3
-    second = poll(render, payload)
+    assert all(item.text is None and item.digest for item in first)  # ends and digest only
+    second = kept(render, payload)
     assert render.rendered == 0
     assert all(a is b for a, b in zip(first, second, strict=True))
     payload[1] = {**payload[1], "migrate_speed": 99}
     third = poll(render, payload)
     assert render.rendered == 1
-    assert third[0] is first[0] and third[2] is first[2] and third[1] is not first[1]
+    assert third[0] is first[0] and third[2] is first[2]
+    assert third[1].text is not None
 
 
 def test_pieces_are_byte_for_byte_the_mapping_of_the_whole_list() -> None:
@@ -52,7 +60,12 @@ def test_pieces_are_byte_for_byte_the_mapping_of_the_whole_list() -> None:
     items = poll(renderer(), payload)
     whole = mapping.task_lines("x", [item.load() for item in listed_sms(payload)], OPTS)
     for index, name in enumerate(mapping.NAMES):
-        assert b"".join(item.pieces[index] for item in items) == encode(whole[name]), name
+        text = b""
+        for item in items:
+            assert item.text is not None
+            start, end = item.span(index)
+            text += item.text[start:end]
+        assert text == encode(whole[name]), name
 
 
 def test_an_item_the_mapping_failed_on_is_not_kept_for_next_time() -> None:
@@ -65,50 +78,90 @@ def test_an_item_the_mapping_failed_on_is_not_kept_for_next_time() -> None:
         return mapping.task_lines("x", items, OPTS)
 
     render = ItemRenderer(mapping.NAMES, flaky, 128)
-    assert poll(render, tasks(1))[0].failed
-    assert not poll(render, tasks(1))[0].failed
+    assert kept(render, tasks(1))[0].failed
+    assert not kept(render, tasks(1))[0].failed
     assert calls == ["t0", "t0"]
 
 
 def test_forget_drops_what_was_kept() -> None:
     render = renderer()
-    poll(render, tasks(2))
+    kept(render, tasks(2))
     render.forget()
-    poll(render, tasks(2))
+    kept(render, tasks(2))
     assert render.rendered == 2
 
 
-def _assemble(items: list[Rendered], previous: Exposition | None) -> Exposition:
-    return asyncio.run(assemble(items, mapping.NAMES, {}, previous))
+PAGE = 200
 
 
-def _plain(exposition: Exposition) -> bytes:
-    return b"".join(b"".join(c.pieces) for chunks in exposition.values() for c in chunks)
+def poll_source(
+    render: ItemRenderer, payload: list[dict[str, Any]], previous: Exposition | None
+) -> Exposition:
+    """A poll through pages of PAGE items, each written as it comes, as the poller does; the
+    listing keeps the first of each id, as paging does."""
+
+    async def run() -> Exposition:
+        render.start()
+        assembly = Assembly(render, previous)
+        listed: list[Rendered] = []
+        for offset in range(0, len(payload), PAGE):
+            listed += await assembly.page(offset, listed_sms(payload[offset : offset + PAGE]))
+        first: dict[str | None, Rendered] = {}
+        for item in listed:
+            first.setdefault(item.key, item)
+        exposition = await assembly.finish(list(first.values()), {})
+        render.commit(exposition.items)
+        return exposition
+
+    return asyncio.run(run())
 
 
-def _gunzip(exposition: Exposition) -> bytes:
-    return gzip.decompress(b"".join(c.gz for chunks in exposition.values() for c in chunks))
+def _plain(exposition: Exposition) -> dict[str, bytes]:
+    return {
+        name: b"".join(inflate(chunk.gz) for chunk in chunks)
+        for name, chunks in exposition.families.items()
+    }
 
 
-def test_unchanged_chunks_keep_their_gzip_members_and_changed_ones_get_new() -> None:
+def _afresh(payload: list[dict[str, Any]]) -> dict[str, bytes]:
+    return _plain(poll_source(renderer(), payload, None))
+
+
+def test_unchanged_pages_keep_their_parts_and_the_text_is_as_if_rendered_afresh() -> None:
     render = renderer()
-    payload = tasks(CHUNK_ITEMS * 2 + 10)  # three chunks
-    first = _assemble(poll(render, payload), None)
-    assert _gunzip(first) == _plain(first)
-    same = _assemble(poll(render, payload), first)
-    assert all(
-        new is old for name in first for new, old in zip(same[name], first[name], strict=True)
-    )
-    payload[CHUNK_ITEMS + 1] = {**payload[CHUNK_ITEMS + 1], "migrate_speed": 7}  # chunk 1
-    changed = _assemble(poll(render, payload), same)
-    speed = "huaweicloud_sms_task_migrate_speed_bytes_per_second"
-    assert changed[speed][0] is same[speed][0] and changed[speed][2] is same[speed][2]
-    assert changed[speed][1] is not same[speed][1]
-    assert all(  # families the change did not touch keep every member
-        new is old
-        for name in first
-        if name != speed
-        for new, old in zip(changed[name], same[name], strict=True)
-    )
-    assert _gunzip(changed) == _plain(changed)
-    assert b'task_id="t257",task_name="web-257"} 875000.0' in _plain(changed)
+    payload = tasks(PAGE * 2 + 10)  # three pages
+    first = poll_source(render, payload, None)
+    whole = mapping.task_lines("x", [item.load() for item in listed_sms(payload)], OPTS)
+    assert _plain(first) == {name: encode(rows) for name, rows in whole.items() if rows}
+    same = poll_source(render, payload, first)
+    assert render.rendered == 0
+    assert all(new is old for new, old in zip(same.parts, first.parts, strict=True))
+    payload[PAGE + 1] = {**payload[PAGE + 1], "migrate_speed": 7}  # on the second page
+    changed = poll_source(render, payload, same)
+    assert render.rendered == 1
+    assert changed.parts[0] is same.parts[0] and changed.parts[2] is same.parts[2]
+    assert changed.parts[1] is not same.parts[1]
+    # The second page was written again: 199 unchanged items' text out of the old chunks.
+    assert _plain(changed) == _afresh(payload)
+    assert b'task_id="t201",task_name="web-201"} 875000.0' in b"".join(_plain(changed).values())
+
+
+def test_items_that_moved_find_their_text_where_they_were() -> None:
+    """A task removed at the head shifts every other one into another page: the unchanged
+    ones are still not rendered, and the text is still right."""
+    render = renderer()
+    payload = tasks(PAGE + 20)
+    first = poll_source(render, payload, None)
+    shifted = payload[3:]
+    moved = poll_source(render, shifted, first)
+    assert render.rendered == 0
+    assert _plain(moved) == _afresh(shifted)
+
+
+def test_an_item_listed_on_two_pages_is_exported_once() -> None:
+    """The list moved between pages: the second sighting is written out of its page."""
+    payload = tasks(PAGE + 20)
+    listed_twice = [*payload[:PAGE], payload[PAGE - 1], *payload[PAGE:]]
+    exposition = poll_source(renderer(), listed_twice, None)
+    assert _plain(exposition) == _afresh(payload)
+    assert len(exposition.items) == len(payload)
