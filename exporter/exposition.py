@@ -27,19 +27,42 @@ serves scrapes meanwhile.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
+import threading
 import zlib
-from collections.abc import Mapping, Sequence
+from array import array
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from itertools import accumulate
-from typing import Any
+from typing import Any, TypeVar
+from weakref import WeakKeyDictionary
 
 from exporter.catalog import FAMILIES
 from exporter.metrics.family import Family
 from exporter.metrics.lines import Block
 from exporter.render import ItemRenderer, Rendered
 
+T = TypeVar("T")
+R = TypeVar("R")
+
 TEXT_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 OPENMETRICS_CONTENT_TYPE = "application/openmetrics-text; version=1.0.0; charset=utf-8"
+
+
+RENDER_BATCH = 50  # items rendered in one turn (~5 ms of SMS tasks)
+_TURNS: WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = WeakKeyDictionary()
+
+
+def turn() -> asyncio.Lock:
+    """The event loop's one turn at CPU work of the polls. Pages arrive by the dozen at once;
+    were each free to render as soon as it arrives, one pass of the loop would run them all
+    before it looked at a scrape again. Taking turns, a pass runs one batch of a few ms."""
+    loop = asyncio.get_running_loop()
+    lock = _TURNS.get(loop)
+    if lock is None:
+        lock = _TURNS[loop] = asyncio.Lock()
+    return lock
 
 
 def compress(data: bytes) -> bytes:
@@ -66,11 +89,16 @@ EMPTY = Chunk(b"", 0)
 
 @dataclass(frozen=True, slots=True)
 class Part:
-    """A page's items as exported: stored (the ends that find each one's text) and their
-    text, one chunk per family of the service."""
+    """A page's items as exported: stored, and their text, one chunk per family of the
+    service, with where each item's text starts in each chunk."""
 
     items: tuple[Rendered, ...]
     chunks: tuple[Chunk, ...]
+    offsets: array[int]  # (len(items) + 1) * len(chunks): see `_offsets`
+
+    def text(self, index: int) -> memoryview:
+        """The text of chunk number `index`, inflated (when a later poll reuses some of it)."""
+        return memoryview(inflate(self.chunks[index].gz))
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,9 +164,9 @@ def of_block(block: Block, previous: Exposition | None = None) -> Exposition:
     return Exposition(families)
 
 
-# Where a piece of a chunk's text comes from: (an item's text rendered this poll, start, end),
-# or (the chunk holding it already, start, end).
-Source = tuple[bytes | Chunk, int, int]
+# Where the text of a part's items comes from, in order: an item rendered this poll (its own
+# text), or a run of items [first, stop) of a part that holds their text already.
+Segment = Rendered | tuple[Part, int, int]
 
 
 class Assembly:
@@ -148,17 +176,19 @@ class Assembly:
         self.renderer = renderer
         self.previous = previous or NOTHING
         self._parts: dict[int, Part] = {}  # by the page's offset
-        self._starts: dict[tuple[int, int], list[int]] = {}  # (id of a part, family) -> starts
 
     async def page(self, offset: int, listed: list[Any]) -> list[Rendered]:
-        """Render one page and write its part (off the loop); its items, as stored."""
-        rendered = self.renderer.page(listed)
+        """Render one page, a few items at a time, and write its part (off the loop); its
+        items, as stored."""
+        rendered: list[Rendered] = []
+        for start in range(0, len(listed), RENDER_BATCH):
+            async with turn():
+                rendered += self.renderer.page(listed[start : start + RENDER_BATCH])
         stored = tuple(item.stored() for item in rendered)
-        kept = self._unchanged(stored)
-        if kept is None:
-            sources = [self._sources(rendered, index) for index in range(len(self.renderer.names))]
-            kept = Part(stored, tuple(await asyncio.to_thread(_write, sources)))
-        self._parts[offset] = kept
+        part = self._unchanged(stored)
+        if part is None:
+            part = await _write(self._segments(rendered), stored, len(self.renderer.names))
+        self._parts[offset] = part
         return list(stored)
 
     def _unchanged(self, stored: tuple[Rendered, ...]) -> Part | None:
@@ -171,32 +201,25 @@ class Assembly:
         part = self.previous.parts[found[0]]
         return part if part.items == stored else None
 
-    def _sources(self, rendered: Sequence[Rendered], index: int) -> list[Source]:
-        """Where the text of family number `index` of each item is: its new text, or last
-        poll's chunk that holds it."""
-        out: list[Source] = []
+    def _segments(self, rendered: Sequence[Rendered]) -> list[Segment]:
+        """Where each item's text is: its own, new; or, unchanged, in last poll's part (items
+        next to each other there make one run)."""
+        out: list[Segment] = []
         for item in rendered:
-            start, end = item.span(index)
-            if start == end:
-                continue
             if item.text is not None:
-                out.append((item.text, start, end))
+                out.append(item)
                 continue
-            assert item.key is not None  # only items with an id are kept between polls
+            if item.key is None or not item.exported:  # no id, or nothing to export
+                continue
             found = self.previous.where(item.key)
             assert found is not None  # an item not rendered afresh was in the last poll
             part = self.previous.parts[found[0]]
-            at = self._start(part, found[1], index)
-            out.append((part.chunks[index], at, at + end - start))
+            last = out[-1] if out else None
+            if isinstance(last, tuple) and last[0] is part and last[2] == found[1]:
+                out[-1] = (part, last[1], found[1] + 1)
+            else:
+                out.append((part, found[1], found[1] + 1))
         return out
-
-    def _start(self, part: Part, n: int, index: int) -> int:
-        """Where item `n`'s lines of family number `index` start in the part's chunk."""
-        starts = self._starts.get((id(part), index))
-        if starts is None:
-            lengths = (end - start for start, end in (item.span(index) for item in part.items))
-            starts = self._starts[(id(part), index)] = list(accumulate(lengths, initial=0))
-        return starts[n]
 
     async def finish(self, items: Sequence[Rendered], summary: Block) -> Exposition:
         """The exposition of `items`, the listing's (in order, each id once, capped): a part
@@ -212,7 +235,9 @@ class Assembly:
                     keep.append(n)
                     want = next(expected, None)
             if len(keep) != len(part.items):
-                part = await self._without(part, keep)
+                runs: list[Segment] = [(part, n, n + 1) for n in keep]
+                kept = tuple(part.items[n] for n in keep)
+                part = await _write(runs, kept, len(self.renderer.names))
             if part.items:
                 parts.append(part)
         families: dict[str, tuple[Chunk, ...]] = {}
@@ -223,35 +248,85 @@ class Assembly:
         families.update(of_block(summary, self.previous).families)
         return Exposition(families, tuple(parts))
 
-    async def _without(self, part: Part, keep: list[int]) -> Part:
-        items = tuple(part.items[n] for n in keep)
-        sources = []
-        for index, chunk in enumerate(part.chunks):
-            family: list[Source] = []
-            for n in keep:
-                at = self._start(part, n, index)
-                start, end = part.items[n].span(index)
-                if end > start:
-                    family.append((chunk, at, at + end - start))
-            sources.append(family)
-        return Part(items, tuple(await asyncio.to_thread(_write, sources)))
+
+async def _write(segments: list[Segment], items: tuple[Rendered, ...], families: int) -> Part:
+    """A part of `items`, whose text `segments` say where to find. The inflating and the
+    compressing run in a worker thread, where zlib lets go of the GIL: the event loop keeps
+    the Python work, a few milliseconds a page, and so is never kept waiting for the GIL."""
+    old = {
+        (id(s[0]), index): s[0].chunks[index]
+        for s in segments
+        if isinstance(s, tuple)
+        for index in range(families)
+    }
+    inflated = await off_loop(_inflate_all, old)
+    async with turn():
+        texts = _texts(segments, inflated, families)
+    del inflated
+    chunks = await off_loop(_compress_all, texts)
+    return Part(items, tuple(chunks), _offsets(items, families))
 
 
-def _write(families: list[list[Source]]) -> list[Chunk]:
-    """Run in a worker thread: each family's text put together and compressed (zlib lets go
-    of the GIL while it inflates and deflates)."""
-    made = []
-    texts: dict[int, memoryview] = {}  # id of an old chunk -> its text
-    for sources in families:
+def _texts(
+    segments: list[Segment], inflated: dict[tuple[int, int], memoryview], families: int
+) -> list[bytes]:
+    ends = {id(s): s.offsets() for s in segments if isinstance(s, Rendered)}
+    texts = []
+    for index in range(families):
         pieces = []
-        for source, start, end in sources:
-            if isinstance(source, bytes):
-                pieces.append(memoryview(source)[start:end])
+        for segment in segments:
+            if isinstance(segment, Rendered):
+                assert segment.text is not None
+                mine = ends[id(segment)]
+                start = mine[index - 1] if index else 0
+                end = mine[index]
+                if end > start:
+                    pieces.append(memoryview(segment.text)[start:end])
                 continue
-            text = texts.get(id(source))
-            if text is None:
-                text = texts[id(source)] = memoryview(inflate(source.gz))
-            pieces.append(text[start:end])
-        made.append(Chunk.of(b"".join(pieces)) if pieces else EMPTY)
-        texts.clear()  # the next family's text is in other chunks
-    return made
+            part, first, stop = segment
+            start = part.offsets[first * families + index]
+            end = part.offsets[stop * families + index]
+            if end > start:
+                pieces.append(inflated[(id(part), index)][start:end])
+        texts.append(b"".join(pieces))
+    return texts
+
+
+def _background() -> None:
+    """Lower this thread's priority (Linux: threads have their own niceness): compressing
+    is background work, the event loop's scrapes go first."""
+    with contextlib.suppress(OSError, AttributeError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+
+
+# One thread for all of it: zlib work of every source, one job after another, at a lower
+# priority, keeps the event loop responsive whatever the number of sources polling at once.
+_ZLIB = ThreadPoolExecutor(max_workers=1, thread_name_prefix="zlib", initializer=_background)
+
+
+async def off_loop(function: Callable[[T], R], argument: T) -> R:
+    """`function(argument)` in the zlib thread."""
+    return await asyncio.get_running_loop().run_in_executor(_ZLIB, function, argument)
+
+
+def _inflate_all(chunks: dict[tuple[int, int], Chunk]) -> dict[tuple[int, int], memoryview]:
+    return {where: memoryview(inflate(chunk.gz)) for where, chunk in chunks.items()}
+
+
+def _compress_all(texts: list[bytes]) -> list[Chunk]:
+    return [Chunk.of(text) if text else EMPTY for text in texts]
+
+
+def _offsets(items: Sequence[Rendered], families: int) -> array[int]:
+    """Where each item's lines of each family start in the part's chunk of that family, and
+    (after the last item) where the chunks end: `offsets[n * families + f]`."""
+    offsets = array("I", bytes(4 * families))
+    running = array("I", bytes(4 * families))
+    for item in items:
+        ends = item.offsets()
+        before = 0
+        for index in range(families):
+            running[index] += ends[index] - before
+            before = ends[index]
+        offsets.extend(running)
+    return offsets

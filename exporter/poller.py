@@ -118,9 +118,11 @@ class Poller:
                 items = listing.items
                 # A task listed without an id cannot be a series: it counts as not exported.
                 not_fetched = listing.not_fetched + self._count_changes(items)
+                await asyncio.sleep(0)  # each step over every item is a few ms: scrapes between
                 cpu = time.process_time()
                 summary = self.source.summary(items) if self.source.summary else {}
                 status.render_cpu = renderer.cpu + time.process_time() - cpu
+                await asyncio.sleep(0)
                 exposition = await assembly.finish(items, render_families(summary))
             self.snapshot.replace(key, exposition)  # one step: scrapes see old or new
             self._exposition = exposition
@@ -129,7 +131,7 @@ class Poller:
             status.tasks = len(items)
             status.not_exported = not_fetched + skipped
             del listing, items, exposition, assembly
-            release_free_memory()
+            await asyncio.to_thread(release_free_memory)  # it walks the whole heap
             if skipped:
                 log.warning(
                     "tasks skipped: the mapping could not take them",

@@ -50,16 +50,28 @@ class Rendered(msgspec.Struct, gc=False, frozen=True):
 
     key: str | None  # its label identity (the id cut to the label length); None: no id
     ref: Any  # what counting needs: id and state
-    ends: array[int]  # per family of the service, where its lines end in the item's text
+    # Per family of the service, where its lines end in the item's text: native unsigned ints,
+    # packed (bytes, not an array: the cyclic GC would track 30,000 arrays and rescan them).
+    ends: bytes
     # Rendered by this poll: its text. None: unchanged, the text is in the previous
     # exposition (and, once assembled, in the current one).
     text: bytes | None = None
     digest: bytes | None = None  # of the raw JSON; None: not to be reused
     failed: bool = False  # the mapping could not take it: not exported, counted
 
+    def offsets(self) -> memoryview:
+        """`ends` as numbers."""
+        return memoryview(self.ends).cast("I")
+
     def span(self, index: int) -> tuple[int, int]:
         """Where the lines of family number `index` are in the item's text."""
-        return (self.ends[index - 1] if index else 0), self.ends[index]
+        ends = self.offsets()
+        return (ends[index - 1] if index else 0), ends[index]
+
+    @property
+    def exported(self) -> bool:
+        """Whether it has any line at all."""
+        return not self.ends.endswith(b"\0\0\0\0")
 
     def stored(self) -> Rendered:
         """What is kept once the exposition holds the text."""
@@ -84,7 +96,7 @@ class ItemRenderer:
         self._index = {name: i for i, name in enumerate(names)}
         self._lines = lines
         self._limit = label_limit
-        self._nothing: array[int] = array("I", bytes(4 * len(names)))
+        self._nothing = bytes(4 * len(names))
         self._cache: dict[str, Rendered] = {}
         self._bugs_seen: set[type[BaseException]] = set()
         self.cpu = 0.0  # CPU seconds spent rendering since `start`
@@ -134,13 +146,13 @@ class ItemRenderer:
             return Rendered(key, item.ref, self._nothing, failed=True)
         return Rendered(key, item.ref, ends, text, found)
 
-    def _text(self, lines: Lines) -> tuple[bytes, array[int]]:
+    def _text(self, lines: Lines) -> tuple[bytes, bytes]:
         pieces = [b""] * len(self.names)
         index = self._index
         for name, rows in lines.items():
             if rows:
                 pieces[index[name]] = encode(rows)  # KeyError: a family the service lacks
-        return b"".join(pieces), array("I", accumulate(map(len, pieces)))
+        return b"".join(pieces), array("I", accumulate(map(len, pieces))).tobytes()
 
     def commit(self, items: Sequence[Rendered]) -> None:
         """A poll succeeded with `items` (as stored): reuse them next time, and only them."""

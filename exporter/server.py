@@ -15,7 +15,13 @@ from aiohttp.typedefs import Middleware
 
 from exporter import status_page
 from exporter.connections import Connections, GuardedSite, Limits
-from exporter.exposition import OPENMETRICS_CONTENT_TYPE, TEXT_CONTENT_TYPE, Chunk, inflate
+from exporter.exposition import (
+    OPENMETRICS_CONTENT_TYPE,
+    TEXT_CONTENT_TYPE,
+    Chunk,
+    inflate,
+    off_loop,
+)
 from exporter.log import http_error_logger
 from exporter.negotiation import accepts_gzip, wants_openmetrics
 from exporter.snapshot import Body, Snapshot
@@ -62,20 +68,20 @@ async def metrics(request: web.Request) -> web.StreamResponse:
 async def write_body(response: web.StreamResponse, body: Body) -> None:
     """The prepared body in writes of about WRITE_CHUNK, each awaited: a slow scraper holds
     back little, and nothing the size of the body is ever copied. A plain body is inflated
-    from the members a batch at a time in a worker thread, the next batch while this one is
+    from the members a batch at a time in the zlib thread, the next batch while this one is
     written."""
     batches = _batches(body)
     if body.gzip:
         for batch in batches:
             await response.write(b"".join(_member(part) for part in batch))
         return
-    upcoming = asyncio.ensure_future(asyncio.to_thread(_text, next(batches, [])))
+    upcoming = asyncio.ensure_future(off_loop(_text, next(batches, [])))
     try:
         while True:
             text = await upcoming
             if not text:
                 return
-            upcoming = asyncio.ensure_future(asyncio.to_thread(_text, next(batches, [])))
+            upcoming = asyncio.ensure_future(off_loop(_text, next(batches, [])))
             await response.write(text)
     finally:
         upcoming.cancel()

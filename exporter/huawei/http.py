@@ -52,9 +52,9 @@ class RequestPolicy:
     max_tries: int = 3
     backoff_base: float = 1.0  # first retry waits up to this long, doubling each time
     backoff_cap: float = 10.0
-    max_in_flight: int = 8  # per endpoint
+    max_in_flight: int = 32  # per endpoint
     rate_per_second: float = 50.0  # per account, token bucket
-    burst: int = 100
+    burst: int = 250
     max_body_bytes: int = 32 * 1024 * 1024  # one response, after decompression
 
 

@@ -39,10 +39,11 @@ async def test_oms_pages_of_100_with_a_short_last_page(wiring: Wiring, cloud: Fa
 
 
 async def test_remaining_pages_are_fetched_concurrently(wiring: Wiring, cloud: FakeCloud) -> None:
-    _fill(cloud, sms=2000)
+    pages = FAST.max_in_flight + 8  # more than may be in flight at once
+    _fill(cloud, sms=200 * pages)
     cloud.tenants[0].latency = 0.05
-    await wiring.sms().list_items(max_items=10_000)
-    assert cloud.stats.served("sms") == 10
+    await wiring.sms().list_items(max_items=100_000)
+    assert cloud.stats.served("sms") == pages
     assert cloud.stats.max_in_flight == FAST.max_in_flight  # the per-endpoint bound, reached
 
 
