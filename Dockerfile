@@ -13,14 +13,10 @@ FROM ${PYTHON_IMAGE}
 LABEL org.opencontainers.image.title="huaweicloud-migration-exporter" \
       org.opencontainers.image.description="Prometheus exporter for Huawei Cloud SMS and OMS migration tasks" \
       org.opencontainers.image.licenses="Apache-2.0"
-# PYTHONMALLOC=malloc: each poll allocates and frees ~100 MB of small objects; with the
-# system allocator (trimmed after every poll) that memory goes back to the OS, where CPython's
-# own arenas would keep ~50 MB of it pinned. Measured in benchmarks/, same CPU.
 # HWMIG_WEB__LISTEN_ADDRESS: where it listens (the demo too, so `docker run -p 9897:9897 ...
 # --demo` reaches it); the HEALTHCHECK asks there. Change the port with this variable.
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
-    PYTHONMALLOC=malloc \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     HWMIG_WEB__LISTEN_ADDRESS=0.0.0.0:9897
 RUN groupadd --system --gid 10001 exporter \

@@ -23,7 +23,7 @@ from typing import Any
 from aiohttp import web
 
 from benchmarks.common import PROFILES, settings
-from exporter.memory import freeze_startup_objects, tune_allocator
+from exporter.memory import freeze_startup_objects
 from exporter.poller import Poller
 from exporter.server import make_app
 from exporter.snapshot import Snapshot
@@ -78,8 +78,7 @@ async def answer(command: list[str], by_service: dict[str, Poller]) -> dict[str,
 
 
 async def main() -> None:
-    tune_allocator()  # as the CLI does
-    freeze_startup_objects()
+    freeze_startup_objects()  # as the CLI does
     profile = sys.argv[3] if len(sys.argv) > 3 else "default"
     extra = json.loads(sys.argv[4]) if len(sys.argv) > 4 else {}
     config = settings(json.loads(sys.argv[1]), int(sys.argv[2]), {**PROFILES[profile], **extra})

@@ -21,6 +21,7 @@ from typing import Any
 
 from benchmarks.common import PROFILES, series_by_service, settings
 from exporter import log
+from exporter.memory import freeze_startup_objects
 from exporter.poller import Poller
 from exporter.snapshot import Snapshot
 from exporter.sources import build_sources, new_session
@@ -58,6 +59,7 @@ async def measure(cloud: dict[str, str], extra: dict[str, Any]) -> dict[str, Any
 
 def main(argv: list[str] | None = None) -> int:
     log.configure("warning")
+    freeze_startup_objects()  # as the CLI does
     parser = argparse.ArgumentParser(prog="python -m benchmarks.profiles")
     parser.add_argument("--tasks", type=int, default=10_000, help="SMS tasks, and OMS tasks")
     args = parser.parse_args(argv)

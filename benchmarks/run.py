@@ -45,9 +45,6 @@ from benchmarks.common import series_by_service
 from exporter.settings import Api
 
 ROOT = Path(__file__).resolve().parent.parent
-# Ours runs with the allocator setting its container image ships with (see the Dockerfile);
-# the naive baseline with Python's default, which suits it better.
-IMAGE_ENV = {"PYTHONMALLOC": "malloc"}
 SERVICES = ("sms", "sms_sources", "oms")
 
 
@@ -210,9 +207,7 @@ class Ours:
 def measure_ours(cloud: dict[str, Any], simulator: Child, args: argparse.Namespace) -> Ours:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    child = Child(
-        "benchmarks.ours", json.dumps(cloud), str(port), "default", args.settings, env=IMAGE_ENV
-    )
+    child = Child("benchmarks.ours", json.dumps(cloud), str(port), "default", args.settings)
     result = Ours()
     try:
         result.services = child.line()["ready"]
@@ -283,9 +278,7 @@ def measure_profile(
 ) -> Profile:
     """Series and Prometheus' cost of the exporter run with `profile`."""
     port = free_port()
-    child = Child(
-        "benchmarks.ours", json.dumps(cloud), str(port), profile, args.settings, env=IMAGE_ENV
-    )
+    child = Child("benchmarks.ours", json.dumps(cloud), str(port), profile, args.settings)
     try:
         simulator.ask("latency 0")
         items = {

@@ -14,7 +14,7 @@ from typing import Any
 import structlog
 
 from exporter import __version__, daemon, log
-from exporter.memory import freeze_startup_objects, tune_allocator
+from exporter.memory import freeze_startup_objects
 from exporter.settings import ConfigError, Settings, load
 from exporter.snapshot import Snapshot
 from exporter.sources import build_sources, new_session, pollers
@@ -168,7 +168,6 @@ def runnable_settings(args: argparse.Namespace, flags: dict[str, Any]) -> Settin
 
 
 def main(argv: list[str] | None = None) -> int:
-    tune_allocator()
     freeze_startup_objects()
     args = parse_args(argv)
     flags = overrides(args)

@@ -36,12 +36,12 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
-from weakref import WeakKeyDictionary
 
 from exporter.catalog import FAMILIES
 from exporter.metrics.family import Family
 from exporter.metrics.lines import Block
 from exporter.render import ItemRenderer, Rendered
+from exporter.turns import turn
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -50,19 +50,7 @@ TEXT_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 OPENMETRICS_CONTENT_TYPE = "application/openmetrics-text; version=1.0.0; charset=utf-8"
 
 
-RENDER_BATCH = 50  # items rendered in one turn (~5 ms of SMS tasks)
-_TURNS: WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = WeakKeyDictionary()
-
-
-def turn() -> asyncio.Lock:
-    """The event loop's one turn at CPU work of the polls. Pages arrive by the dozen at once;
-    were each free to render as soon as it arrives, one pass of the loop would run them all
-    before it looked at a scrape again. Taking turns, a pass runs one batch of a few ms."""
-    loop = asyncio.get_running_loop()
-    lock = _TURNS.get(loop)
-    if lock is None:
-        lock = _TURNS[loop] = asyncio.Lock()
-    return lock
+RENDER_BATCH = 25  # items rendered in one turn (a few ms of SMS tasks)
 
 
 def compress(data: bytes) -> bytes:
@@ -184,10 +172,12 @@ class Assembly:
         for start in range(0, len(listed), RENDER_BATCH):
             async with turn():
                 rendered += self.renderer.page(listed[start : start + RENDER_BATCH])
-        stored = tuple(item.stored() for item in rendered)
-        part = self._unchanged(stored)
+        async with turn():
+            stored = tuple(item.stored() for item in rendered)
+            part = self._unchanged(stored)
+            segments = self._segments(rendered) if part is None else []
         if part is None:
-            part = await _write(self._segments(rendered), stored, len(self.renderer.names))
+            part = await _write(segments, stored, len(self.renderer.names))
         self._parts[offset] = part
         return list(stored)
 
@@ -206,7 +196,7 @@ class Assembly:
         next to each other there make one run)."""
         out: list[Segment] = []
         for item in rendered:
-            if item.text is not None:
+            if item.pieces is not None:
                 out.append(item)
                 continue
             if item.key is None or not item.exported:  # no id, or nothing to export
@@ -230,10 +220,11 @@ class Assembly:
         for offset in sorted(self._parts):
             part = self._parts[offset]
             keep = []
-            for n, item in enumerate(part.items):
-                if want is not None and item is want:
-                    keep.append(n)
-                    want = next(expected, None)
+            async with turn():
+                for n, item in enumerate(part.items):
+                    if want is not None and item is want:
+                        keep.append(n)
+                        want = next(expected, None)
             if len(keep) != len(part.items):
                 runs: list[Segment] = [(part, n, n + 1) for n in keep]
                 kept = tuple(part.items[n] for n in keep)
@@ -264,24 +255,22 @@ async def _write(segments: list[Segment], items: tuple[Rendered, ...], families:
         texts = _texts(segments, inflated, families)
     del inflated
     chunks = await off_loop(_compress_all, texts)
-    return Part(items, tuple(chunks), _offsets(items, families))
+    async with turn():
+        offsets = _offsets(items, families)
+    return Part(items, tuple(chunks), offsets)
 
 
 def _texts(
     segments: list[Segment], inflated: dict[tuple[int, int], memoryview], families: int
 ) -> list[bytes]:
-    ends = {id(s): s.offsets() for s in segments if isinstance(s, Rendered)}
     texts = []
     for index in range(families):
-        pieces = []
+        pieces: list[bytes | memoryview] = []
         for segment in segments:
             if isinstance(segment, Rendered):
-                assert segment.text is not None
-                mine = ends[id(segment)]
-                start = mine[index - 1] if index else 0
-                end = mine[index]
-                if end > start:
-                    pieces.append(memoryview(segment.text)[start:end])
+                assert segment.pieces is not None
+                if piece := segment.pieces[index]:
+                    pieces.append(piece)
                 continue
             part, first, stop = segment
             start = part.offsets[first * families + index]

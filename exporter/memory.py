@@ -13,8 +13,6 @@ import ctypes
 import ctypes.util
 import gc
 
-M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter number
-
 
 def _glibc() -> ctypes.CDLL | None:
     name = ctypes.util.find_library("c")
@@ -23,24 +21,12 @@ def _glibc() -> ctypes.CDLL | None:
     try:
         libc = ctypes.CDLL(name)
         libc.malloc_trim  # noqa: B018  # present in glibc only
-        libc.mallopt  # noqa: B018
     except (OSError, AttributeError):
         return None
     return libc
 
 
 _LIBC = _glibc()
-
-
-def tune_allocator() -> None:
-    """Allocate every block over 128 KiB with mmap, and keep it that way.
-
-    glibc raises that threshold each time such a block is freed, after which the rendered
-    pieces (up to megabytes each) come from the heap and fragment it. With a fixed threshold
-    they are returned to the system the moment they are freed.
-    """
-    if _LIBC is not None:
-        _LIBC.mallopt(M_MMAP_THRESHOLD, 128 * 1024)
 
 
 def freeze_startup_objects() -> None:

@@ -28,6 +28,7 @@ from exporter.metrics.lines import Lines, render_families
 from exporter.render import ItemRenderer, Rendered
 from exporter.snapshot import Snapshot
 from exporter.telemetry import Telemetry
+from exporter.turns import turn
 
 log = structlog.get_logger(__name__)
 
@@ -116,13 +117,13 @@ class Poller:
             async with asyncio.timeout(self.interval):
                 listing = await self.source.fetch(assembly.page)
                 items = listing.items
-                # A task listed without an id cannot be a series: it counts as not exported.
-                not_fetched = listing.not_fetched + self._count_changes(items)
-                await asyncio.sleep(0)  # each step over every item is a few ms: scrapes between
-                cpu = time.process_time()
-                summary = self.source.summary(items) if self.source.summary else {}
-                status.render_cpu = renderer.cpu + time.process_time() - cpu
-                await asyncio.sleep(0)
+                async with turn():  # each step over every item is some ms: one at a time
+                    # A task listed without an id cannot be a series: it counts as not exported.
+                    not_fetched = listing.not_fetched + self._count_changes(items)
+                async with turn():
+                    cpu = time.process_time()
+                    summary = self.source.summary(items) if self.source.summary else {}
+                    status.render_cpu = renderer.cpu + time.process_time() - cpu
                 exposition = await assembly.finish(items, render_families(summary))
             self.snapshot.replace(key, exposition)  # one step: scrapes see old or new
             self._exposition = exposition

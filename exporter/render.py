@@ -53,9 +53,9 @@ class Rendered(msgspec.Struct, gc=False, frozen=True):
     # Per family of the service, where its lines end in the item's text: native unsigned ints,
     # packed (bytes, not an array: the cyclic GC would track 30,000 arrays and rescan them).
     ends: bytes
-    # Rendered by this poll: its text. None: unchanged, the text is in the previous
-    # exposition (and, once assembled, in the current one).
-    text: bytes | None = None
+    # Rendered by this poll: its text, one piece per family (b"" where none). None: unchanged,
+    # the text is in the previous exposition (and, once assembled, in the current one).
+    pieces: tuple[bytes, ...] | None = None
     digest: bytes | None = None  # of the raw JSON; None: not to be reused
     failed: bool = False  # the mapping could not take it: not exported, counted
 
@@ -75,7 +75,7 @@ class Rendered(msgspec.Struct, gc=False, frozen=True):
 
     def stored(self) -> Rendered:
         """What is kept once the exposition holds the text."""
-        return self if self.text is None else msgspec.structs.replace(self, text=None)
+        return self if self.pieces is None else msgspec.structs.replace(self, pieces=None)
 
 
 def digest(raw: msgspec.Raw) -> bytes:
@@ -130,7 +130,7 @@ class ItemRenderer:
                 return cached  # same JSON: same id, state and lines
         self.rendered += 1
         try:
-            text, ends = self._text(self._lines([item.load()]))
+            pieces, ends = self._text(self._lines([item.load()]))
         except UNREADABLE as exc:  # a field of the wrong type: the API's doing, no bug
             log.debug("item not exported: unreadable", item=key[:64], error=str(exc)[:200])
             return Rendered(key, item.ref, self._nothing, failed=True)
@@ -144,15 +144,15 @@ class ItemRenderer:
                 exc_info=exc if first else None,
             )
             return Rendered(key, item.ref, self._nothing, failed=True)
-        return Rendered(key, item.ref, ends, text, found)
+        return Rendered(key, item.ref, ends, pieces, found)
 
-    def _text(self, lines: Lines) -> tuple[bytes, bytes]:
+    def _text(self, lines: Lines) -> tuple[tuple[bytes, ...], bytes]:
         pieces = [b""] * len(self.names)
         index = self._index
         for name, rows in lines.items():
             if rows:
                 pieces[index[name]] = encode(rows)  # KeyError: a family the service lacks
-        return b"".join(pieces), array("I", accumulate(map(len, pieces))).tobytes()
+        return tuple(pieces), array("I", accumulate(map(len, pieces))).tobytes()
 
     def commit(self, items: Sequence[Rendered]) -> None:
         """A poll succeeded with `items` (as stored): reuse them next time, and only them."""

@@ -38,6 +38,7 @@ from exporter.huawei.errors import (
 from exporter.huawei.network import Network, network_error, redirect_target
 from exporter.huawei.payload import UNREADABLE, ApiErrorBody, decoder, text
 from exporter.huawei.signing import Query, host_header
+from exporter.turns import turn
 
 log = structlog.get_logger(__name__)
 
@@ -168,7 +169,8 @@ class Endpoint:
         )
         answer = await self._with_retries(unsigned, budget)
         try:
-            return decoder(model).decode(answer.body)
+            async with turn():  # a page is a few ms to decode: one at a time
+                return decoder(model).decode(answer.body)
         except UNREADABLE as exc:  # malformed, wrong shape, nested too deep
             raise BadResponseError(
                 f"unexpected response body: {str(exc)[:200]}",

@@ -25,6 +25,7 @@ from exporter.huawei.http import Endpoint
 from exporter.huawei.paging import HasKey, Listing, Page, list_all
 from exporter.huawei.payload import Listed, Ref, listed
 from exporter.huawei.signing import QueryValue
+from exporter.turns import turn
 
 R = TypeVar("R", bound=Ref)
 M = TypeVar("M", bound=msgspec.Struct)
@@ -70,7 +71,8 @@ async def list_mapped(
         raw = await endpoint.get(
             request.path, query, request.page, headers=dict(request.headers), budget=budget
         )
-        items = listed(raw, request.ref, request.model)
+        async with turn():
+            items = listed(raw, request.ref, request.model)
         return Page(count=raw.count, items=await each_page(offset, items))
 
     return await list_all(

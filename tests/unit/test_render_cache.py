@@ -44,7 +44,7 @@ def test_an_unchanged_item_is_not_rendered_again_and_a_changed_one_is() -> None:
     payload = tasks(3)
     first = kept(render, payload)
     assert render.rendered == 3
-    assert all(item.text is None and item.digest for item in first)  # ends and digest only
+    assert all(item.pieces is None and item.digest for item in first)  # ends and digest only
     second = kept(render, payload)
     assert render.rendered == 0
     assert all(a is b for a, b in zip(first, second, strict=True))
@@ -52,7 +52,7 @@ def test_an_unchanged_item_is_not_rendered_again_and_a_changed_one_is() -> None:
     third = poll(render, payload)
     assert render.rendered == 1
     assert third[0] is first[0] and third[2] is first[2]
-    assert third[1].text is not None
+    assert third[1].pieces is not None
 
 
 def test_pieces_are_byte_for_byte_the_mapping_of_the_whole_list() -> None:
@@ -62,9 +62,10 @@ def test_pieces_are_byte_for_byte_the_mapping_of_the_whole_list() -> None:
     for index, name in enumerate(mapping.NAMES):
         text = b""
         for item in items:
-            assert item.text is not None
+            assert item.pieces is not None
             start, end = item.span(index)
-            text += item.text[start:end]
+            assert end - start == len(item.pieces[index])
+            text += item.pieces[index]
         assert text == encode(whole[name]), name
 
 
