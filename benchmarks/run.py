@@ -476,7 +476,10 @@ def report(
     during_p99 = quantile(ours.during, 0.99)
     held = ours.plain_bytes + ours.gzip_bytes
     unchanged = {s: ours.unchanged[s]["cpu"] / ours.cold[s]["cpu"] for s in ours.services}
-    static_ratio = median(ours.scrapes["c1-plain"]) / median(ours.static["c1-plain"])
+    static_gzip = median(ours.scrapes["c1-gzip"]) / median(ours.static["c1-gzip"])
+    static_plain = median(ours.scrapes["c1-plain"]) / median(ours.static["c1-plain"])
+    naive_scrape = median(naive.scrapes["c1-gzip"]) / median(ours.scrapes["c1-gzip"])
+    naive_plain = median(naive.scrapes["c1-plain"]) / median(ours.scrapes["c1-plain"])
     per_sms = {
         n: p.series.get("sms", 0) / max(1, p.items.get("sms", 0)) for n, p in profiles.items()
     }
@@ -503,9 +506,25 @@ def report(
         ),
         ("peak RSS < 250 MB", ours.peak_rss_mb < 250, f"{ours.peak_rss_mb:.0f} MB"),
         (
-            "plain scrape within 1.2x of the static-file server",
-            static_ratio <= 1.2,
-            fmt_x(static_ratio),
+            "a gzip scrape, as Prometheus makes it, within 1.2x of the static-file server",
+            static_gzip <= 1.2,
+            fmt_x(static_gzip),
+        ),
+        (
+            "a plain scrape within 1.2x of the static-file server (it inflates the members)",
+            static_plain <= 1.2,
+            fmt_x(static_plain),
+        ),
+        (
+            "the design's: /metrics median at least 50x lower than the naive exporter's",
+            naive_scrape >= 50 and naive_plain >= 50,
+            f"gzip {fmt_x(naive_scrape)}, plain {fmt_x(naive_plain)}",
+        ),
+        (
+            "the design's: a poll's CPU for 10,000 SMS tasks under 1 s",
+            ours.moving["sms"]["cpu"] < 1,
+            f"moving {fmt_s(ours.moving['sms']['cpu'])}, unchanged "
+            f"{fmt_s(ours.unchanged['sms']['cpu'])}, first {fmt_s(ours.cold['sms']['cpu'])}",
         ),
     ]
     sizes = ", ".join(f"{s} {ours.cold[s]['items']:,}" for s in ours.services)
