@@ -30,7 +30,6 @@ import asyncio
 import contextlib
 import os
 import threading
-import zlib
 from array import array
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -38,6 +37,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from exporter.catalog import FAMILIES
+from exporter.deflate import compress, inflate
 from exporter.metrics.family import Family
 from exporter.metrics.lines import Block
 from exporter.render import ItemRenderer, Rendered
@@ -51,15 +51,6 @@ OPENMETRICS_CONTENT_TYPE = "application/openmetrics-text; version=1.0.0; charset
 
 
 RENDER_BATCH = 25  # items rendered in one turn (a few ms of SMS tasks)
-
-
-def compress(data: bytes) -> bytes:
-    """One gzip member, fast level: a scrape body, not an archive."""
-    return zlib.compress(data, 1, wbits=31) if data else b""
-
-
-def inflate(member: bytes) -> bytes:
-    return zlib.decompress(member, wbits=31) if member else b""
 
 
 @dataclass(frozen=True, slots=True)

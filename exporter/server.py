@@ -15,11 +15,11 @@ from aiohttp.typedefs import Middleware
 
 from exporter import status_page
 from exporter.connections import Connections, GuardedSite, Limits
+from exporter.deflate import inflate
 from exporter.exposition import (
     OPENMETRICS_CONTENT_TYPE,
     TEXT_CONTENT_TYPE,
     Chunk,
-    inflate,
     off_loop,
 )
 from exporter.log import http_error_logger

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from typing import NamedTuple
 
 from exporter.catalog import FAMILIES
+from exporter.deflate import inflate
 from exporter.exposition import (
     EOF,
     GZ_EOF,
@@ -20,7 +21,6 @@ from exporter.exposition import (
     NOTHING,
     Chunk,
     Exposition,
-    inflate,
     of_block,
 )
 from exporter.metrics.lines import Block

@@ -7,6 +7,7 @@ import subprocess
 
 import pytest
 
+from exporter import deflate
 from exporter.catalog import FAMILIES
 from exporter.exposition import of_block
 from exporter.huawei.payload import convert
@@ -160,3 +161,13 @@ def test_the_prepared_bodies_are_kept_until_a_swap() -> None:
     second = snapshot.prepared(openmetrics=False, gzip=True)
     assert second is not first
     assert gzip.decompress(b"".join(second.pieces())) == snapshot.body(openmetrics=False)
+
+
+def test_members_are_plain_gzip_made_by_isa_l() -> None:
+    """The fast compressor is the one in use, and what it writes any gzip reader reads, one
+    member after another as one body."""
+    assert deflate.implementation.__name__ == "isal.isal_zlib"
+    first, second = b"a 1\n" * 1000, NASTY.encode() * 100
+    assert gzip.decompress(deflate.compress(first) + deflate.compress(second)) == first + second
+    assert deflate.inflate(deflate.compress(second)) == second
+    assert deflate.compress(b"") == b"" and deflate.inflate(b"") == b""

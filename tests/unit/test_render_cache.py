@@ -8,7 +8,8 @@ import asyncio
 from functools import partial
 from typing import Any
 
-from exporter.exposition import Assembly, Exposition, inflate
+from exporter.deflate import inflate
+from exporter.exposition import Assembly, Exposition
 from exporter.metrics.lines import encode
 from exporter.render import ItemRenderer, Rendered
 from exporter.services.sms_tasks import mapping
