@@ -13,6 +13,7 @@ try:
 except ImportError:  # pragma: no cover  # every platform CI runs has the wheel
     import zlib as implementation  # type: ignore[no-redef]  # the same functions
 
+IMPLEMENTATION: str = implementation.__name__  # "isal.isal_zlib" or "zlib"
 GZIP = 31  # wbits: a gzip member (header, deflate stream, CRC-32 and length)
 
 
