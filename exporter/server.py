@@ -20,7 +20,6 @@ from exporter.exposition import (
     OPENMETRICS_CONTENT_TYPE,
     TEXT_CONTENT_TYPE,
     Chunk,
-    off_loop,
 )
 from exporter.log import http_error_logger
 from exporter.negotiation import accepts_gzip, wants_openmetrics
@@ -36,7 +35,7 @@ RELOAD: web.AppKey[Reload] = web.AppKey("reload")
 LIFECYCLE: web.AppKey[Callable[[], bool]] = web.AppKey("lifecycle")
 DEMO = web.AppKey("demo", bool)
 
-WRITE_CHUNK = 256 * 1024
+WRITE_CHUNK = 1024 * 1024  # bytes of a write, and of a plain batch inflated at once
 
 Background = Callable[[web.Application], AsyncIterator[None]]
 
@@ -68,20 +67,23 @@ async def metrics(request: web.Request) -> web.StreamResponse:
 async def write_body(response: web.StreamResponse, body: Body) -> None:
     """The prepared body in writes of about WRITE_CHUNK, each awaited: a slow scraper holds
     back little, and nothing the size of the body is ever copied. A plain body is inflated
-    from the members a batch at a time in the zlib thread, the next batch while this one is
-    written."""
+    from the members a batch at a time in a worker thread, the next batch while this one is
+    written: the default executor at normal priority, not the polls' low-priority zlib
+    thread, so a scrape neither waits behind a poll's compression nor delays it. 1 MiB
+    batches: at 256 KiB a plain 155 MB scrape took 1.8x the static-file server, at 1 MiB
+    1.3-1.4x."""
     batches = _batches(body)
     if body.gzip:
         for batch in batches:
             await response.write(b"".join(_member(part) for part in batch))
         return
-    upcoming = asyncio.ensure_future(off_loop(_text, next(batches, [])))
+    upcoming = asyncio.ensure_future(asyncio.to_thread(_text, next(batches, [])))
     try:
         while True:
             text = await upcoming
             if not text:
                 return
-            upcoming = asyncio.ensure_future(off_loop(_text, next(batches, [])))
+            upcoming = asyncio.ensure_future(asyncio.to_thread(_text, next(batches, [])))
             await response.write(text)
     finally:
         upcoming.cancel()
