@@ -12,12 +12,22 @@ serves both.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from typing import Protocol, TypeVar
 
 Lines = dict[
     str, list[str]
 ]  # family name -> its lines in exposition order (a str may hold several)
 Block = dict[str, list[bytes]]  # family name -> its rendered pieces, in order
+
+
+class Keyed(Protocol):
+    @property
+    def key(self) -> str | None: ...  # an item's id as text
+
+
+K = TypeVar("K", bound=Keyed)
+V = TypeVar("V")
 
 _ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n"})
 
@@ -70,6 +80,17 @@ def truncate(value: str | int | float | None, limit: int) -> str:
             return ""
         value = str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
     return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
+def first_by_key(items: Iterable[K], limit: int, value: Callable[[K], V]) -> list[V]:
+    """`value` of each item that has a key, once per key as a label cuts it (the first listed
+    wins, as paging keeps it): what counting by state takes of a list that may repeat ids."""
+    first: dict[str, K] = {}
+    for item in items:
+        key = item.key
+        if key is not None:
+            first.setdefault(truncate(key, limit), item)
+    return [value(item) for item in first.values()]
 
 
 class StateSet:

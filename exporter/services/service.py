@@ -44,7 +44,8 @@ class ListService(Generic[Opt]):
     state_of: Callable[[Any], str | None]
     # The per-item families of decoded items; each item mapped on its own.
     lines: Callable[[str, Sequence[Any], Opt], Lines]
-    # The families over all items at once (counts per state), from their refs.
+    # The families over all items at once (counts per state), from their refs; the items as
+    # listed, each key once (paging de-duplicates), so a count need not.
     counts: Callable[[str, Sequence[Any], Opt], Lines]
 
 

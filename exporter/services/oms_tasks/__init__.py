@@ -14,7 +14,7 @@ from exporter.services.oms_tasks.mapping import (
     FAMILIES,
     OMS_STATUSES,
     OmsOptions,
-    status_counts,
+    count_statuses,
     status_name,
     task_lines,
 )
@@ -63,7 +63,9 @@ def options(settings: Settings, account: Account) -> OmsOptions:
 
 
 def counts(account: str, items: Sequence[Listed[OmsRef, OmsTask]], opts: OmsOptions) -> Lines:
-    return status_counts(account, [item.ref for item in items], opts)
+    return count_statuses(
+        account, [item.ref.status for item in items if item.key is not None], opts
+    )
 
 
 SERVICE: ListService[OmsOptions] = ListService(

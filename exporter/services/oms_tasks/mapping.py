@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -20,6 +20,7 @@ from exporter.metrics.lines import (
     Lines,
     StateSet,
     escape,
+    first_by_key,
     label_values_text,
     labels_text,
     new_lines,
@@ -228,22 +229,28 @@ class Listed(Protocol):
 
 
 def status_counts(account: str, tasks: Sequence[Listed], opts: OmsOptions) -> Lines:
-    """`huaweicloud_oms_tasks`: tasks per status, every known status present (0 included)."""
+    """`huaweicloud_oms_tasks`: tasks per status, every known status present (0 included);
+    a task listed twice counts once."""
+    return count_statuses(account, first_by_key(tasks, opts.max_label_length, _status), opts)
+
+
+def count_statuses(account: str, statuses: Iterable[int | None], opts: OmsOptions) -> Lines:
+    """`huaweicloud_oms_tasks` from the status of each task, each task once."""
     if "huaweicloud_oms_tasks" not in opts.families:
         return {}
     counts: Counter[str] = Counter()
-    seen: set[str] = set()
-    for task in tasks:
-        key = None if task.key is None else truncate(task.key, opts.max_label_length)
-        status = _status_label(task.status, opts.max_label_length)
-        if key is None or key in seen or status is None:
-            continue
-        seen.add(key)
-        counts[status] += 1
+    for raw, n in Counter(statuses).items():  # a few distinct statuses: each is named once
+        status = _status_label(raw, opts.max_label_length)
+        if status is not None:
+            counts[status] += n
     labels = labels_text(
         [("account", account), ("region", truncate(opts.region, opts.max_label_length))]
     )
     return {"huaweicloud_oms_tasks": _STATUSES.count_lines("huaweicloud_oms_tasks", labels, counts)}
+
+
+def _status(task: Listed) -> int | None:
+    return task.status
 
 
 def _status_label(status: int | None, limit: int) -> str | None:

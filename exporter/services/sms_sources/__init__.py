@@ -16,7 +16,7 @@ from exporter.services.sms_sources.mapping import (
     CYCLES,
     FAMILIES,
     SourceOptions,
-    agent_counts,
+    count_agents,
     server_lines,
 )
 from exporter.services.sms_sources.payload import SourceRef, SourceServer
@@ -48,7 +48,9 @@ def target(account: Account) -> Target:
 def counts(
     account: str, items: Sequence[Listed[SourceRef, SourceServer]], opts: SourceOptions
 ) -> Lines:
-    return agent_counts(account, [item.ref for item in items], opts)
+    return count_agents(
+        account, [item.ref.connected for item in items if item.key is not None], opts
+    )
 
 
 SERVICE: ListService[SourceOptions] = ListService(

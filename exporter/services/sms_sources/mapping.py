@@ -11,7 +11,7 @@ A `null` value, and a date of 0 ("not set"), leave its sample out.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -21,6 +21,7 @@ from exporter.metrics.lines import (
     Lines,
     StateSet,
     escape,
+    first_by_key,
     label_values_text,
     labels_text,
     new_lines,
@@ -205,19 +206,27 @@ class Listed(Protocol):
 
 
 def agent_counts(account: str, servers: Sequence[Listed], opts: SourceOptions) -> Lines:
-    """`huaweicloud_sms_source_servers`: servers by agent connection, both present."""
+    """`huaweicloud_sms_source_servers`: servers by agent connection, both present; a server
+    listed twice counts once."""
+    return count_agents(account, first_by_key(servers, opts.max_label_length, _connected), opts)
+
+
+def count_agents(account: str, connected: Iterable[bool | None], opts: SourceOptions) -> Lines:
+    """`huaweicloud_sms_source_servers` from each server's agent connection, each once."""
     if _COUNTS not in opts.families:
         return {}
-    counts: Counter[str] = Counter()
-    seen: set[str] = set()
-    for server in servers:
-        key = None if server.key is None else truncate(server.key, opts.max_label_length)
-        if key is None or key in seen or server.connected is None:
-            continue
-        seen.add(key)
-        counts[AGENT[0] if server.connected else AGENT[1]] += 1
+    counts = Counter(connected)
     head = f'{_COUNTS}{{{labels_text([("account", account)])},agent="'
-    return {_COUNTS: [f'{head}{agent}"}} {counts[agent]}\n' for agent in AGENT]}
+    return {
+        _COUNTS: [
+            f'{head}{agent}"}} {counts[state]}\n'
+            for agent, state in ((AGENT[0], True), (AGENT[1], False))
+        ]
+    }
+
+
+def _connected(server: Listed) -> bool | None:
+    return server.connected
 
 
 def source_lines(account: str, servers: Sequence[SourceServer], opts: SourceOptions) -> Lines:

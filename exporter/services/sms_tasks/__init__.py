@@ -14,7 +14,7 @@ from exporter.services.sms_tasks.mapping import (
     FAMILIES,
     SMS_STATES,
     SmsOptions,
-    state_counts,
+    count_states,
     task_lines,
 )
 from exporter.services.sms_tasks.payload import SmsRef, SmsTask
@@ -56,7 +56,7 @@ def options(settings: Settings, account: Account) -> SmsOptions:
 
 
 def counts(account: str, items: Sequence[Listed[SmsRef, SmsTask]], opts: SmsOptions) -> Lines:
-    return state_counts(account, [item.ref for item in items], opts)
+    return count_states(account, [item.ref.state for item in items if item.key is not None], opts)
 
 
 SERVICE: ListService[SmsOptions] = ListService(

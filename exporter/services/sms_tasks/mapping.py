@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -24,6 +24,7 @@ from exporter.metrics.lines import (
     Lines,
     StateSet,
     escape,
+    first_by_key,
     label_values_text,
     labels_text,
     new_lines,
@@ -314,21 +315,26 @@ class Listed(Protocol):
 
 
 def state_counts(account: str, tasks: Sequence[Listed], opts: SmsOptions) -> Lines:
-    """`huaweicloud_sms_tasks`: tasks per state, every known state present (0 included)."""
+    """`huaweicloud_sms_tasks`: tasks per state, every known state present (0 included);
+    a task listed twice counts once."""
+    return count_states(account, first_by_key(tasks, opts.max_label_length, _state), opts)
+
+
+def count_states(account: str, states: Iterable[Text], opts: SmsOptions) -> Lines:
+    """`huaweicloud_sms_tasks` from the state of each task, each task once."""
     if "huaweicloud_sms_tasks" not in opts.families:
         return {}
     counts: Counter[str] = Counter()
-    seen: set[str] = set()
-    for task in tasks:
-        key = None if task.key is None else truncate(task.key, opts.max_label_length)
-        if key is None or key in seen:
-            continue
-        seen.add(key)
-        state = text(task.state)
+    for raw, n in Counter(states).items():  # a few distinct states: each is cut once
+        state = text(raw)
         if state is not None:
-            counts[truncate(state, opts.max_label_length)] += 1
+            counts[truncate(state, opts.max_label_length)] += n
     labels = labels_text([("account", account)])
     return {"huaweicloud_sms_tasks": _STATES.count_lines("huaweicloud_sms_tasks", labels, counts)}
+
+
+def _state(task: Listed) -> Text:
+    return task.state
 
 
 def _info(task: SmsTask, limit: int) -> str:
