@@ -28,7 +28,6 @@ import json
 import os
 import platform
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -43,16 +42,10 @@ import aiohttp
 from benchmarks import prometheus_cost
 from benchmarks.common import series_by_service
 from exporter.settings import Api
+from tests.e2e.harness import free_port  # one way to pick a loopback port
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVICES = ("sms", "sms_sources", "oms")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 class Child:
