@@ -5,6 +5,7 @@
 It serves /metrics from the start and answers one JSON line per command:
 
     poll SERVICE     one poll of one source: wall, CPU, items, items rendered afresh
+    cold SERVICE     the same, after forgetting all of its last poll (as after a start)
     poll-all         every source at once, as the daemon polls: wall per source, total CPU
     storm SECONDS    poll-all over and over for that long (scrapes are timed meanwhile)
     memory           peak and current RSS
@@ -63,6 +64,10 @@ async def answer(command: list[str], by_service: dict[str, Poller]) -> dict[str,
     word, args = command[0], command[1:]
     gc.collect()  # what the last command left does not land on this one
     if word == "poll":
+        return await timed_poll(by_service[args[0]])
+    if word == "cold":
+        by_service[args[0]].forget()
+        gc.collect()
         return await timed_poll(by_service[args[0]])
     if word == "poll-all":
         return await poll_all(by_service)

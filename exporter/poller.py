@@ -220,9 +220,14 @@ class Poller:
                 service=self.source.service,
                 stale_s=round(self.clock() - since),
             )
-            self.snapshot.replace(self.source.key, None)
-            self._exposition = None
-            self.renderer.forget()
+            self.forget()
+
+    def forget(self) -> None:
+        """Drop the source's series and all this poller kept of the last poll: the next poll
+        renders every item afresh, as the first one after a start does."""
+        self.snapshot.replace(self.source.key, None)
+        self._exposition = None
+        self.renderer.forget()
 
 
 def _describe(exc: Exception) -> tuple[str, str]:
