@@ -15,7 +15,6 @@ from aiohttp.typedefs import Middleware
 
 from exporter import status_page
 from exporter.connections import Connections, GuardedSite, Limits
-from exporter.deflate import inflate
 from exporter.exposition import (
     OPENMETRICS_CONTENT_TYPE,
     TEXT_CONTENT_TYPE,
@@ -75,15 +74,15 @@ async def write_body(response: web.StreamResponse, body: Body) -> None:
     batches = _batches(body)
     if body.gzip:
         for batch in batches:
-            await response.write(b"".join(_member(part) for part in batch))
+            await response.write(body.joined(batch))
         return
-    upcoming = asyncio.ensure_future(asyncio.to_thread(_text, next(batches, [])))
+    upcoming = asyncio.ensure_future(asyncio.to_thread(body.joined, next(batches, [])))
     try:
         while True:
             text = await upcoming
             if not text:
                 return
-            upcoming = asyncio.ensure_future(asyncio.to_thread(_text, next(batches, [])))
+            upcoming = asyncio.ensure_future(asyncio.to_thread(body.joined, next(batches, [])))
             await response.write(text)
     finally:
         upcoming.cancel()
@@ -94,20 +93,12 @@ def _batches(body: Body) -> Iterator[list[bytes | Chunk]]:
     size = 0
     for part in body.parts:
         batch.append(part)
-        size += len(part) if isinstance(part, bytes) else len(part.gz) if body.gzip else part.length
+        size += body.size(part)
         if size >= WRITE_CHUNK:
             yield batch
             batch, size = [], 0
     if batch:
         yield batch
-
-
-def _member(part: bytes | Chunk) -> bytes:
-    return part if isinstance(part, bytes) else part.gz
-
-
-def _text(batch: list[bytes | Chunk]) -> bytes:
-    return b"".join(part if isinstance(part, bytes) else inflate(part.gz) for part in batch)
 
 
 async def lifecycle_reload(request: web.Request) -> web.Response:

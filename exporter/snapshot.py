@@ -35,13 +35,25 @@ class Body(NamedTuple):
     length: int
     gzip: bool
 
+    def piece(self, part: bytes | Chunk) -> bytes:
+        """The bytes of one part: a chunk's member, or its text inflated (a scrape does that
+        off the loop)."""
+        if isinstance(part, bytes):
+            return part
+        return part.gz if self.gzip else inflate(part.gz)
+
+    def size(self, part: bytes | Chunk) -> int:
+        """How many bytes `piece(part)` makes, without making them."""
+        if isinstance(part, bytes):
+            return len(part)
+        return len(part.gz) if self.gzip else part.length
+
+    def joined(self, parts: list[bytes | Chunk]) -> bytes:
+        return b"".join(map(self.piece, parts))
+
     def pieces(self) -> Iterator[bytes]:
-        """The body's bytes in order (tests, --once; a scrape inflates off the loop)."""
-        for part in self.parts:
-            if isinstance(part, bytes):
-                yield part
-            else:
-                yield part.gz if self.gzip else inflate(part.gz)
+        """The body's bytes in order (tests, --once)."""
+        return map(self.piece, self.parts)
 
 
 class Snapshot:
