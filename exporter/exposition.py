@@ -1,20 +1,21 @@
 """One source's exposition as scrapes serve it: per family, its items' text in chunks, each
-held as one gzip member and nothing else.
+held twice, as a gzip member and as an LZ4 block, and never as text.
 
 A gzip stream may be several members one after another (RFC 1952, 2.2); Go's reader, which
 Prometheus uses, and Python's read them as one body. So a gzip scrape is the members of the
 current chunks concatenated, compressed when a poll changed them and never at scrape time, and
 shared by the text format and OpenMetrics: their sample lines are the same, only the
 `# HELP`/`# TYPE` headers (a counter loses `_total` in OpenMetrics) and the closing `# EOF`
-differ, and those are members prepared once here. A plain scrape inflates the members as it
-writes them (Prometheus asks for gzip; curl and browsers may not).
+differ, and those are members prepared once here. A plain scrape (curl, a browser) unpacks
+the LZ4 blocks as it writes them, at memory speed (`exporter.packing`).
 
     # HELP huaweicloud_sms_task_state SMS task state: 1 for the current state, 0 for the others.
     # TYPE huaweicloud_sms_task_state gauge
     huaweicloud_sms_task_state{account="prod",task_id="9f1c",task_name="web-01",state="READY"} 0
 
-Holding the text compressed only is what keeps memory near the floor: at 10,000 SMS tasks, their
-10,000 source servers and 10,000 OMS tasks the text is some 155 MB, its members some 16 MB.
+Holding the text packed is what keeps memory near the floor: at 10,000 SMS tasks, their 10,000
+source servers and 10,000 OMS tasks the text is some 155 MB, its members some 15 MB and its
+LZ4 blocks some 27 MB.
 
 A page of the list becomes a part of the exposition as soon as it is rendered: one chunk per
 family. A page holding the same unchanged items as a part of the last poll keeps that part's
@@ -37,9 +38,10 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from exporter.catalog import FAMILIES
-from exporter.deflate import compress, inflate
+from exporter.deflate import compress
 from exporter.metrics.family import Family
 from exporter.metrics.lines import Block
+from exporter.packing import pack, unpack
 from exporter.render import ItemRenderer, Rendered
 from exporter.turns import turn
 
@@ -55,15 +57,21 @@ RENDER_BATCH = 25  # items rendered in one turn (a few ms of SMS tasks)
 
 @dataclass(frozen=True, slots=True)
 class Chunk:
-    gz: bytes  # the text of one part's items in one family, as one gzip member
+    """The text of one part's items in one family."""
+
+    gz: bytes  # as one gzip member: gzip scrapes
+    packed: bytes  # as one LZ4 block: plain scrapes, and the next poll's unchanged items
     length: int  # of the text
 
     @classmethod
     def of(cls, text: bytes) -> Chunk:
-        return cls(compress(text), len(text))
+        return cls(compress(text), pack(text), len(text))
+
+    def text(self) -> bytes:
+        return unpack(self.packed, self.length)
 
 
-EMPTY = Chunk(b"", 0)
+EMPTY = Chunk(b"", b"", 0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,8 +84,8 @@ class Part:
     offsets: array[int]  # (len(items) + 1) * len(chunks): see `_offsets`
 
     def text(self, index: int) -> memoryview:
-        """The text of chunk number `index`, inflated (when a later poll reuses some of it)."""
-        return memoryview(inflate(self.chunks[index].gz))
+        """The text of chunk number `index` (a later poll reuses some of it)."""
+        return memoryview(self.chunks[index].text())
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,7 +146,7 @@ def of_block(block: Block, previous: Exposition | None = None) -> Exposition:
         if not text:
             continue
         old = previous.families.get(name) if previous is not None else None
-        same = old is not None and old[0].length == len(text) and inflate(old[0].gz) == text
+        same = old is not None and old[0].length == len(text) and old[0].text() == text
         families[name] = old if same and old is not None else (Chunk.of(text),)
     return Exposition(families)
 
@@ -232,30 +240,21 @@ class Assembly:
 
 
 async def _write(segments: list[Segment], items: tuple[Rendered, ...], families: int) -> Part:
-    """A part of `items`, whose text `segments` say where to find. The inflating and the
-    compressing run in a worker thread, where zlib lets go of the GIL: the event loop keeps
-    the Python work, a few milliseconds a page, and so is never kept waiting for the GIL."""
-    old = {
-        (id(s[0]), index): s[0].chunks[index]
-        for s in segments
-        if isinstance(s, tuple)
-        for index in range(families)
-    }
-    inflated = await off_loop(_inflate_all, old)
+    """A part of `items`, whose text `segments` say where to find. The compressing runs in a
+    worker thread, where ISA-L and LZ4 let go of the GIL: the event loop keeps the Python work
+    and the unpacking, a few milliseconds a page, and so is never kept waiting for the GIL."""
     async with turn():
-        texts = _texts(segments, inflated, families)
-    del inflated
+        texts = _texts(segments, families)
     chunks = await off_loop(_compress_all, texts)
     async with turn():
         offsets = _offsets(items, families)
     return Part(items, tuple(chunks), offsets)
 
 
-def _texts(
-    segments: list[Segment], inflated: dict[tuple[int, int], memoryview], families: int
-) -> list[bytes]:
+def _texts(segments: list[Segment], families: int) -> list[bytes]:
     texts = []
     for index in range(families):
+        unpacked: dict[int, memoryview] = {}  # by id(part): a part's text, unpacked once
         pieces: list[bytes | memoryview] = []
         for segment in segments:
             if isinstance(segment, Rendered):
@@ -267,7 +266,9 @@ def _texts(
             start = part.offsets[first * families + index]
             end = part.offsets[stop * families + index]
             if end > start:
-                pieces.append(inflated[(id(part), index)][start:end])
+                if (text := unpacked.get(id(part))) is None:
+                    text = unpacked[id(part)] = part.text(index)
+                pieces.append(text[start:end])
         texts.append(b"".join(pieces))
     return texts
 
@@ -279,18 +280,16 @@ def _background() -> None:
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
 
 
-# One thread for all of it: zlib work of every source, one job after another, at a lower
+# One thread for all of it: the compressing for every source, one job after another, at a lower
 # priority, keeps the event loop responsive whatever the number of sources polling at once.
-_ZLIB = ThreadPoolExecutor(max_workers=1, thread_name_prefix="zlib", initializer=_background)
+_COMPRESSOR = ThreadPoolExecutor(
+    max_workers=1, thread_name_prefix="compress", initializer=_background
+)
 
 
 async def off_loop(function: Callable[[T], R], argument: T) -> R:
-    """`function(argument)` in the zlib thread."""
-    return await asyncio.get_running_loop().run_in_executor(_ZLIB, function, argument)
-
-
-def _inflate_all(chunks: dict[tuple[int, int], Chunk]) -> dict[tuple[int, int], memoryview]:
-    return {where: memoryview(inflate(chunk.gz)) for where, chunk in chunks.items()}
+    """`function(argument)` in the compressing thread."""
+    return await asyncio.get_running_loop().run_in_executor(_COMPRESSOR, function, argument)
 
 
 def _compress_all(texts: list[bytes]) -> list[Chunk]:

@@ -2,17 +2,16 @@
 
 A scrape never maps tasks, compresses or calls an API: it writes the chunks of the current
 version in catalogue order (each family's header once, then every source's chunks of it): as
-their gzip members, or inflated on the way for a client that does not take gzip. The list of
-what to write is made once per version.
+their gzip members, or their text unpacked on the way for a client that does not take gzip.
+The list of what to write is made once per version.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 from exporter.catalog import FAMILIES
-from exporter.deflate import inflate
 from exporter.exposition import (
     EOF,
     GZ_EOF,
@@ -26,34 +25,29 @@ from exporter.exposition import (
 from exporter.metrics.lines import Block
 from exporter.telemetry import SourceKey
 
+WRITE_SIZE = 1024 * 1024  # bytes of one write of a scrape
+
 
 class Body(NamedTuple):
-    """A response body as consecutive parts: bytes as they are, or a chunk whose text (plain)
-    or member (gzip) goes there; and the body's length."""
+    """A response body as the writes a scrape makes, in order, each of about WRITE_SIZE bytes:
+    a slow scraper holds back little, and nothing the size of the body is ever copied. Each
+    write is the parts that make it: bytes as they are (headers, gzip members), or chunks
+    whose text is unpacked on the way (a plain body). Made once per version, so that a scrape
+    does no more than join each write's parts."""
 
-    parts: list[bytes | Chunk]
+    writes: list[list[bytes | Chunk]]
     length: int
     gzip: bool
 
-    def piece(self, part: bytes | Chunk) -> bytes:
-        """The bytes of one part: a chunk's member, or its text inflated (a scrape does that
-        off the loop)."""
-        if isinstance(part, bytes):
-            return part
-        return part.gz if self.gzip else inflate(part.gz)
-
-    def size(self, part: bytes | Chunk) -> int:
-        """How many bytes `piece(part)` makes, without making them."""
-        if isinstance(part, bytes):
-            return len(part)
-        return len(part.gz) if self.gzip else part.length
-
     def joined(self, parts: list[bytes | Chunk]) -> bytes:
-        return b"".join(map(self.piece, parts))
+        """The bytes of one write."""
+        if self.gzip:  # gzip members and headers only, put in when the body was made
+            return b"".join(cast("list[bytes]", parts))
+        return b"".join([part if isinstance(part, bytes) else part.text() for part in parts])
 
     def pieces(self) -> Iterator[bytes]:
-        """The body's bytes in order (tests, --once)."""
-        return map(self.piece, self.parts)
+        """The body's bytes in order, a write at a time (tests, --once)."""
+        return map(self.joined, self.writes)
 
 
 class Snapshot:
@@ -98,21 +92,32 @@ class Snapshot:
         expositions = [self._sources[key] for key in sorted(self._sources)]
         expositions.append(self._own)
         headers = (GZ_HEADERS if gzip else HEADERS)[openmetrics]
-        parts: list[bytes | Chunk] = []
-        length = 0
+        writes: list[list[bytes | Chunk]] = []
+        length = size = 0
+
+        def add(part: bytes | Chunk, part_size: int) -> None:
+            nonlocal length, size
+            if not writes or size >= WRITE_SIZE:
+                writes.append([])
+                size = 0
+            writes[-1].append(part)
+            size += part_size
+            length += part_size
+
         for family in FAMILIES:
             chunks = [c for e in expositions for c in e.families.get(family.name, ()) if c.length]
             if not chunks:
                 continue
-            parts.append(headers[family.name])
-            parts.extend(chunks)
-            length += len(headers[family.name])
-            length += sum(len(c.gz) for c in chunks) if gzip else sum(c.length for c in chunks)
+            add(headers[family.name], len(headers[family.name]))
+            for chunk in chunks:
+                if gzip:
+                    add(chunk.gz, len(chunk.gz))
+                else:
+                    add(chunk, chunk.length)
         if openmetrics:
             end = GZ_EOF if gzip else EOF
-            parts.append(end)
-            length += len(end)
-        return Body(parts, length, gzip)
+            add(end, len(end))
+        return Body(writes, length, gzip)
 
     def body(self, *, openmetrics: bool) -> bytes:
         """The whole plain body at once (tests, --once); scrapes stream `prepared` instead."""

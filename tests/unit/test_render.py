@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import gzip
+import os
 import subprocess
 
 import pytest
 
-from exporter import deflate
+from exporter import deflate, packing
 from exporter.catalog import FAMILIES
 from exporter.exposition import of_block
 from exporter.huawei.payload import convert
@@ -18,7 +19,7 @@ from exporter.services.sms_sources.mapping import source_lines
 from exporter.services.sms_sources.payload import SourceServer
 from exporter.services.sms_tasks.mapping import sms_lines
 from exporter.services.sms_tasks.payload import SmsTask
-from exporter.snapshot import Snapshot
+from exporter.snapshot import WRITE_SIZE, Snapshot
 from exporter.telemetry import Telemetry
 from tests.binaries import need
 from tests.parsing import parse_openmetrics, parse_text
@@ -171,3 +172,38 @@ def test_members_are_plain_gzip_made_by_isa_l() -> None:
     assert gzip.decompress(deflate.compress(first) + deflate.compress(second)) == first + second
     assert deflate.inflate(deflate.compress(second)) == second
     assert deflate.compress(b"") == b"" and deflate.inflate(b"") == b""
+
+
+def test_held_text_unpacks_to_what_was_packed() -> None:
+    """The LZ4 blocks a plain scrape unpacks: any bytes, empty included, come back whole; a
+    block read with a shorter length than it holds is an error, not cut text."""
+    for text in (b"", b"a 1\n" * 1000, NASTY.encode() * 100, bytes(range(256)) * 50):
+        assert packing.unpack(packing.pack(text), len(text)) == text
+    with pytest.raises(Exception, match="Decompression failed"):
+        packing.unpack(packing.pack(b"a 1\n" * 1000), 3999)
+
+
+def test_a_body_is_written_in_writes_of_about_a_megabyte() -> None:
+    """A scrape writes the body a megabyte or so at a time, each write whole chunks: every
+    write but the last reaches WRITE_SIZE and holds no more than it needs to, and the writes
+    together are the body, plain and gzip."""
+    snapshot = Snapshot()
+    for account in range(60):
+        tasks = [
+            convert(SmsTask, {**FULL_SMS, "id": f"t{n}", "name": os.urandom(24).hex()})
+            for n in range(40)
+        ]
+        key = (f"account-{account}", "sms")
+        snapshot.replace(key, of_block(render_families(sms_lines(key[0], tasks, SMS_OPTS))))
+    plain = snapshot.body(openmetrics=False)
+    for gzipped in (False, True):
+        body = snapshot.prepared(openmetrics=False, gzip=gzipped)
+        writes = [body.joined(parts) for parts in body.writes]
+        assert len(writes) >= 2
+        for data, parts in zip(writes[:-1], body.writes[:-1], strict=True):
+            last = parts[-1]
+            last_size = len(last) if isinstance(last, bytes) else last.length
+            assert WRITE_SIZE <= len(data) < WRITE_SIZE + last_size
+        whole = b"".join(writes)
+        assert len(whole) == body.length
+        assert (gzip.decompress(whole) if gzipped else whole) == plain
