@@ -18,11 +18,12 @@ source servers and 10,000 OMS tasks the text is some 155 MB, its members some 15
 LZ4 blocks some 27 MB.
 
 A page of the list becomes a part of the exposition as soon as it is rendered: one chunk per
-family. A page holding the same unchanged items as a part of the last poll keeps that part's
-chunks; another is written from its items' new text and, for those unchanged, their text taken
-out of last poll's chunks (by where each item's lines end, which it keeps), then compressed,
-in a worker thread: so a poll never holds more new text than a few pages', and the event loop
-serves scrapes meanwhile.
+family. A page of the same JSON as one of the last poll's (its fingerprint says) is that
+part again, its items neither decoded nor rendered: a poll where nothing changed costs little
+more than fetching. Another page is written from its items' new text and, for those
+unchanged, their text taken out of last poll's chunks (by where each item's lines end, which
+it keeps), then compressed, in a worker thread: so a poll never holds more new text than a few
+pages', and the event loop serves scrapes meanwhile.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from typing import Any, TypeVar
 
 from exporter.catalog import FAMILIES
 from exporter.deflate import compress
+from exporter.huawei.payload import ListedPage
 from exporter.metrics.family import Family
 from exporter.metrics.lines import Block
 from exporter.packing import pack, unpack
@@ -82,6 +84,7 @@ class Part:
     items: tuple[Rendered, ...]
     chunks: tuple[Chunk, ...]
     offsets: array[int]  # (len(items) + 1) * len(chunks): see `_offsets`
+    page: bytes | None = None  # fingerprint of the page's JSON; None: not all of a page
 
     def text(self, index: int) -> memoryview:
         """The text of chunk number `index` (a later poll reuses some of it)."""
@@ -95,6 +98,7 @@ class Exposition:
     families: Mapping[str, tuple[Chunk, ...]]  # in the list's order; a family without text left out
     parts: tuple[Part, ...] = ()  # the items, where their text is
     _where: dict[str, tuple[int, int]] = field(default_factory=dict, compare=False)
+    _pages: dict[bytes, Part] = field(default_factory=dict, compare=False)
 
     @property
     def items(self) -> list[Rendered]:
@@ -110,6 +114,12 @@ class Exposition:
                 if item.key is not None
             )
         return self._where.get(key)
+
+    def part_of_page(self, fingerprint: bytes) -> Part | None:
+        """The part made of a page of JSON with this fingerprint (an index made on first use)."""
+        if not self._pages and self.parts:
+            self._pages.update((part.page, part) for part in self.parts if part.page is not None)
+        return self._pages.get(fingerprint)
 
 
 NOTHING = Exposition({})
@@ -163,32 +173,31 @@ class Assembly:
         self.renderer = renderer
         self.previous = previous or NOTHING
         self._parts: dict[int, Part] = {}  # by the page's offset
+        self.pages_kept = 0  # pages of last poll's JSON: their parts kept whole
 
-    async def page(self, offset: int, listed: list[Any]) -> list[Rendered]:
+    async def page(self, offset: int, page: ListedPage[Any, Any]) -> list[Rendered]:
         """Render one page, a few items at a time, and write its part (off the loop); its
-        items, as stored."""
-        rendered: list[Rendered] = []
-        for start in range(0, len(listed), RENDER_BATCH):
-            async with turn():
-                rendered += self.renderer.page(listed[start : start + RENDER_BATCH])
+        items, as stored. A page of the same JSON as one of the last poll's is that page's
+        part again: its items are neither decoded nor rendered."""
         async with turn():
-            stored = tuple(item.stored() for item in rendered)
-            part = self._unchanged(stored)
-            segments = self._segments(rendered) if part is None else []
+            fingerprint = page.fingerprint()
+            part = self.previous.part_of_page(fingerprint)
+            listed = page.listed() if part is None else []
         if part is None:
-            part = await _write(segments, stored, len(self.renderer.names))
+            rendered: list[Rendered] = []
+            for start in range(0, len(listed), RENDER_BATCH):
+                async with turn():
+                    rendered += self.renderer.page(listed[start : start + RENDER_BATCH])
+            async with turn():
+                stored = tuple(item.stored() for item in rendered)
+                segments = self._segments(rendered)
+            # An item the mapping failed on is tried again next time, as the renderer does.
+            whole = None if any(item.failed for item in stored) else fingerprint
+            part = await _write(segments, stored, len(self.renderer.names), whole)
+        else:
+            self.pages_kept += 1
         self._parts[offset] = part
-        return list(stored)
-
-    def _unchanged(self, stored: tuple[Rendered, ...]) -> Part | None:
-        """Last poll's part holding exactly these unchanged items, if there is one."""
-        if not stored or stored[0].key is None:
-            return None
-        found = self.previous.where(stored[0].key)
-        if found is None or found[1] != 0:
-            return None
-        part = self.previous.parts[found[0]]
-        return part if part.items == stored else None
+        return list(part.items)
 
     def _segments(self, rendered: Sequence[Rendered]) -> list[Segment]:
         """Where each item's text is: its own, new; or, unchanged, in last poll's part (items
@@ -239,8 +248,14 @@ class Assembly:
         return Exposition(families, tuple(parts))
 
 
-async def _write(segments: list[Segment], items: tuple[Rendered, ...], families: int) -> Part:
-    """A part of `items`, whose text `segments` say where to find. The compressing runs in a
+async def _write(
+    segments: list[Segment],
+    items: tuple[Rendered, ...],
+    families: int,
+    page: bytes | None = None,
+) -> Part:
+    """A part of `items`, whose text `segments` say where to find (all of the page `page`, a
+    fingerprint, if it is given). The compressing runs in a
     worker thread, where ISA-L and LZ4 let go of the GIL: the event loop keeps the Python work
     and the unpacking, a few milliseconds a page, and so is never kept waiting for the GIL."""
     async with turn():
@@ -248,7 +263,7 @@ async def _write(segments: list[Segment], items: tuple[Rendered, ...], families:
     chunks = await off_loop(_compress_all, texts)
     async with turn():
         offsets = _offsets(items, families)
-    return Part(items, tuple(chunks), offsets)
+    return Part(items, tuple(chunks), offsets, page)
 
 
 def _texts(segments: list[Segment], families: int) -> list[bytes]:

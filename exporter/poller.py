@@ -23,6 +23,7 @@ import structlog
 from exporter.exposition import Assembly, Exposition
 from exporter.huawei.errors import ApiError, ApiTimeoutError, InternalError
 from exporter.huawei.paging import Listing
+from exporter.huawei.payload import ListedPage
 from exporter.memory import release_free_memory
 from exporter.metrics.lines import Lines, render_families
 from exporter.render import ItemRenderer, Rendered
@@ -32,7 +33,7 @@ from exporter.turns import turn
 
 log = structlog.get_logger(__name__)
 
-PageHook = Callable[[int, list[Any]], Awaitable[list[Rendered]]]  # offset, items -> rendered
+PageHook = Callable[[int, ListedPage[Any, Any]], Awaitable[list[Rendered]]]  # -> rendered
 Fetch = Callable[[PageHook], Awaitable[Listing[Rendered]]]
 StateOf = Callable[[Any], str | None]
 

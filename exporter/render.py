@@ -2,11 +2,12 @@
 
 An item is rendered on its own into its text: the text format's sample lines (the same in
 OpenMetrics) of each family of its service, one family after another, and where each family's
-lines end. What is kept of it afterwards is small: a digest of its raw JSON and those ends; the
-text itself lives only in the exposition, compressed (`exposition.py`). At the next poll an
-item whose JSON is byte-identical is not decoded, mapped or encoded again: its text is found
-in the previous exposition by those ends. With tasks progressing, a third or more of them are
-unchanged between polls; when nothing changed, a poll renders nothing.
+lines end. What is kept of it afterwards is small: a fingerprint of its raw JSON and those
+ends; the text itself lives only in the exposition, compressed (`exposition.py`). At the next
+poll an item whose JSON is byte-identical is not decoded, mapped or encoded again: its text is
+found in the previous exposition by those ends. With tasks progressing, a third or more of them
+are unchanged between polls; when nothing changed, a poll renders nothing (and a page whose
+JSON is the same as at the last poll is not even listed: `exposition.Assembly`).
 
     renderer = ItemRenderer(names, lines=partial(task_lines, "prod", opts=opts), label_limit=128)
     rendered = renderer.page(listed_items)   # as each page arrives
@@ -16,7 +17,6 @@ unchanged between polls; when nothing changed, a poll renders nothing.
 from __future__ import annotations
 
 import gc
-import hashlib
 import time
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -27,6 +27,7 @@ from typing import Any, Protocol
 import msgspec
 import structlog
 
+from exporter import fingerprint
 from exporter.huawei.payload import UNREADABLE
 from exporter.metrics.lines import Lines, encode, truncate
 
@@ -56,7 +57,7 @@ class Rendered(msgspec.Struct, gc=False, frozen=True):
     # Rendered by this poll: its text, one piece per family (b"" where none). None: unchanged,
     # the text is in the previous exposition (and, once assembled, in the current one).
     pieces: tuple[bytes, ...] | None = None
-    digest: bytes | None = None  # of the raw JSON; None: not to be reused
+    digest: bytes | None = None  # fingerprint of the raw JSON; None: not to be reused
     failed: bool = False  # the mapping could not take it: not exported, counted
 
     def offsets(self) -> memoryview:
@@ -76,11 +77,6 @@ class Rendered(msgspec.Struct, gc=False, frozen=True):
     def stored(self) -> Rendered:
         """What is kept once the exposition holds the text."""
         return self if self.pieces is None else msgspec.structs.replace(self, pieces=None)
-
-
-def digest(raw: msgspec.Raw) -> bytes:
-    """128 bits of BLAKE2b: two different JSON texts of one item never share it in practice."""
-    return hashlib.blake2b(raw, digest_size=16).digest()
 
 
 class ItemRenderer:
@@ -123,7 +119,7 @@ class ItemRenderer:
             return Rendered(None, item.ref, self._nothing)
         key = truncate(key, self._limit)
         raw = item.raw
-        found = None if raw is None else digest(raw)
+        found = None if raw is None else fingerprint.of_item(raw)
         if found is not None:
             cached = self._cache.get(key)
             if cached is not None and cached.digest == found:

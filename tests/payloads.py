@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 
 from exporter.huawei.paging import Listing
-from exporter.huawei.payload import Listed, RawTasks, decoder, listed
+from exporter.huawei.payload import Listed, ListedPage, RawTasks, decoder
 from exporter.metrics.lines import Lines
 from exporter.poller import PageHook, Source
 from exporter.render import Rendered
@@ -169,10 +169,15 @@ FULL_SOURCE: dict[str, Any] = {
 }
 
 
-def listed_sms(tasks: Sequence[dict[str, Any]]) -> list[Listed[SmsRef, SmsTask]]:
-    """SMS tasks as a page lists them: raw JSON slices with their refs, as the API sends."""
+def sms_page(tasks: Sequence[dict[str, Any]]) -> ListedPage[SmsRef, SmsTask]:
+    """SMS tasks as a page of the list holds them: raw JSON slices, as the API sends."""
     page = decoder(RawTasks).decode(json.dumps({"tasks": list(tasks)}).encode())
-    return listed(page, SmsRef, SmsTask)
+    return ListedPage(page.items or (), SmsRef, SmsTask)
+
+
+def listed_sms(tasks: Sequence[dict[str, Any]]) -> list[Listed[SmsRef, SmsTask]]:
+    """SMS tasks as a page lists them: raw JSON slices with their refs."""
+    return sms_page(tasks).listed()
 
 
 def sms_source(
@@ -186,7 +191,7 @@ def sms_source(
     async def listing(each_page: PageHook) -> Listing[Rendered]:
         items = []
         for number, page in enumerate(pages):
-            items += await each_page(number * 1000, listed_sms(page))
+            items += await each_page(number * 1000, sms_page(page))
         return Listing(items=items, count=len(items), not_fetched=0, pages=len(pages))
 
     default_lines: Any = partial(sms_mapping.task_lines, "x", opts=SmsOptions())

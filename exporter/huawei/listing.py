@@ -23,7 +23,7 @@ import msgspec
 from exporter.huawei.bodies import ByteBudget
 from exporter.huawei.http import Endpoint
 from exporter.huawei.paging import HasKey, Listing, Page, list_all
-from exporter.huawei.payload import Listed, Ref, listed
+from exporter.huawei.payload import Listed, ListedPage, RawPage, Ref
 from exporter.huawei.signing import QueryValue
 from exporter.turns import turn
 
@@ -56,7 +56,7 @@ async def list_items(
 async def list_mapped(
     endpoint: Endpoint,
     request: ListRequest[R, M],
-    each_page: Callable[[int, list[Listed[R, M]]], Awaitable[list[T]]],
+    each_page: Callable[[int, ListedPage[R, M]], Awaitable[list[T]]],
     *,
     max_items: int,
     max_poll_bytes: int,
@@ -68,11 +68,10 @@ async def list_mapped(
     async def page(offset: int, limit: int) -> Page[T]:
         query: list[tuple[str, QueryValue]] = [("limit", limit), ("offset", offset)]
         query += request.filters
-        raw = await endpoint.get(
+        raw: RawPage = await endpoint.get(
             request.path, query, request.page, headers=dict(request.headers), budget=budget
         )
-        async with turn():
-            items = listed(raw, request.ref, request.model)
+        items = ListedPage(raw.items or (), request.ref, request.model)
         return Page(count=raw.count, items=await each_page(offset, items))
 
     return await list_all(
@@ -80,5 +79,6 @@ async def list_mapped(
     )
 
 
-async def _as_listed(offset: int, items: list[Listed[R, M]]) -> list[Listed[R, M]]:
-    return items
+async def _as_listed(offset: int, page: ListedPage[R, M]) -> list[Listed[R, M]]:
+    async with turn():
+        return page.listed()

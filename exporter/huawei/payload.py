@@ -6,9 +6,10 @@ A payload of the wrong shape raises `msgspec.ValidationError` (or `DecodeError` 
 JSON, `RecursionError` for nesting too deep): `UNREADABLE`, which the clients turn into
 `BadResponseError`.
 
-A page is decoded into raw item slices plus, per item, a small `ref` (its id and what counting
-needs); the whole item is decoded only when it is mapped (`Listed.load`), a batch at a time, so
-10,000 decoded tasks never exist at once.
+A page is decoded into raw item slices (`ListedPage`); then, unless the page is the same JSON
+as at the last poll, per item a small `ref` (its id and what counting needs); the whole item is
+decoded only when it is mapped (`Listed.load`), a batch at a time, so 10,000 decoded tasks
+never exist at once.
 
 msgspec rather than pydantic: decoding 10,000 SMS tasks takes 0.09 s instead of 1.2 s. The
 configuration, parsed once, stays with pydantic-settings.
@@ -16,9 +17,12 @@ configuration, parsed once, stays with pydantic-settings.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Generic, Protocol, TypeVar
 
 import msgspec
+
+from exporter import fingerprint
 
 Text = str | int | float | None  # a text field; numbers become text in the mapping
 Number = float | None  # JSON numbers, or numbers sent as strings
@@ -93,13 +97,29 @@ class Listed(Generic[R, M]):
         return decoder(self._model).decode(self._raw)
 
 
-def listed(page: RawPage, ref: type[R], model: type[M]) -> list[Listed[R, M]]:
-    """Each non-null item of `page`, listed. An item whose id or state cannot be read (not an
+class ListedPage(Generic[R, M]):
+    """A page's items as the API sent them: their JSON, listed (decoded) only when asked. A
+    page whose JSON is the same as one of the last poll's is never decoded again."""
+
+    __slots__ = ("_model", "_ref", "raws")
+
+    def __init__(self, raws: Sequence[msgspec.Raw], ref: type[R], model: type[M]) -> None:
+        self.raws, self._ref, self._model = raws, ref, model
+
+    def fingerprint(self) -> bytes:
+        return fingerprint.of_page(self.raws)
+
+    def listed(self) -> list[Listed[R, M]]:
+        return listed(self.raws, self._ref, self._model)
+
+
+def listed(raws: Sequence[msgspec.Raw], ref: type[R], model: type[M]) -> list[Listed[R, M]]:
+    """Each non-null item of a page, listed. An item whose id or state cannot be read (not an
     object, a field of the wrong type) is listed without an id: counted as not exported,
     rather than failing the page and with it every readable item."""
     refs = _ref_decoder(ref)
     out = []
-    for raw in page.items or ():
+    for raw in raws:
         try:
             found = refs.decode(raw)
         except UNREADABLE:

@@ -14,7 +14,7 @@ from exporter.metrics.lines import encode
 from exporter.render import ItemRenderer, Rendered
 from exporter.services.sms_tasks import mapping
 from exporter.services.sms_tasks.mapping import SmsOptions
-from tests.payloads import FULL_SMS, listed_sms
+from tests.payloads import FULL_SMS, listed_sms, sms_page
 
 OPTS = SmsOptions()
 
@@ -97,17 +97,21 @@ PAGE = 200
 
 
 def poll_source(
-    render: ItemRenderer, payload: list[dict[str, Any]], previous: Exposition | None
+    render: ItemRenderer,
+    payload: list[dict[str, Any]],
+    previous: Exposition | None,
+    assembly: Assembly | None = None,
 ) -> Exposition:
     """A poll through pages of PAGE items, each written as it comes, as the poller does; the
     listing keeps the first of each id, as paging does."""
 
     async def run() -> Exposition:
         render.start()
-        assembly = Assembly(render, previous)
+        nonlocal assembly
+        assembly = assembly or Assembly(render, previous)
         listed: list[Rendered] = []
         for offset in range(0, len(payload), PAGE):
-            listed += await assembly.page(offset, listed_sms(payload[offset : offset + PAGE]))
+            listed += await assembly.page(offset, sms_page(payload[offset : offset + PAGE]))
         first: dict[str | None, Rendered] = {}
         for item in listed:
             first.setdefault(item.key, item)
@@ -140,12 +144,12 @@ def test_unchanged_pages_keep_their_parts_and_the_text_is_as_if_rendered_afresh(
     first = poll_source(render, payload, None)
     whole = mapping.task_lines("x", [item.load() for item in listed_sms(payload)], OPTS)
     assert _plain(first) == {name: encode(rows) for name, rows in whole.items() if rows}
-    same = poll_source(render, payload, first)
-    assert render.rendered == 0
+    same = poll_source(render, payload, first, kept := Assembly(render, first))
+    assert render.rendered == 0 and kept.pages_kept == 3  # not even decoded: the same JSON
     assert all(new is old for new, old in zip(same.parts, first.parts, strict=True))
     payload[PAGE + 1] = {**payload[PAGE + 1], "migrate_speed": 7}  # on the second page
-    changed = poll_source(render, payload, same)
-    assert render.rendered == 1
+    changed = poll_source(render, payload, same, kept := Assembly(render, same))
+    assert render.rendered == 1 and kept.pages_kept == 2
     assert changed.parts[0] is same.parts[0] and changed.parts[2] is same.parts[2]
     assert changed.parts[1] is not same.parts[1]
     # The second page was written again: 199 unchanged items' text out of the old chunks.
@@ -172,3 +176,47 @@ def test_an_item_listed_on_two_pages_is_exported_once() -> None:
     exposition = poll_source(renderer(), listed_twice, None)
     assert _plain(exposition) == _afresh(payload)
     assert len(exposition.items) == len(payload)
+
+
+def test_pages_of_the_same_json_are_kept_wherever_they_come_now() -> None:
+    """Pages are known by their JSON, not their offset: two pages that swapped places keep
+    their parts, and the text follows the new order."""
+    render = renderer()
+    payload = tasks(PAGE * 2)
+    first = poll_source(render, payload, None)
+    swapped = payload[PAGE:] + payload[:PAGE]
+    again = poll_source(render, swapped, first, kept := Assembly(render, first))
+    assert kept.pages_kept == 2 and render.rendered == 0
+    assert again.parts[0] is first.parts[1] and again.parts[1] is first.parts[0]
+    assert _plain(again) == _afresh(swapped)
+
+
+def test_a_page_not_exported_whole_is_not_kept_whole() -> None:
+    """A part that lost an item in `finish` (listed twice) is not the page's JSON any more:
+    the next poll of the same pages writes it again, out of the kept items' text, and the text
+    stays right."""
+    render = renderer()
+    payload = tasks(PAGE + 20)
+    listed_twice = [*payload[:PAGE], payload[PAGE - 1], *payload[PAGE:]]
+    first = poll_source(render, listed_twice, None)
+    again = poll_source(render, listed_twice, first, kept := Assembly(render, first))
+    assert kept.pages_kept == 1 and render.rendered == 0  # the first page; not the second
+    assert _plain(again) == _afresh(payload)
+
+
+def test_a_page_with_an_item_the_mapping_failed_on_is_tried_again() -> None:
+    calls: list[str] = []
+
+    def flaky(items: Any) -> Any:
+        calls.append(items[0].key)
+        if len(calls) == 1:
+            raise ZeroDivisionError
+        return mapping.task_lines("x", items, OPTS)
+
+    render = ItemRenderer(mapping.NAMES, flaky, 128)
+    payload = tasks(1)
+    first = poll_source(render, payload, None)
+    assert first.parts[0].items[0].failed
+    again = poll_source(render, payload, first, kept := Assembly(render, first))
+    assert kept.pages_kept == 0 and calls == ["t0", "t0"]
+    assert _plain(again) == _afresh(payload)
