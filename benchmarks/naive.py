@@ -27,7 +27,7 @@ from exporter.catalog import FAMILIES
 from exporter.huawei.auth import AkSkAuth
 from exporter.huawei.http import AccountGuard, Endpoint, RequestPolicy, TokenBucket
 from exporter.huawei.listing import ListRequest
-from exporter.huawei.payload import Listed, listed
+from exporter.huawei.payload import Listed, RawPage, listed
 from exporter.metrics.lines import Lines
 from exporter.services import SERVICES
 from exporter.sources import new_session
@@ -96,13 +96,13 @@ async def sequential(endpoint: Endpoint, request: ListRequest[Any, Any]) -> list
     items: list[Listed[Any, Any]] = []
     offset, limit = 0, request.page_limit
     while True:
-        page = await endpoint.get(
+        page: RawPage = await endpoint.get(
             request.path,
             [("limit", limit), ("offset", offset), *request.filters],
             request.page,
             headers=dict(request.headers),
         )
-        batch = listed(page, request.ref, request.model)
+        batch = listed(page.items or (), request.ref, request.model)
         items += batch
         offset += limit
         if len(batch) < limit or offset >= (page.count or 0):

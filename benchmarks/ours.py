@@ -8,7 +8,7 @@ It serves /metrics from the start and answers one JSON line per command:
     cold SERVICE     the same, after forgetting all of its last poll (as after a start)
     poll-all         every source at once, as the daemon polls: wall per source, total CPU
     storm SECONDS    poll-all over and over for that long (scrapes are timed meanwhile)
-    memory           peak and current RSS
+    memory           peak and current RSS, and the bytes the snapshot holds
 """
 
 from __future__ import annotations
@@ -60,7 +60,9 @@ def memory() -> dict[str, float]:
     return {key: int(status[key].split()[0]) / 1024 for key in ("VmHWM", "VmRSS")}
 
 
-async def answer(command: list[str], by_service: dict[str, Poller]) -> dict[str, Any]:
+async def answer(
+    command: list[str], by_service: dict[str, Poller], snapshot: Snapshot
+) -> dict[str, Any]:
     word, args = command[0], command[1:]
     gc.collect()  # what the last command left does not land on this one
     if word == "poll":
@@ -78,7 +80,7 @@ async def answer(command: list[str], by_service: dict[str, Poller]) -> dict[str,
             polls += 1
         return {"polls": polls}
     if word == "memory":
-        return memory()
+        return {**memory(), "held": snapshot.held_bytes()}
     return {"error": f"unknown command {word!r}"}
 
 
@@ -101,7 +103,7 @@ async def main() -> None:
         print(json.dumps({"ready": list(by_service)}), flush=True)
         while line := await asyncio.to_thread(sys.stdin.readline):
             if line.split():
-                print(json.dumps(await answer(line.split(), by_service)), flush=True)
+                print(json.dumps(await answer(line.split(), by_service, snapshot)), flush=True)
         await runner.cleanup()
 
 

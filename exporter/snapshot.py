@@ -72,6 +72,21 @@ class Snapshot:
     def has_source(self, key: SourceKey) -> bool:
         return key in self._sources
 
+    def held_bytes(self) -> dict[str, int]:
+        """What the current version holds of the text, by form: gzip members, LZ4 blocks, and
+        the text they stand for (never held as such)."""
+        chunks = [
+            chunk
+            for exposition in (*self._sources.values(), self._own)
+            for family in exposition.families.values()
+            for chunk in family
+        ]
+        return {
+            "gzip": sum(len(chunk.gz) for chunk in chunks),
+            "lz4": sum(len(chunk.packed) for chunk in chunks),
+            "text": sum(chunk.length for chunk in chunks),
+        }
+
     def set_own(self, families: Block) -> None:
         """The exporter's own families: small, compressed here."""
         self._own = of_block(families, self._own)

@@ -10,7 +10,7 @@ import pytest
 
 from exporter import deflate, packing
 from exporter.catalog import FAMILIES
-from exporter.exposition import of_block
+from exporter.exposition import HEADERS, of_block
 from exporter.huawei.payload import convert
 from exporter.metrics.lines import escape, format_value, render_families
 from exporter.services.oms_tasks.mapping import oms_lines
@@ -207,3 +207,15 @@ def test_a_body_is_written_in_writes_of_about_a_megabyte() -> None:
         whole = b"".join(writes)
         assert len(whole) == body.length
         assert (gzip.decompress(whole) if gzipped else whole) == plain
+
+
+def test_the_snapshot_says_what_it_holds() -> None:
+    """The text stands for the plain body without its headers; it is held only as gzip
+    members and LZ4 blocks, each smaller than it."""
+    snapshot = Snapshot()
+    _fill(snapshot)
+    held = snapshot.held_bytes()
+    plain = snapshot.body(openmetrics=False)
+    headers = sum(len(text) for name, text in HEADERS[False].items() if text in plain)
+    assert held["text"] == len(plain) - headers
+    assert 0 < held["gzip"] < held["text"] and 0 < held["lz4"] < held["text"]
