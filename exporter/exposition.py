@@ -33,9 +33,11 @@ import contextlib
 import os
 import threading
 from array import array
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from itertools import accumulate, repeat
+from operator import sub
 from typing import Any, TypeVar
 
 from exporter.catalog import FAMILIES
@@ -267,25 +269,30 @@ async def _write(
 
 
 def _texts(segments: list[Segment], families: int) -> list[bytes]:
-    texts = []
-    for index in range(families):
-        unpacked: dict[int, memoryview] = {}  # by id(part): a part's text, unpacked once
-        pieces: list[bytes | memoryview] = []
-        for segment in segments:
-            if isinstance(segment, Rendered):
-                assert segment.pieces is not None
-                if piece := segment.pieces[index]:
-                    pieces.append(piece)
-                continue
-            part, first, stop = segment
+    """Each family's text of the part: a row of pieces per segment (an item's own, or a run's
+    slices of last poll's text), the rows' columns joined."""
+    rows: list[Sequence[bytes | memoryview]] = []
+    unpacked: dict[tuple[int, int], memoryview] = {}  # (id(part), family): unpacked once
+    for segment in segments:
+        if isinstance(segment, Rendered):
+            assert segment.pieces is not None
+            rows.append(segment.pieces)
+            continue
+        part, first, stop = segment
+        row: list[bytes | memoryview] = []
+        for index in range(families):
             start = part.offsets[first * families + index]
             end = part.offsets[stop * families + index]
-            if end > start:
-                if (text := unpacked.get(id(part))) is None:
-                    text = unpacked[id(part)] = part.text(index)
-                pieces.append(text[start:end])
-        texts.append(b"".join(pieces))
-    return texts
+            if end == start:
+                row.append(b"")
+                continue
+            if (text := unpacked.get((id(part), index))) is None:
+                text = unpacked[(id(part), index)] = part.text(index)
+            row.append(text[start:end])
+        rows.append(row)
+    if not rows:
+        return [b""] * families
+    return [b"".join(column) for column in zip(*rows, strict=True)]
 
 
 def _background() -> None:
@@ -313,14 +320,13 @@ def _compress_all(texts: list[bytes]) -> list[Chunk]:
 
 def _offsets(items: Sequence[Rendered], families: int) -> array[int]:
     """Where each item's lines of each family start in the part's chunk of that family, and
-    (after the last item) where the chunks end: `offsets[n * families + f]`."""
-    offsets = array("I", bytes(4 * families))
-    running = array("I", bytes(4 * families))
-    for item in items:
-        ends = item.offsets()
-        before = 0
-        for index in range(families):
-            running[index] += ends[index] - before
-            before = ends[index]
-        offsets.extend(running)
+    (after the last item) where the chunks end: `offsets[n * families + f]`. Per family, the
+    running sum of its lines' lengths, item after item (each item keeps where its families'
+    lines end in its own text)."""
+    ends = array("I", b"".join(item.ends for item in items))
+    offsets = array("I", bytes(4 * families * (len(items) + 1)))
+    for index in range(families):
+        stop = ends[index::families]
+        start: Iterable[int] = ends[index - 1 :: families] if index else repeat(0)
+        offsets[index::families] = array("I", accumulate(map(sub, stop, start), initial=0))
     return offsets
