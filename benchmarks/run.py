@@ -14,8 +14,9 @@ floor where one exists:
   moving; then all sources at once, as the daemon polls, at 0 ms and at the API latency, against
   the floor max(CPU of the poll, 2 round trips);
 - scrapes: plain and gzip, 1 and 8 scrapers, against a static-file server (sendfile) serving the
-  same bytes, and the naive exporter; and gzip scrapes while every source polls;
-- memory: peak RSS against the bytes the exposition holds (plain + gzip);
+  same bytes, and the naive exporter; gzip scrapes while every source polls; and the first
+  gzip scrape after a poll against the later ones;
+- memory: peak RSS against the bytes the exposition holds (gzip members and LZ4 blocks);
 - Prometheus: samples per scrape, scrape duration, its CPU per scrape and peak RSS, for the
   default and the lean profile.
 """
@@ -179,6 +180,31 @@ async def scrapes_during(url: str, ours: Child, seconds: float) -> tuple[list[fl
     return latencies, polls
 
 
+async def first_and_later(
+    url: str, ours: Child, args: argparse.Namespace
+) -> tuple[list[float], list[float]]:
+    """gzip scrapes after each of `args.repeat` polls of every source: the first, a second
+    after the poll, and three more."""
+    first: list[float] = []
+    later: list[float] = []
+    headers = {"Accept-Encoding": "gzip"}
+    async with aiohttp.ClientSession(auto_decompress=False) as session:
+
+        async def scrape() -> float:
+            started = time.perf_counter()
+            async with session.get(url + "/metrics", headers=headers) as response:
+                await response.read()
+            return time.perf_counter() - started
+
+        await scrape()  # the kind is asked for once before: as Prometheus does every interval
+        for _ in range(args.repeat):
+            await asyncio.to_thread(ours.ask, "poll-all")
+            await asyncio.sleep(1.0)
+            first.append(await scrape())
+            later += [await scrape() for _ in range(3)]
+    return first, later
+
+
 @dataclass
 class Ours:
     services: list[str] = field(default_factory=list)
@@ -187,6 +213,8 @@ class Ours:
     moving: dict[str, dict[str, Any]] = field(default_factory=dict)
     side_by_side: dict[float, dict[str, list[float]]] = field(default_factory=dict)
     during: list[float] = field(default_factory=list)
+    first: list[float] = field(default_factory=list)  # the first gzip scrape after a poll
+    later: list[float] = field(default_factory=list)  # the next three
     storm_polls: int = 0
     scrapes: dict[str, list[float]] = field(default_factory=dict)
     static: dict[str, list[float]] = field(default_factory=dict)
@@ -232,6 +260,7 @@ def measure_ours(cloud: dict[str, Any], simulator: Child, args: argparse.Namespa
         result.during, result.storm_polls = asyncio.run(
             scrapes_during(url, child, args.storm_seconds)
         )
+        result.first, result.later = asyncio.run(first_and_later(url, child, args))
         plain, packed = asyncio.run(fetch(url, False)), asyncio.run(fetch(url, True))
         result.plain_bytes, result.gzip_bytes = len(plain), len(packed)
         result.series = dict(series_by_service(plain))
@@ -571,6 +600,9 @@ def report(
         f"({ours.storm_polls} rounds): median {fmt_s(median(ours.during))}, p99 "
         f"{fmt_s(during_p99)}, max {fmt_s(max(ours.during, default=float('nan')))} "
         f"({len(ours.during)} scrapes).\n",
+        f"The first gzip scrape a second after a poll of every source: median "
+        f"{fmt_s(median(ours.first))}, the three after it {fmt_s(median(ours.later))} "
+        f"({len(ours.first)} polls).\n",
         "### Memory\n",
         table(
             [
