@@ -70,7 +70,9 @@ def test_pieces_are_byte_for_byte_the_mapping_of_the_whole_list() -> None:
         assert text == encode(whole[name]), name
 
 
-def test_an_item_the_mapping_failed_on_is_not_kept_for_next_time() -> None:
+def failing_once() -> tuple[ItemRenderer, list[str]]:
+    """A renderer whose mapping fails on its first call (a bug of ours), and the ids of the
+    items it was called for."""
     calls: list[str] = []
 
     def flaky(items: Any) -> Any:
@@ -79,7 +81,11 @@ def test_an_item_the_mapping_failed_on_is_not_kept_for_next_time() -> None:
             raise ZeroDivisionError
         return mapping.task_lines("x", items, OPTS)
 
-    render = ItemRenderer(mapping.NAMES, flaky, 128)
+    return ItemRenderer(mapping.NAMES, flaky, 128), calls
+
+
+def test_an_item_the_mapping_failed_on_is_not_kept_for_next_time() -> None:
+    render, calls = failing_once()
     assert kept(render, tasks(1))[0].failed
     assert not kept(render, tasks(1))[0].failed
     assert calls == ["t0", "t0"]
@@ -144,12 +150,12 @@ def test_unchanged_pages_keep_their_parts_and_the_text_is_as_if_rendered_afresh(
     first = poll_source(render, payload, None)
     whole = mapping.task_lines("x", [item.load() for item in listed_sms(payload)], OPTS)
     assert _plain(first) == {name: encode(rows) for name, rows in whole.items() if rows}
-    same = poll_source(render, payload, first, kept := Assembly(render, first))
-    assert render.rendered == 0 and kept.pages_kept == 3  # not even decoded: the same JSON
+    same = poll_source(render, payload, first, assembly := Assembly(render, first))
+    assert render.rendered == 0 and assembly.pages_kept == 3  # not even decoded: the same JSON
     assert all(new is old for new, old in zip(same.parts, first.parts, strict=True))
     payload[PAGE + 1] = {**payload[PAGE + 1], "migrate_speed": 7}  # on the second page
-    changed = poll_source(render, payload, same, kept := Assembly(render, same))
-    assert render.rendered == 1 and kept.pages_kept == 2
+    changed = poll_source(render, payload, same, assembly := Assembly(render, same))
+    assert render.rendered == 1 and assembly.pages_kept == 2
     assert changed.parts[0] is same.parts[0] and changed.parts[2] is same.parts[2]
     assert changed.parts[1] is not same.parts[1]
     # The second page was written again: 199 unchanged items' text out of the old chunks.
@@ -185,8 +191,8 @@ def test_pages_of_the_same_json_are_kept_wherever_they_come_now() -> None:
     payload = tasks(PAGE * 2)
     first = poll_source(render, payload, None)
     swapped = payload[PAGE:] + payload[:PAGE]
-    again = poll_source(render, swapped, first, kept := Assembly(render, first))
-    assert kept.pages_kept == 2 and render.rendered == 0
+    again = poll_source(render, swapped, first, assembly := Assembly(render, first))
+    assert assembly.pages_kept == 2 and render.rendered == 0
     assert again.parts[0] is first.parts[1] and again.parts[1] is first.parts[0]
     assert _plain(again) == _afresh(swapped)
 
@@ -199,24 +205,16 @@ def test_a_page_not_exported_whole_is_not_kept_whole() -> None:
     payload = tasks(PAGE + 20)
     listed_twice = [*payload[:PAGE], payload[PAGE - 1], *payload[PAGE:]]
     first = poll_source(render, listed_twice, None)
-    again = poll_source(render, listed_twice, first, kept := Assembly(render, first))
-    assert kept.pages_kept == 1 and render.rendered == 0  # the first page; not the second
+    again = poll_source(render, listed_twice, first, assembly := Assembly(render, first))
+    assert assembly.pages_kept == 1 and render.rendered == 0  # the first page; not the second
     assert _plain(again) == _afresh(payload)
 
 
 def test_a_page_with_an_item_the_mapping_failed_on_is_tried_again() -> None:
-    calls: list[str] = []
-
-    def flaky(items: Any) -> Any:
-        calls.append(items[0].key)
-        if len(calls) == 1:
-            raise ZeroDivisionError
-        return mapping.task_lines("x", items, OPTS)
-
-    render = ItemRenderer(mapping.NAMES, flaky, 128)
+    render, calls = failing_once()
     payload = tasks(1)
     first = poll_source(render, payload, None)
     assert first.parts[0].items[0].failed
-    again = poll_source(render, payload, first, kept := Assembly(render, first))
-    assert kept.pages_kept == 0 and calls == ["t0", "t0"]
+    again = poll_source(render, payload, first, assembly := Assembly(render, first))
+    assert assembly.pages_kept == 0 and calls == ["t0", "t0"]
     assert _plain(again) == _afresh(payload)
