@@ -65,17 +65,21 @@ async def list_mapped(
     them listed as `list_items` lists items: in API order, each key once."""
     budget = ByteBudget(max_poll_bytes)
 
-    async def page(offset: int, limit: int) -> Page[T]:
+    async def page(offset: int, limit: int) -> Page[ListedPage[R, M]]:
         query: list[tuple[str, QueryValue]] = [("limit", limit), ("offset", offset)]
         query += request.filters
         raw: RawPage = await endpoint.get(
             request.path, query, request.page, headers=dict(request.headers), budget=budget
         )
-        items = ListedPage(raw.items or (), request.ref, request.model)
-        return Page(count=raw.count, items=await each_page(offset, items))
+        items = raw.items or []
+        return Page(raw.count, len(items), ListedPage(items, request.ref, request.model))
 
     return await list_all(
-        page, limit=request.page_limit, max_offset=request.max_offset, max_items=max_items
+        page,
+        each_page,
+        limit=request.page_limit,
+        max_offset=request.max_offset,
+        max_items=max_items,
     )
 
 

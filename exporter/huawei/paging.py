@@ -1,9 +1,10 @@
 """Listing every item behind an offset/limit API, fast and without double counting.
 
 Page 1 tells the total (`count`); the other pages are requested at once (the HTTP layer
-bounds how many are in flight). The list may change between pages, so items are
-de-duplicated by id, and when the last page comes back full although `count` said it was the
-last, paging goes on one page at a time until a short page.
+bounds how many are in flight), and each page is handed on as it arrives (page 1 too, while
+the others are on their way). The list may change between pages, so items are de-duplicated
+by id, and when the last page comes back full although `count` said it was the last, paging
+goes on one page at a time until a short page.
 """
 
 from __future__ import annotations
@@ -20,12 +21,16 @@ class HasKey(Protocol):
 
 
 T = TypeVar("T", bound=HasKey)
+P = TypeVar("P")
 
 
 @dataclass(frozen=True, slots=True)
-class Page(Generic[T]):
-    count: int | None
-    items: Sequence[T]
+class Page(Generic[P]):
+    """A page as fetched, before its items are made anything of."""
+
+    count: int | None  # the total the API says there is
+    size: int  # items on the page, as sent
+    items: P  # the page's items, as the page hook takes them
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,31 +41,58 @@ class Listing(Generic[T]):
     pages: int
 
 
-FetchPage = Callable[[int, int], Awaitable[Page[T]]]  # (offset, limit) -> page
+FetchPage = Callable[[int, int], Awaitable[Page[P]]]  # (offset, limit) -> page
+EachPage = Callable[[int, P], Awaitable[Sequence[T]]]  # (offset, items) -> what they became
 
 
 async def list_all(
-    fetch: FetchPage[T], *, limit: int, max_offset: int | None, max_items: int
+    fetch: FetchPage[P],
+    each_page: EachPage[P, T],
+    *,
+    limit: int,
+    max_offset: int | None,
+    max_items: int,
 ) -> Listing[T]:
     """Every item once, in API order; `max_offset` is the largest offset the API accepts."""
+    sizes: dict[int, int] = {}
+    # What the pages became goes straight in here, not into a gathered result list: a finished
+    # `gather` future sits in a reference cycle that only the cyclic GC frees, and it would
+    # keep every decoded item alive long after the poll (tens of MB at 10,000 tasks).
+    made: dict[int, Sequence[T]] = {}
+
+    async def each(offsets: list[int], fetched: Page[P] | None = None) -> None:
+        """Fetch every offset at once (but `fetched`, the page at the first offset) and hand
+        each page on as it arrives; the first failure cancels the rest."""
+
+        async def one(offset: int, page: Page[P] | None) -> None:
+            page = page or await fetch(offset, limit)
+            sizes[offset] = page.size
+            made[offset] = await each_page(offset, page.items)
+
+        try:
+            async with asyncio.TaskGroup() as group:
+                for n, offset in enumerate(offsets):
+                    group.create_task(one(offset, fetched if n == 0 else None))
+        except BaseExceptionGroup as failed:
+            raise failed.exceptions[0] from None
+
     first = await fetch(0, limit)
-    pages: dict[int, Page[T]] = {0: first}
-    count = first.count if first.count is not None else len(first.items)
+    count = first.count if first.count is not None else first.size
     reachable = _reachable(count, limit, max_offset, max_items)
-    offsets = _offsets(limit, reachable, max_offset)
-    await _fetch_all(fetch, offsets, limit, pages)
+    await each([0, *_offsets(limit, reachable, max_offset)], first)
+    del first
     # `count` may be stale: a full last page that reaches past it means there may be more.
-    last = max(pages)
-    while len(pages[last].items) >= limit > 0 and last + limit > count:
+    last = max(sizes)
+    while sizes[last] >= limit > 0 and last + limit > count:
         offset = last + limit
         if (max_offset is not None and offset > max_offset) or offset >= max_items:
             break
-        pages[offset] = await fetch(offset, limit)
+        await each([offset])
         last = offset
     seen: dict[str, T] = {}
     anonymous: list[T] = []
-    for offset in sorted(pages):
-        for item in pages[offset].items:
+    for offset in sorted(made):
+        for item in made[offset]:
             key = item.key
             if key is None:
                 anonymous.append(item)
@@ -69,28 +101,7 @@ async def list_all(
     items = [*seen.values(), *anonymous]
     total = max(count, len(items))
     kept = items[:max_items]
-    return Listing(items=kept, count=total, not_fetched=total - len(kept), pages=len(pages))
-
-
-async def _fetch_all(
-    fetch: FetchPage[T], offsets: list[int], limit: int, pages: dict[int, Page[T]]
-) -> None:
-    """Fetch every offset at once into `pages`; the first failure cancels the rest.
-
-    The pages go straight into `pages`, not into a gathered result list: a finished
-    `gather` future sits in a reference cycle that only the cyclic GC frees, and it would keep
-    every decoded item alive long after the poll (tens of MB at 10,000 tasks).
-    """
-
-    async def one(offset: int) -> None:
-        pages[offset] = await fetch(offset, limit)
-
-    try:
-        async with asyncio.TaskGroup() as group:
-            for offset in offsets:
-                group.create_task(one(offset))
-    except BaseExceptionGroup as failed:
-        raise failed.exceptions[0] from None
+    return Listing(items=kept, count=total, not_fetched=total - len(kept), pages=len(made))
 
 
 def _reachable(count: int, limit: int, max_offset: int | None, max_items: int) -> int:
