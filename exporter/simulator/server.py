@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import Any, cast
 
+import msgspec
 from aiohttp import web
 
 from exporter.huawei import signing
@@ -52,7 +53,7 @@ def _error(status: int, code: str, message: str, **headers: str) -> web.Response
 def _json(payload: Any, status: int = 200, **headers: str) -> web.Response:
     return web.Response(
         status=status,
-        body=json.dumps(payload, ensure_ascii=False).encode(),
+        body=msgspec.json.encode(payload),  # 3-5x the stdlib: it shares the benchmark's CPU
         content_type="application/json",
         headers={"X-Request-Id": secrets.token_hex(16), **headers},
     )
