@@ -47,7 +47,7 @@ from exporter.metrics.family import Family
 from exporter.metrics.lines import Block
 from exporter.packing import pack, unpack
 from exporter.render import ItemRenderer, Rendered
-from exporter.turns import turn
+from exporter.turns import turn, writing
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -186,20 +186,25 @@ class Assembly:
             part = self.previous.part_of_page(fingerprint)
             listed = page.listed() if part is None else []
         if part is None:
-            rendered: list[Rendered] = []
-            for start in range(0, len(listed), RENDER_BATCH):
-                async with turn():
-                    rendered += self.renderer.page(listed[start : start + RENDER_BATCH])
-            async with turn():
-                stored = tuple(item.stored() for item in rendered)
-                segments = self._segments(rendered)
-            # An item the mapping failed on is tried again next time, as the renderer does.
-            whole = None if any(item.failed for item in stored) else fingerprint
-            part = await _write(segments, stored, len(self.renderer.names), whole)
+            async with writing():  # the new text waiting for the compressing thread is bounded
+                part = await self._new_part(listed, fingerprint)
         else:
             self.pages_kept += 1
         self._parts[offset] = part
         return list(part.items)
+
+    async def _new_part(self, listed: list[Any], fingerprint: bytes) -> Part:
+        """The page's part: its items rendered a few at a time, then written."""
+        rendered: list[Rendered] = []
+        for start in range(0, len(listed), RENDER_BATCH):
+            async with turn():
+                rendered += self.renderer.page(listed[start : start + RENDER_BATCH])
+        async with turn():
+            stored = tuple(item.stored() for item in rendered)
+            segments = self._segments(rendered)
+        # An item the mapping failed on is tried again next time, as the renderer does.
+        whole = None if any(item.failed for item in stored) else fingerprint
+        return await _write(segments, stored, len(self.renderer.names), whole)
 
     def _segments(self, rendered: Sequence[Rendered]) -> list[Segment]:
         """Where each item's text is: its own, new; or, unchanged, in last poll's part (items

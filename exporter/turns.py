@@ -1,4 +1,4 @@
-"""The event loop's one turn at CPU work of the polls.
+"""The event loop's one turn at CPU work of the polls, and how much new text may wait.
 
 Pages arrive by the dozen at once (32 in flight per list). Were each free to decode and render
 as soon as it arrives, one pass of the loop would run them all, some hundreds of
@@ -13,6 +13,13 @@ import asyncio
 from weakref import WeakKeyDictionary
 
 _TURNS: WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = WeakKeyDictionary()
+_WRITING: WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = WeakKeyDictionary()
+
+# Pages rendered and not yet compressed, at most, across every poll: their new text (1.5 MB
+# a page of 200 SMS tasks) is what a poll holds beyond its raw pages. Rendering outpaces the
+# compressing thread when that thread gets little CPU (it runs at a lower priority): without
+# a bound the text of every page piled up, 200 MB more at 30,000 items.
+PAGES_WRITING = 4
 
 
 def turn() -> asyncio.Lock:
@@ -22,3 +29,13 @@ def turn() -> asyncio.Lock:
     if lock is None:
         lock = _TURNS[loop] = asyncio.Lock()
     return lock
+
+
+def writing() -> asyncio.Semaphore:
+    """The running loop's slots for a page from its rendering to its compressed part:
+    `async with writing(): ...`."""
+    loop = asyncio.get_running_loop()
+    slots = _WRITING.get(loop)
+    if slots is None:
+        slots = _WRITING[loop] = asyncio.Semaphore(PAGES_WRITING)
+    return slots
