@@ -15,7 +15,7 @@ the LZ4 blocks as it writes them, at memory speed (`exporter.packing`).
 
 Holding the text packed is what keeps memory near the floor: at 10,000 SMS tasks, their 10,000
 source servers and 10,000 OMS tasks the text is some 155 MB, its members some 15 MB and its
-LZ4 blocks some 27 MB.
+LZ4 blocks some 25 MB.
 
 A page of the list becomes a part of the exposition as soon as it is rendered: one chunk per
 family. A page of the same JSON as one of the last poll's (its fingerprint says) is that
@@ -261,10 +261,10 @@ async def _write(
     families: int,
     page: bytes | None = None,
 ) -> Part:
-    """A part of `items`, whose text `segments` say where to find (all of the page `page`, a
-    fingerprint, if it is given). The compressing runs in a
-    worker thread, where ISA-L and LZ4 let go of the GIL: the event loop keeps the Python work
-    and the unpacking, a few milliseconds a page, and so is never kept waiting for the GIL."""
+    """A part of `items`, whose text `segments` say where to find (all of the page whose
+    fingerprint is `page`, if it is given). The compressing runs in a worker thread, where
+    ISA-L and LZ4 let go of the GIL: the event loop keeps the Python work and the unpacking, a
+    few milliseconds a page, and so is never kept waiting for the GIL."""
     async with turn():
         texts = _texts(segments, families)
     chunks = await off_loop(_compress_all, texts)
