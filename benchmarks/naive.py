@@ -40,7 +40,7 @@ class NaiveExporter:
         self.registry = CollectorRegistry()
         self.gauges: dict[str, Gauge] = {}
         for family in FAMILIES:
-            if family.service != "self":
+            if family.service not in ("self", "process"):  # ours, not its own
                 label_names = list(family.labels)
                 self.gauges[family.name] = Gauge(
                     family.name, family.help, label_names, registry=self.registry

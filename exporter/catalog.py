@@ -1,13 +1,15 @@
 """Every metric family the exporter serves, in exposition order: the single source of truth.
 
 Each list service declares its families beside the mapping that writes them, the exporter's
-own are declared in `telemetry.py`; this module puts them in one order. The renderer takes
+own are declared in `telemetry.py`, the standard process ones in `process.py`; this module puts
+them in one order. The renderer takes
 HELP and TYPE from here; the README's metric reference and the dashboard and alert checks are
 tested against it.
 """
 
 from __future__ import annotations
 
+from exporter import process
 from exporter.metrics.family import Family
 from exporter.services import SERVICES
 from exporter.telemetry import HISTOGRAM_BUCKETS, OWN_FAMILIES
@@ -15,6 +17,7 @@ from exporter.telemetry import HISTOGRAM_BUCKETS, OWN_FAMILIES
 FAMILIES: tuple[Family, ...] = (
     *(family for service in SERVICES for family in service.families),
     *OWN_FAMILIES,
+    *process.FAMILIES,  # read at scrape time and served last (exporter/process.py)
 )
 BY_NAME = {family.name: family for family in FAMILIES}
 

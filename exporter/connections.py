@@ -6,10 +6,13 @@ every scrape waiting 40 s. Here each connection is wrapped before aiohttp sees i
 
 - its request headers must be complete within `header_timeout` of their first byte (of the
   connection's opening, for the first request), or it is closed;
-- at `limit` open connections a new one evicts the longest-waiting connection that is not
-  being answered (half a header first, then idle keep-alive), so a real scrape always gets in.
+- at `limit` open connections a new one evicts the longest-waiting connection: half a header
+  first, then idle keep-alive, then the reader that stopped reading longest ago (its answer
+  has waited on a full socket for over `STALLED_AFTER`), so a real scrape or a probe always
+  gets in, whatever the others do.
 
-Idle keep-alive connections are aiohttp's to close (`keepalive_timeout`).
+Idle keep-alive connections are aiohttp's to close (`keepalive_timeout`); an answer not sent
+within the write deadline is cut by the server (`server.py`).
 """
 
 from __future__ import annotations
@@ -30,6 +33,8 @@ log = structlog.get_logger(__name__)
 HEADERS_END = b"\r\n\r\n"
 RESERVED_DESCRIPTORS = 128  # for API connections, files and the listening socket itself
 IDLE_AFTER = 1.0  # seconds without a byte, outside a handler, before a connection counts idle
+STALLED_AFTER = 1.0  # seconds an answer waits on a full socket before its reader counts stalled
+REFUSED_LOG_EVERY = 60.0  # seconds between two log lines about refused connections
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +68,7 @@ class _Guarded(asyncio.Protocol):
         self.in_headers = True  # the first request has not arrived yet
         self.since = owner.clock()  # when the current wait for headers began
         self.last_activity = self.since
+        self.paused_since: float | None = None  # when the socket last filled up, while it is full
         self._tail = b""
         self._timer: asyncio.TimerHandle | None = None
 
@@ -100,9 +106,12 @@ class _Guarded(asyncio.Protocol):
             self.inner.connection_lost(exc)
 
     def pause_writing(self) -> None:
+        if self.paused_since is None:
+            self.paused_since = self.owner.clock()
         self.inner.pause_writing()
 
     def resume_writing(self) -> None:
+        self.paused_since = None
         self.inner.resume_writing()
 
     # -- the deadline -----------------------------------------------------------------------
@@ -127,6 +136,14 @@ class _Guarded(asyncio.Protocol):
     def idle(self, now: float) -> bool:
         return not self.busy and not self.in_headers and now - self.last_activity > IDLE_AFTER
 
+    def stalled(self, now: float) -> bool:
+        """Being answered, to a reader that has not taken a byte for a while."""
+        return (
+            self.busy > 0
+            and self.paused_since is not None
+            and now - self.paused_since > STALLED_AFTER
+        )
+
 
 class Connections:
     """The open connections of one listening socket."""
@@ -136,8 +153,11 @@ class Connections:
         self.clock = clock
         self.live: dict[asyncio.BaseTransport, _Guarded] = {}
         self.evicted = 0
+        self.evicted_stalled = 0  # of those, readers cut mid-answer
+        self.refused = 0  # connections turned away: every one was being answered
         self.closed_slow = 0
         self._warned = False
+        self._refused_logged_at: float | None = None
 
     def factory(self, make: Callable[[], asyncio.Protocol]) -> Callable[[], asyncio.Protocol]:
         return lambda: _Guarded(make(), self)
@@ -147,12 +167,20 @@ class Connections:
         if len(self.live) >= self.limits.max_connections:
             victim = self._victim()
             if victim is None:
+                self._refuse()
                 return False
             self.evicted += 1
             if not self._warned:
                 self._warned = True
                 log.warning(
                     "connection limit reached: closing the longest-waiting idle connections",
+                    max_connections=self.limits.max_connections,
+                )
+            if victim.busy:
+                self.evicted_stalled += 1
+                log.info(
+                    "scrape cut to make room: its reader stopped reading",
+                    stalled_s=round(self.clock() - (victim.paused_since or self.clock()), 1),
                     max_connections=self.limits.max_connections,
                 )
             self.forget(victim)  # now, not when the loop gets to it: the count stays bounded
@@ -162,6 +190,19 @@ class Connections:
         assert conn.transport is not None
         self.live[conn.transport] = conn
         return True
+
+    def _refuse(self) -> None:
+        """No room and nobody to evict: every connection is being answered at a reader that
+        still reads. Said in the log, once a minute at most."""
+        self.refused += 1
+        now = self.clock()
+        if self._refused_logged_at is None or now - self._refused_logged_at >= REFUSED_LOG_EVERY:
+            self._refused_logged_at = now
+            log.warning(
+                "connection refused: every connection is being answered",
+                max_connections=self.limits.max_connections,
+                refused=self.refused,
+            )
 
     def forget(self, conn: _Guarded) -> bool:
         """Drop `conn`; True if it was live (aiohttp still has to hear it is gone)."""
@@ -186,7 +227,10 @@ class Connections:
         if slow:
             return min(slow, key=lambda c: c.since)
         idle = [c for c in self.live.values() if c.idle(now)]
-        return min(idle, key=lambda c: c.last_activity) if idle else None
+        if idle:
+            return min(idle, key=lambda c: c.last_activity)
+        stalled = [c for c in self.live.values() if c.stalled(now)]
+        return min(stalled, key=lambda c: c.paused_since or now) if stalled else None
 
     @web.middleware
     async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:

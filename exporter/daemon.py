@@ -39,6 +39,7 @@ NEEDS_RESTART = (
     "max_connections",
     "header_timeout_seconds",
     "keepalive_timeout_seconds",
+    "write_timeout_seconds",
 )
 
 
@@ -141,6 +142,7 @@ async def serve(
         reload=lambda: reloader.reload("POST /-/reload"),
         lifecycle=lambda: reloader.current.web.enable_lifecycle,
         demo=demo,
+        write_timeout=settings.web.write_timeout_seconds,
     )
     runner = make_runner(
         app,

@@ -1,13 +1,13 @@
 """One source's exposition as scrapes serve it: per family, its items' text in chunks, each
-held twice, as a gzip member and as an LZ4 block, and never as text.
+held twice, as a piece of a gzip member (raw deflate, `exporter.deflate`) with its CRC-32, and
+as an LZ4 block, and never as text.
 
-A gzip stream may be several members one after another (RFC 1952, 2.2); Go's reader, which
-Prometheus uses, and Python's read them as one body. So a gzip scrape is the members of the
-current chunks concatenated, compressed when a poll changed them and never at scrape time, and
-shared by the text format and OpenMetrics: their sample lines are the same, only the
-`# HELP`/`# TYPE` headers (a counter loses `_total` in OpenMetrics) and the closing `# EOF`
-differ, and those are members prepared once here. A plain scrape (curl, a browser) unpacks
-the LZ4 blocks as it writes them, at memory speed (`exporter.packing`).
+A gzip scrape is one gzip member: a header, the pieces of the current chunks one after another,
+and a trailer whose CRC-32 is combined from theirs. Pieces are compressed when a poll changed
+them, never at scrape time, and shared by the text format and OpenMetrics: their sample lines
+are the same, only the `# HELP`/`# TYPE` headers (a counter loses `_total` in OpenMetrics) and
+the closing `# EOF` differ, and those are chunks prepared once here. A plain scrape (curl, a
+browser) unpacks the LZ4 blocks as it writes them, at memory speed (`exporter.packing`).
 
     # HELP huaweicloud_sms_task_state SMS task state: 1 for the current state, 0 for the others.
     # TYPE huaweicloud_sms_task_state gauge
@@ -40,8 +40,8 @@ from itertools import accumulate, repeat
 from operator import sub
 from typing import Any, TypeVar
 
+from exporter import deflate
 from exporter.catalog import FAMILIES
-from exporter.deflate import compress
 from exporter.huawei.payload import ListedPage
 from exporter.metrics.family import Family
 from exporter.metrics.lines import Block
@@ -63,19 +63,20 @@ RENDER_BATCH = 25  # items rendered in one turn (a few ms of SMS tasks)
 class Chunk:
     """The text of one part's items in one family."""
 
-    gz: bytes  # as one gzip member: gzip scrapes
+    deflated: bytes  # as a piece of a gzip member (raw deflate, full flush): gzip scrapes
+    crc: int  # the text's CRC-32: the member's trailer is combined from its pieces'
     packed: bytes  # as one LZ4 block: plain scrapes, and the next poll's unchanged items
     length: int  # of the text
 
     @classmethod
     def of(cls, text: bytes) -> Chunk:
-        return cls(compress(text), pack(text), len(text))
+        return cls(deflate.piece(text), deflate.crc32(text), pack(text), len(text))
 
     def text(self) -> bytes:
         return unpack(self.packed, self.length)
 
 
-EMPTY = Chunk(b"", b"", 0)
+EMPTY = Chunk(b"", 0, b"", 0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +102,7 @@ class Exposition:
     parts: tuple[Part, ...] = ()  # the items, where their text is
     _where: dict[str, tuple[int, int]] = field(default_factory=dict, compare=False)
     _pages: dict[bytes, Part] = field(default_factory=dict, compare=False)
+    _crcs: dict[str, tuple[int, int]] = field(default_factory=dict, compare=False)
 
     @property
     def items(self) -> list[Rendered]:
@@ -116,6 +118,17 @@ class Exposition:
                 if item.key is not None
             )
         return self._where.get(key)
+
+    def crc(self, name: str) -> tuple[int, int]:
+        """The CRC-32 and length of family `name`'s text, its chunks one after another (made
+        on first use: a body combines one per family and source, not one per chunk)."""
+        found = self._crcs.get(name)
+        if found is None:
+            crc = length = 0
+            for chunk in self.families.get(name, ()):
+                crc, length = deflate.combine(crc, chunk.crc, chunk.length), length + chunk.length
+            found = self._crcs[name] = (crc, length)
+        return found
 
     def part_of_page(self, fingerprint: bytes) -> Part | None:
         """The part made of a page of JSON with this fingerprint (an index made on first use)."""
@@ -142,11 +155,10 @@ HEADERS = {
     for openmetrics in (False, True)
 }
 GZ_HEADERS = {
-    openmetrics: {name: compress(text) for name, text in headers.items()}
+    openmetrics: {name: Chunk.of(text) for name, text in headers.items()}
     for openmetrics, headers in HEADERS.items()
 }
 EOF = b"# EOF\n"
-GZ_EOF = compress(EOF)
 
 
 def of_block(block: Block, previous: Exposition | None = None) -> Exposition:

@@ -275,6 +275,9 @@ class Api(_Strict):
         return str(url.with_password("**********")) if url.password is not None else value
 
 
+RESERVED_PATHS = ("/", "/healthz", "/readyz", "/-/healthy", "/-/ready", "/-/reload")
+
+
 class Web(_Strict):
     listen_address: str = "0.0.0.0:9897"
     telemetry_path: str = "/metrics"
@@ -283,6 +286,8 @@ class Web(_Strict):
     max_connections: int = Field(default=512, ge=1, le=65536)
     header_timeout_seconds: float = Field(default=5.0, gt=0, le=300)
     keepalive_timeout_seconds: float = Field(default=75.0, gt=0, le=3600)
+    # A scrape not sent within this is cut: a reader that stops reading holds nothing for long.
+    write_timeout_seconds: float = Field(default=60.0, gt=0, le=3600)
     enable_lifecycle: bool = False  # POST /-/reload, as Prometheus' --web.enable-lifecycle
 
     @field_validator("listen_address")
@@ -296,8 +301,8 @@ class Web(_Strict):
     @field_validator("telemetry_path")
     @classmethod
     def _path(cls, value: str) -> str:
-        if not value.startswith("/") or value in ("/", "/healthz", "/readyz"):
-            raise ValueError("must start with '/' and not be '/', '/healthz' or '/readyz'")
+        if not value.startswith("/") or value in RESERVED_PATHS:
+            raise ValueError(f"must start with '/' and not be one of {', '.join(RESERVED_PATHS)}")
         return value
 
     @property

@@ -2,19 +2,22 @@
 
 A scrape never maps tasks, compresses or calls an API: it writes the chunks of the current
 version in catalogue order (each family's header once, then every source's chunks of it): as
-their gzip members, or their text unpacked on the way for a client that does not take gzip.
-The list of what to write is made once per version.
+the pieces of one gzip member (its header first, its trailer last, with the CRC-32 combined
+from the pieces'), or their text unpacked on the way for a client that does not take gzip.
+The list of what to write, and the CRC, are made once per version.
 """
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterator
-from typing import NamedTuple, cast
+from dataclasses import dataclass, field
+from typing import cast
 
+from exporter import deflate
 from exporter.catalog import FAMILIES
 from exporter.exposition import (
     EOF,
-    GZ_EOF,
     GZ_HEADERS,
     HEADERS,
     NOTHING,
@@ -28,26 +31,63 @@ from exporter.telemetry import SourceKey
 WRITE_SIZE = 1024 * 1024  # bytes of one write of a scrape
 
 
-class Body(NamedTuple):
+class Write:
+    """The bytes of one write, shared by every scrape sending it at the time (weakly held by
+    the body: the last scrape past it frees them)."""
+
+    __slots__ = ("__weakref__", "data")
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+
+@dataclass(eq=False, slots=True)
+class Body:
     """A response body as the writes a scrape makes, in order, each of about WRITE_SIZE bytes:
     a slow scraper holds back little, and nothing the size of the body is ever copied. Each
-    write is the parts that make it: bytes as they are (headers, gzip members), or chunks
+    write is the parts that make it: bytes as they are (headers, gzip pieces), or chunks
     whose text is unpacked on the way (a plain body). Made once per version, so that a scrape
-    does no more than join each write's parts."""
+    does no more than join each write's parts; then `closing` ends it."""
 
     writes: list[list[bytes | Chunk]]
-    length: int
+    length: int  # of the writes, in bytes as sent
     gzip: bool
+    openmetrics: bool
+    crc: int = 0  # of the writes' text, for the gzip trailer
+    text_length: int = 0  # and its length
+    _sending: weakref.WeakValueDictionary[int, Write] = field(
+        default_factory=weakref.WeakValueDictionary
+    )
 
     def joined(self, parts: list[bytes | Chunk]) -> bytes:
         """The bytes of one write."""
-        if self.gzip:  # gzip members and headers only, put in when the body was made
+        if self.gzip:  # the header and pieces only, put in when the body was made
             return b"".join(cast("list[bytes]", parts))
         return b"".join([part if isinstance(part, bytes) else part.text() for part in parts])
 
+    def write(self, index: int) -> Write:
+        """Write number `index`, joined once for all the scrapes sending it at once: 500
+        scrapes stalled on the same write hold one copy of it, not 500."""
+        found = self._sending.get(index)
+        if found is None:
+            found = Write(self.joined(self.writes[index]))
+            self._sending[index] = found
+        return found
+
+    def closing(self, extra: bytes = b"") -> bytes:
+        """What a scrape sends after the writes: `extra` text read at scrape time (the process
+        metrics), OpenMetrics' `# EOF`, and for gzip the member's end: that text in stored
+        blocks (a scrape compresses nothing) and the trailer."""
+        text = extra + EOF if self.openmetrics else extra
+        if not self.gzip:
+            return text
+        crc = deflate.combine(self.crc, deflate.crc32(text), len(text))
+        return deflate.ending(text) + deflate.trailer(crc, self.text_length + len(text))
+
     def pieces(self) -> Iterator[bytes]:
-        """The body's bytes in order, a write at a time (tests, --once)."""
-        return map(self.joined, self.writes)
+        """The body's bytes in order, a write at a time, then its closing (tests, --once)."""
+        yield from map(self.joined, self.writes)
+        yield self.closing()
 
 
 class Snapshot:
@@ -74,7 +114,7 @@ class Snapshot:
         return key in self._sources
 
     def held_bytes(self) -> dict[str, int]:
-        """What the current version holds of the text, by form: gzip members, LZ4 blocks, and
+        """What the current version holds of the text, by form: gzip pieces, LZ4 blocks, and
         the text they stand for (never held as such)."""
         chunks = [
             chunk
@@ -83,7 +123,7 @@ class Snapshot:
             for chunk in family
         ]
         return {
-            "gzip": sum(len(chunk.gz) for chunk in chunks),
+            "gzip": sum(len(chunk.deflated) for chunk in chunks),
             "lz4": sum(len(chunk.packed) for chunk in chunks),
             "text": sum(chunk.length for chunk in chunks),
         }
@@ -113,13 +153,13 @@ class Snapshot:
     def _body(self, openmetrics: bool, gzip: bool) -> Body:
         expositions = [self._sources[key] for key in sorted(self._sources)]
         expositions.append(self._own)
-        headers = (GZ_HEADERS if gzip else HEADERS)[openmetrics]
-        writes: list[list[bytes | Chunk]] = []
-        length = size = 0
+        writes: list[list[bytes | Chunk]] = [[deflate.HEADER]] if gzip else [[]]
+        length = size = len(deflate.HEADER) if gzip else 0
+        crc = text_length = 0
 
         def add(part: bytes | Chunk, part_size: int) -> None:
             nonlocal length, size
-            if not writes or size >= WRITE_SIZE:
+            if size >= WRITE_SIZE:
                 writes.append([])
                 size = 0
             writes[-1].append(part)
@@ -130,16 +170,24 @@ class Snapshot:
             chunks = [c for e in expositions for c in e.families.get(family.name, ()) if c.length]
             if not chunks:
                 continue
-            add(headers[family.name], len(headers[family.name]))
-            for chunk in chunks:
-                if gzip:
-                    add(chunk.gz, len(chunk.gz))
-                else:
+            if gzip:
+                header = GZ_HEADERS[openmetrics][family.name]
+                add(header.deflated, len(header.deflated))
+                crc = deflate.combine(crc, header.crc, header.length)
+                text_length += header.length
+                for chunk in chunks:
+                    add(chunk.deflated, len(chunk.deflated))
+                for exposition in expositions:  # one CRC per family and source, made once
+                    if family.name in exposition.families:
+                        part_crc, part_length = exposition.crc(family.name)
+                        crc = deflate.combine(crc, part_crc, part_length)
+                        text_length += part_length
+            else:
+                header_text = HEADERS[openmetrics][family.name]
+                add(header_text, len(header_text))
+                for chunk in chunks:
                     add(chunk, chunk.length)
-        if openmetrics:
-            end = GZ_EOF if gzip else EOF
-            add(end, len(end))
-        return Body(writes, length, gzip)
+        return Body(writes, length, gzip, openmetrics, crc, text_length)
 
     def body(self, *, openmetrics: bool) -> bytes:
         """The whole plain body at once (tests, --once); scrapes stream `prepared` instead."""

@@ -129,13 +129,13 @@ def poll_source(
 
 
 def _plain(exposition: Exposition) -> dict[str, bytes]:
-    """Each family's text; each chunk's two forms, its gzip member and its LZ4 block (what a
+    """Each family's text; each chunk's two forms, its gzip piece and its LZ4 block (what a
     plain scrape and the next poll read), hold the same text."""
     for chunks in exposition.families.values():
         for chunk in chunks:
-            assert chunk.text() == inflate(chunk.gz) and len(chunk.text()) == chunk.length
+            assert chunk.text() == inflate(chunk.deflated) and len(chunk.text()) == chunk.length
     return {
-        name: b"".join(inflate(chunk.gz) for chunk in chunks)
+        name: b"".join(inflate(chunk.deflated) for chunk in chunks)
         for name, chunks in exposition.families.items()
     }
 
