@@ -16,7 +16,8 @@ floor where one exists:
 - scrapes: plain and gzip, 1 and 8 scrapers, against a static-file server (sendfile) serving the
   same bytes, and the naive exporter; gzip scrapes while every source polls; and the first
   gzip scrape after a poll against the later ones;
-- memory: peak RSS against the bytes the exposition holds (gzip members and LZ4 blocks);
+- memory: peak RSS against the bytes the exposition holds (gzip pieces and LZ4 blocks), and
+  what 200 readers that stop reading add to it;
 - Prometheus: samples per scrape, scrape duration, its CPU per scrape and peak RSS, for the
   default and the lean profile.
 """
@@ -29,6 +30,7 @@ import json
 import os
 import platform
 import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -222,6 +224,7 @@ class Ours:
     gzip_bytes: int = 0
     peak_rss_mb: float = 0.0
     held: dict[str, int] = field(default_factory=dict)  # bytes the snapshot holds, by form
+    stalled: tuple[float, float] = (0.0, 0.0)  # RSS in MB before and with the stalled readers
     series: dict[str, int] = field(default_factory=dict)
     prometheus: dict[str, Any] = field(default_factory=dict)
 
@@ -268,12 +271,35 @@ def measure_ours(cloud: dict[str, Any], simulator: Child, args: argparse.Namespa
         del plain, packed
         memory = child.ask("memory")
         result.peak_rss_mb, result.held = memory["VmHWM"], memory["held"]
+        result.stalled = with_stalled_readers(port, child, STALLED_READERS)
         result.prometheus = prometheus_cost.measure(
             port, free_port(), scrapes=args.prom_scrapes, interval=args.prom_interval
         )
         return result
     finally:
         child.stop()
+
+
+STALLED_READERS = 200
+STALLED_REQUEST = b"GET /metrics HTTP/1.1\r\nHost: bench\r\nAccept-Encoding: identity\r\n\r\n"
+
+
+def with_stalled_readers(port: int, child: Child, readers: int) -> tuple[float, float]:
+    """RSS before and with `readers` clients that ask for the plain body and never read it."""
+    before = child.ask("memory")["VmRSS"]
+    sockets = []
+    try:
+        for _ in range(readers):
+            sock = socket.socket()
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            sock.connect(("127.0.0.1", port))
+            sock.sendall(STALLED_REQUEST)
+            sockets.append(sock)
+        time.sleep(5)  # every answer has filled its socket
+        return before, child.ask("memory")["VmRSS"]
+    finally:
+        for sock in sockets:
+            sock.close()
 
 
 def middle(polls: list[dict[str, Any]]) -> dict[str, Any]:
@@ -488,6 +514,7 @@ def prometheus_table(profiles: dict[str, Profile]) -> str:
                 f"{per.get('sms', 0):.1f} / {per.get('sms_sources', 0):.1f} / {per.get('oms', 0):.1f}",
                 f"{samples:,.0f}" if samples else prom.get("error", "n/a"),
                 fmt_s(prom.get("scrape_seconds")),
+                fmt_s(prom.get("first_scrape_seconds")),
                 fmt_s(prom.get("cpu_per_scrape")),
                 f"{prom['peak_rss_mb']:,.0f} MB" if "peak_rss_mb" in prom else "n/a",
             ]
@@ -496,7 +523,8 @@ def prometheus_table(profiles: dict[str, Profile]) -> str:
         "profile",
         "series per SMS task / source server / OMS task",
         "samples per scrape",
-        "scrape duration",
+        "scrape duration (median after the first)",
+        "the first scrape (creates the series)",
         "Prometheus CPU per scrape",
         "Prometheus peak RSS",
     ]
@@ -610,6 +638,7 @@ def report(
                 "exposition held: gzip + LZ4",
                 "RSS / held",
                 "the text they hold (never held as such)",
+                f"RSS with {STALLED_READERS} stalled readers",
                 "naive peak RSS",
             ],
             [
@@ -618,6 +647,8 @@ def report(
                     f"{ours.held['gzip'] / 1e6:.0f} + {ours.held['lz4'] / 1e6:.0f} MB",
                     fmt_x(ours.peak_rss_mb * 1024 * 1024 / held),
                     f"{ours.held['text'] / 1e6:.0f} MB",
+                    f"{ours.stalled[0]:.0f} -> {ours.stalled[1]:.0f} MB "
+                    f"(+{ours.stalled[1] - ours.stalled[0]:.0f})",
                     f"{naive.peak_rss_mb:.0f} MB",
                 ]
             ],
