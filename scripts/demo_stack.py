@@ -168,7 +168,9 @@ def main(argv: list[str] | None = None) -> int:
         print(
             "demo-stack: running on loopback; Ctrl-C stops it\n"
             f"  exporter      http://127.0.0.1:{ports['exporter']}/  (status page, /metrics)\n"
-            f"  Prometheus    http://127.0.0.1:{ports['prometheus']}/alerts\n"
+            # Debian's Prometheus 2.42 ships the classic UI only: /alerts is 404 there.
+            f"  Prometheus    http://127.0.0.1:{ports['prometheus']}/classic/alerts"
+            f"  (or /api/v1/alerts)\n"
             f"  Alertmanager  http://127.0.0.1:{ports['alertmanager']}/\n"
             "  pages arrive below as Alertmanager sends them:",
             flush=True,
