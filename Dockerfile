@@ -4,10 +4,14 @@ ARG PYTHON_IMAGE=python:3.11.11-slim-bookworm
 
 FROM ${PYTHON_IMAGE} AS build
 WORKDIR /src
+# Every pip install here takes only files whose sha256 scripts/lock recorded (--require-hashes).
+# The build tools first (build, setuptools: requirements-build.txt), then the wheel is built
+# with them: --no-isolation, as an isolated build would fetch setuptools again, unhashed.
+COPY requirements-build.txt ./
+RUN pip install --no-cache-dir --require-hashes -r requirements-build.txt
 COPY pyproject.toml README.md LICENSE ./
 COPY exporter ./exporter
-RUN pip install --no-cache-dir build==1.2.2.post1 \
- && python -m build --wheel --outdir /dist
+RUN python -m build --wheel --no-isolation --outdir /dist
 
 FROM ${PYTHON_IMAGE}
 LABEL org.opencontainers.image.title="huaweicloud-migration-exporter" \
@@ -21,11 +25,16 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     HWMIG_WEB__LISTEN_ADDRESS=0.0.0.0:9897
 RUN groupadd --system --gid 10001 exporter \
  && useradd --system --uid 10001 --gid 10001 --no-create-home --shell /usr/sbin/nologin exporter
-# The dependencies at the versions CI tested (constraints.txt); the wheel alone works too.
-COPY constraints.txt /tmp/
+# The runtime dependencies at the versions CI tested, each file checked against its locked
+# hash (requirements-runtime.txt: constraints.txt's runtime part), then the wheel alone: it has
+# no hash to check, so it brings nothing (--no-deps, --no-index); pip check proves the lock
+# holds everything it needs.
+COPY requirements-runtime.txt /tmp/
 COPY --from=build /dist/*.whl /tmp/
-RUN pip install --no-cache-dir -c /tmp/constraints.txt /tmp/*.whl \
- && rm -f /tmp/*.whl /tmp/constraints.txt
+RUN pip install --no-cache-dir --require-hashes -r /tmp/requirements-runtime.txt \
+ && pip install --no-cache-dir --no-index --no-deps /tmp/*.whl \
+ && pip check \
+ && rm -f /tmp/*.whl /tmp/requirements-runtime.txt
 USER 10001:10001
 EXPOSE 9897
 # No curl in a slim image: the exporter's own module asks /healthz where it listens.

@@ -82,6 +82,54 @@ files mounted from Secrets, never inlined. */}}
 {{- toYaml $config -}}
 {{- end -}}
 
+{{/* The web config (TLS, basic auth): "true" when the exporter serves TLS, said by
+webConfig.tls (the chart cannot read an existingSecret) or seen in webConfig.content. */}}
+{{- define "hwmig.webTLS" -}}
+{{- if or .Values.webConfig.tls (get (default dict .Values.webConfig.content) "tls_server_config") -}}
+true
+{{- end -}}
+{{- end -}}
+
+{{/* "true" when the web config asks for basic auth: webConfig.basicAuth, or users in content. */}}
+{{- define "hwmig.webBasicAuth" -}}
+{{- if or .Values.webConfig.basicAuth (get (default dict .Values.webConfig.content) "basic_auth_users") -}}
+true
+{{- end -}}
+{{- end -}}
+
+{{/* The Secret holding web-config.yml: the given one, or the chart's from webConfig.content;
+empty without a web config. Fails on values that would start a pod its probes or its
+Prometheus cannot reach. */}}
+{{- define "hwmig.webConfigSecret" -}}
+{{- $web := .Values.webConfig -}}
+{{- $content := default dict $web.content -}}
+{{- if and $web.existingSecret $content -}}
+{{- fail "webConfig: give existingSecret or content, not both" -}}
+{{- end -}}
+{{- if $content -}}
+{{- if and $web.tls (not $content.tls_server_config) -}}
+{{- fail "webConfig.tls is true but webConfig.content has no tls_server_config" -}}
+{{- end -}}
+{{- if and $web.basicAuth (not $content.basic_auth_users) -}}
+{{- fail "webConfig.basicAuth is true but webConfig.content has no basic_auth_users" -}}
+{{- end -}}
+{{- if eq (dig "tls_server_config" "client_auth_type" "" $content) "RequireAndVerifyClientCert" -}}
+{{- fail "webConfig: client_auth_type RequireAndVerifyClientCert refuses the kubelet's probes, which present no client certificate: use VerifyClientCertIfGiven" -}}
+{{- end -}}
+{{- end -}}
+{{- if and (or $web.tls $web.basicAuth) (not (or $web.existingSecret $content)) -}}
+{{- fail "webConfig.tls or webConfig.basicAuth is on without a web config: give webConfig.existingSecret or webConfig.content" -}}
+{{- end -}}
+{{- if and .Values.serviceMonitor.enabled (include "hwmig.webBasicAuth" .) (not .Values.serviceMonitor.basicAuth.existingSecret) -}}
+{{- fail "webConfig asks for basic auth: give serviceMonitor.basicAuth.existingSecret, the Secret with the user name and password Prometheus sends" -}}
+{{- end -}}
+{{- if $web.existingSecret -}}
+{{- $web.existingSecret -}}
+{{- else if $content -}}
+{{- printf "%s-web-config" (include "hwmig.fullname" .) | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+
 {{/* The pod template shared by the Deployment and the sharded StatefulSet. */}}
 {{- define "hwmig.podTemplate" -}}
 metadata:
@@ -114,6 +162,9 @@ spec:
         {{- if .Values.sharding.enabled }}
         - --total-shards={{ .Values.sharding.totalShards }}
         {{- end }}
+        {{- if include "hwmig.webConfigSecret" . }}
+        - --web.config.file=/etc/hwmig/web/web-config.yml
+        {{- end }}
       {{- if or .Values.sharding.enabled .Values.extraEnv }}
       env:
         {{- if .Values.sharding.enabled }}
@@ -131,16 +182,24 @@ spec:
         - name: metrics
           containerPort: {{ .Values.service.port }}
           protocol: TCP
+      # The health endpoints answer without basic auth; over TLS the kubelet asks with HTTPS
+      # (it checks no certificate, and presents none).
       livenessProbe:
         httpGet:
           path: /healthz
           port: metrics
+          {{- if include "hwmig.webTLS" . }}
+          scheme: HTTPS
+          {{- end }}
         periodSeconds: 20
         timeoutSeconds: 5
       readinessProbe:
         httpGet:
           path: /readyz
           port: metrics
+          {{- if include "hwmig.webTLS" . }}
+          scheme: HTTPS
+          {{- end }}
         periodSeconds: 10
         timeoutSeconds: 5
       securityContext:
@@ -153,6 +212,18 @@ spec:
           readOnly: true
         - name: tmp
           mountPath: /tmp
+        {{- if include "hwmig.webConfigSecret" . }}
+        # A whole volume, not a subPath: a changed Secret reaches the file, and the exporter
+        # reloads it by itself.
+        - name: web-config
+          mountPath: /etc/hwmig/web
+          readOnly: true
+        {{- end }}
+        {{- if .Values.webConfig.tlsSecret }}
+        - name: web-tls
+          mountPath: /etc/hwmig/tls
+          readOnly: true
+        {{- end }}
         {{- range .Values.accounts }}
         - name: {{ include "hwmig.credentialsVolume" . }}
           mountPath: {{ printf "/etc/hwmig/credentials/%s" .name }}
@@ -168,6 +239,18 @@ spec:
     - name: tmp
       emptyDir:
         sizeLimit: 16Mi
+    {{- with include "hwmig.webConfigSecret" . }}
+    - name: web-config
+      secret:
+        secretName: {{ . }}
+        defaultMode: 0440
+    {{- end }}
+    {{- with .Values.webConfig.tlsSecret }}
+    - name: web-tls
+      secret:
+        secretName: {{ . }}
+        defaultMode: 0440
+    {{- end }}
     {{- range .Values.accounts }}
     - name: {{ include "hwmig.credentialsVolume" . }}
       secret:
