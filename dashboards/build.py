@@ -8,6 +8,9 @@ rules in alerts/), tables where a graph would hold hundreds of lines, and per-ta
 repeated only for the tasks picked in a variable. Every query matches `job=~"$job"`, so two
 exporter deployments in one Prometheus do not mix. Panel ids are written here, never counted:
 adding a panel renumbers nothing and bookmarked links keep working. A test runs --check.
+
+Every dashboard type-checks against Grafana's published schema (@grafana/schema 10.4, by tsc):
+`python dashboards/schema_check.py`, after `scripts/install-grafana-schema`; a test runs it.
 """
 
 from __future__ import annotations
@@ -91,10 +94,29 @@ def thresholds(red_from: float) -> JSON:
     return {"thresholds": {"mode": "absolute", "steps": steps}, "color": {"mode": "thresholds"}}
 
 
-STAT = {
-    "reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": False},
+# Panel options are written whole: every option the plugin's schema (@grafana/schema 10.4)
+# requires is here, at Grafana's default where the panel does not choose otherwise, so the JSON
+# type-checks (dashboards/schema_check.py) and reads the same in any Grafana that loads it.
+REDUCE = {"reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": False}}
+STAT = REDUCE | {
+    "orientation": "auto",
     "colorMode": "background",
     "graphMode": "none",
+    "justifyMode": "auto",
+    "textMode": "auto",
+    "wideLayout": True,
+    "showPercentChange": False,
+}
+BARS = REDUCE | {
+    "orientation": "horizontal",
+    "displayMode": "gradient",
+    "valueMode": "color",
+    "namePlacement": "auto",
+    "showUnfilled": True,
+    "sizing": "auto",
+    "minVizWidth": 8,
+    "minVizHeight": 16,
+    "maxVizHeight": 300,
 }
 
 
@@ -135,7 +157,12 @@ def series(
 ) -> JSON:
     refs = [target(expr, legend, chr(65 + n)) for n, (expr, legend) in enumerate(targets)]
     custom = {"stacking": {"mode": "normal"}, "fillOpacity": 40} if stack else {"fillOpacity": 10}
-    legend = {"displayMode": "table", "placement": "right", "calcs": ["lastNotNull"]}
+    legend = {
+        "showLegend": True,
+        "displayMode": "table",
+        "placement": "right",
+        "calcs": ["lastNotNull"],
+    }
     return panel(
         pid,
         "timeseries",
@@ -145,7 +172,7 @@ def series(
         unit=unit,
         w=w,
         h=h,
-        options={"legend": legend, "tooltip": {"mode": "multi"}},
+        options={"legend": legend, "tooltip": {"mode": "multi", "sort": "none"}},
         defaults={"custom": custom},
     )
 
@@ -186,7 +213,7 @@ def table(
         w=w,
         h=h,
         overrides=overrides,
-        options={"showHeader": True, "footer": {"show": False}},
+        options={"showHeader": True, "frameIndex": 0, "footer": {"show": False, "reducer": []}},
         transformations=steps,
     )
 
@@ -213,7 +240,7 @@ def bars(
         w=w,
         h=h,
         defaults={"min": 0, **({"max": top} if top else {})},
-        options={"displayMode": "gradient", "orientation": "horizontal", **STAT},
+        options=BARS,
     )
 
 
@@ -240,7 +267,18 @@ def timeline(
         [target(expr, legend)],
         w=w,
         h=h,
-        options={"showValue": "never"},
+        options={
+            "showValue": "never",
+            # The rest is Grafana's defaults for a state timeline, which the schema requires.
+            "rowHeight": 0.9,
+            "legend": {
+                "showLegend": True,
+                "displayMode": "list",
+                "placement": "bottom",
+                "calcs": [],
+            },
+            "tooltip": {"mode": "single", "sort": "none"},
+        },
         defaults={"mappings": [mapping]},
     )
 
@@ -271,21 +309,23 @@ def laid_out(strips: Iterable[list[JSON]]) -> list[JSON]:
 
 
 def variable(name: str, label: str, query: str, *, every: bool = True, hide: int = 0) -> JSON:
-    """A query variable; `every`: All selected by default, else none (a per-task choice)."""
-    current = {"selected": True, "text": ["All"], "value": ["$__all"]} if every else {}
+    """A query variable; `every`: All selected by default, else no saved choice (a per-task
+    pick: Grafana selects the first value until one is picked, as it did for `current: {}`,
+    which the schema refuses: an option has a text and a value). The query is `query.query`
+    alone: Grafana's UI also writes a `definition` copy of it, which is not in the schema."""
+    current = {"current": {"selected": True, "text": ["All"], "value": ["$__all"]}} if every else {}
     return {
         "name": name,
         "label": label,
         "type": "query",
         "datasource": DS,
-        "definition": query,
         "query": {"query": query, "refId": f"{name}-variable"},
         "refresh": 2,
         "sort": 1,
         "includeAll": every,
         "multi": True,
         "allValue": ".*",
-        "current": current,
+        **current,
         "hide": hide,
     }
 
@@ -296,7 +336,7 @@ def variables(*extra: JSON) -> list[JSON]:
         "label": "Data source",
         "type": "datasource",
         "query": "prometheus",
-        "current": {},
+        # No `current`: Grafana selects a Prometheus data source (the default one if it is).
         "hide": 0,
         "refresh": 1,
     }
@@ -318,6 +358,10 @@ def dashboard(
             "asDropdown": True,
             "includeVars": True,
             "keepTime": True,
+            # Grafana's defaults for what a dropdown of dashboards does not use.
+            "icon": "external link",
+            "tooltip": "",
+            "targetBlank": False,
         }
     ]
     return {

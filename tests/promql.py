@@ -41,12 +41,19 @@ def panels(dashboard: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
+def variable_query(variable: dict[str, Any]) -> str:
+    """The PromQL of a query variable (its `query.query`, as Grafana's Prometheus data source
+    stores it), "" for any other kind of variable."""
+    query = variable.get("query") if variable["type"] == "query" else None
+    return str(query.get("query", "")) if isinstance(query, dict) else ""
+
+
 def variable_queries() -> list[tuple[str, str, str]]:
     """(where, metric selector, label) of every `label_values(selector, label)` variable."""
     out = []
     for name, dashboard in load_dashboards().items():
         for variable in dashboard["templating"]["list"]:
-            match = re.fullmatch(r"label_values\((.*), (\w+)\)", variable.get("definition", ""))
+            match = re.fullmatch(r"label_values\((.*), (\w+)\)", variable_query(variable))
             if match:
                 out.append((f"{name}: ${variable['name']}", substitute(match[1]), match[2]))
     return out
