@@ -27,6 +27,7 @@ from exporter.huawei.errors import (
     for_status,
 )
 from exporter.huawei.network import Network, network_error, redirect_target
+from exporter.huawei.retry_after import retry_after
 
 log = structlog.get_logger(__name__)
 
@@ -234,6 +235,7 @@ class TokenAuth:
                 request_id = response.headers.get("X-Request-Id")
                 subject_token = response.headers.get("X-Subject-Token")
                 location = response.headers.get("Location")
+                wait = retry_after(response.headers.get("Retry-After"), now=self._clock())
                 body = await read_body(response, limit=self._max_body_bytes)
         except TimeoutError as exc:
             raise ApiTimeoutError(f"IAM token request to {host} timed out") from exc
@@ -246,7 +248,7 @@ class TokenAuth:
                 request_id=request_id,
             )
         if status != 201 or not subject_token:
-            raise _iam_error(status, body, request_id)
+            raise _iam_error(status, body, request_id, wait)
         self.logins += 1
         expires_at = _expires_at(body) or now + 3600.0
         lifetime = expires_at - now
@@ -270,7 +272,9 @@ def _expires_at(body: bytes | bytearray) -> float | None:
         return None
 
 
-def _iam_error(status: int, body: bytes | bytearray, request_id: str | None) -> ApiError:
+def _iam_error(
+    status: int, body: bytes | bytearray, request_id: str | None, wait: float | None = None
+) -> ApiError:
     code = None
     try:
         parsed = json.loads(body)
@@ -282,4 +286,6 @@ def _iam_error(status: int, body: bytes | bytearray, request_id: str | None) -> 
         return BadResponseError(
             "IAM answered without a token", status=status, request_id=request_id
         )
-    return for_status(status, "IAM token request failed", error_code=code, request_id=request_id)
+    return for_status(
+        status, "IAM token request failed", error_code=code, request_id=request_id, retry_after=wait
+    )

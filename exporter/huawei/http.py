@@ -2,18 +2,22 @@
 
 Retries follow the README's Reliability table: 429, 5xx, timeouts and connection failures
 are tried at most `max_tries` times with exponential backoff and full jitter (or the
-`Retry-After` the server asked for), always inside the caller's deadline. A 401 with a
-token refreshes it and retries once. A 401/403 with AK/SK is never retried: the account is
-backed off for five minutes, because the gateway locks an AK after five failed signatures.
+`Retry-After` the server asked for, bounded), always inside the caller's deadline
+(`answer_by`): a wait that would end past it is not waited, the error is raised at once. A
+401 with a token refreshes it and retries once. A 401/403 with AK/SK is never retried: the
+account is backed off for five minutes, because the gateway locks an AK after five failed
+signatures.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
@@ -37,6 +41,7 @@ from exporter.huawei.errors import (
 )
 from exporter.huawei.network import Network, network_error, redirect_target
 from exporter.huawei.payload import UNREADABLE, ApiErrorBody, decoder, text
+from exporter.huawei.retry_after import retry_after
 from exporter.huawei.signing import Query, host_header
 from exporter.turns import turn
 
@@ -44,6 +49,19 @@ log = structlog.get_logger(__name__)
 
 M = TypeVar("M", bound=msgspec.Struct)
 AUTH_BACKOFF_SECONDS = 300.0
+# The event loop's time by which the caller needs its answer (a poll's deadline), if it said.
+_DEADLINE: ContextVar[float | None] = ContextVar("answer_by", default=None)
+
+
+@contextlib.contextmanager
+def answer_by(deadline: float | None) -> Iterator[None]:
+    """Requests made inside (and in tasks started inside) must be answered by `deadline`, in
+    the event loop's time (`asyncio.timeout(...).when()`): no retry waits past it."""
+    token = _DEADLINE.set(deadline)
+    try:
+        yield
+    finally:
+        _DEADLINE.reset(token)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +71,7 @@ class RequestPolicy:
     max_tries: int = 3
     backoff_base: float = 1.0  # first retry waits up to this long, doubling each time
     backoff_cap: float = 10.0
+    max_retry_after: float = 60.0  # a longer Retry-After is waited this long (within the deadline)
     max_in_flight: int = 32  # per endpoint
     rate_per_second: float = 50.0  # per account, token bucket
     burst: int = 250
@@ -140,6 +159,7 @@ class Endpoint:
     monotonic: Callable[[], float] = time.monotonic
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
     rng: random.Random = field(default_factory=random.Random)
+    clock: Callable[[], float] = time.time  # for a Retry-After given as an HTTP date
 
     def __post_init__(self) -> None:
         url = URL(self.base_url)
@@ -227,10 +247,14 @@ class Endpoint:
         if attempt >= self.policy.max_tries:
             raise error
         if retry_after is not None:
-            delay = retry_after
+            delay = min(retry_after, self.policy.max_retry_after)
         else:
             ceiling = min(self.policy.backoff_cap, self.policy.backoff_base * 2 ** (attempt - 1))
             delay = self.rng.uniform(0.0, ceiling)
+        if not 0.0 <= delay < self._time_left():
+            # The retry could not be answered before the caller stops waiting: fail now, with
+            # the reason it has, rather than as a timeout later.
+            raise error
         log.debug(
             "retrying request",
             base_url=self.base_url,
@@ -241,6 +265,12 @@ class Endpoint:
             delay_s=round(delay, 3),
         )
         await self.sleep(delay)
+
+    def _time_left(self) -> float:
+        deadline = _DEADLINE.get()
+        if deadline is None:
+            return math.inf
+        return deadline - asyncio.get_running_loop().time()
 
     async def _send(self, unsigned: Unsigned, budget: ByteBudget | None) -> _Answer:
         self.guard.check(self.monotonic())
@@ -275,7 +305,9 @@ class Endpoint:
                         status=response.status,
                         body=body,
                         request_id=response.headers.get("X-Request-Id"),
-                        retry_after=_retry_after(response.headers.get("Retry-After")),
+                        retry_after=retry_after(
+                            response.headers.get("Retry-After"), now=self.clock()
+                        ),
                         location=response.headers.get("Location"),
                         credential=signed.headers.get("X-Auth-Token"),
                     )
@@ -297,14 +329,3 @@ class Endpoint:
             request_id=answer.request_id,
             retry_after=answer.retry_after,
         )
-
-
-def _retry_after(value: str | None) -> float | None:
-    """Seconds from a `Retry-After` header; HTTP dates are rare here and are ignored."""
-    if value is None:
-        return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        return None
-    return min(max(seconds, 0.0), 60.0)

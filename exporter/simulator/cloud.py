@@ -37,6 +37,7 @@ class Fault:
     """One injected misbehaviour. `times=None` keeps it until removed.
 
     - status: answer `status` with a JSON error body (`error_code`), `Retry-After` if given
+      (a number as `f"{retry_after:g}"`, a string as it is: "nan", an HTTP date, "  ")
     - html: a 200 HTML page; malformed: truncated JSON; wrong_shape: JSON of the wrong shape
     - empty: a 502 with no body; reset: drop the connection without answering
     - body: a 200 with `body` as it is (any bytes: property tests send hostile payloads)
@@ -48,7 +49,7 @@ class Fault:
     kind: FaultKind
     status: int = 500
     error_code: str = "SMS.0000"
-    retry_after: float | None = None
+    retry_after: float | str | None = None
     times: int | None = None
     body: bytes = b""
 

@@ -167,6 +167,14 @@ def _signature_ok(
     return secrets.compare_digest(expected, parsed.signature)
 
 
+def _retry_after(fault: Fault) -> dict[str, str]:
+    if fault.retry_after is None:
+        return {}
+    if isinstance(fault.retry_after, str):
+        return {"Retry-After": fault.retry_after}
+    return {"Retry-After": f"{fault.retry_after:g}"}
+
+
 async def _apply_fault(
     request: web.Request, tenant: Tenant, sim: SimList
 ) -> web.StreamResponse | None:
@@ -174,8 +182,7 @@ async def _apply_fault(
     if fault is None:
         return None
     if fault.kind == "status":
-        headers = {} if fault.retry_after is None else {"Retry-After": f"{fault.retry_after:g}"}
-        return _error(fault.status, fault.error_code, "injected fault", **headers)
+        return _error(fault.status, fault.error_code, "injected fault", **_retry_after(fault))
     if fault.kind == "html":
         return web.Response(
             status=200,
@@ -242,7 +249,7 @@ async def _issue_token(request: web.Request) -> web.StreamResponse:
         return _error(401, "IAM.0101", "The username or password is wrong")
     fault = tenant.take_fault("iam")
     if fault is not None and fault.kind == "status":
-        return _error(fault.status, fault.error_code, "injected fault")
+        return _error(fault.status, fault.error_code, "injected fault", **_retry_after(fault))
     if (
         scope.get("id", tenant.project_id) != tenant.project_id
         or scope.get("name", tenant.region) != tenant.region
