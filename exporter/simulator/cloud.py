@@ -185,6 +185,8 @@ class RequestRecord:
     auth: str  # "aksk", "token", "password", "none"
     tenant: str | None = None  # once authenticated
     at: float = 0.0  # the cloud's clock when the request arrived
+    in_flight: int = 1  # requests being served when it arrived, itself included
+    done_at: float = 0.0  # the cloud's clock when it was answered
 
 
 @dataclass
@@ -218,6 +220,7 @@ class FakeCloud:
     clock: Callable[[], float] = time.time
     token_lifetime: float = 24 * 3600.0
     reported_expiry_offset: float = 0.0  # added to the expires_at IAM reports (clock skew)
+    iam_latency: float = 0.0  # seconds added to every token answer
     stats: Stats = field(default_factory=Stats)
     tokens: dict[str, IssuedToken] = field(default_factory=dict)
     ak_failures: Counter[str] = field(default_factory=Counter)

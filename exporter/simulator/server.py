@@ -67,7 +67,8 @@ async def _record(request: web.Request, handler: Handler) -> web.StreamResponse:
     service = cast(Service, request.match_info.route.name or "none")
     cloud.stats.requests[service] += 1
     cloud.stats.in_flight += 1
-    cloud.stats.max_in_flight = max(cloud.stats.max_in_flight, cloud.stats.in_flight)
+    in_flight = cloud.stats.in_flight
+    cloud.stats.max_in_flight = max(cloud.stats.max_in_flight, in_flight)
     status = 500
     try:
         response = await handler(request)
@@ -94,6 +95,8 @@ async def _record(request: web.Request, handler: Handler) -> web.StreamResponse:
                 auth=auth,
                 tenant=request.get(TENANT),
                 at=arrived,
+                in_flight=in_flight,
+                done_at=cloud.clock(),
             )
         )
 
@@ -235,6 +238,8 @@ async def _list(sim: SimList, request: web.Request) -> web.StreamResponse:
 
 async def _issue_token(request: web.Request) -> web.StreamResponse:
     cloud = request.app[CLOUD]
+    if cloud.iam_latency:
+        await asyncio.sleep(cloud.iam_latency)
     try:
         body = await request.json()
         identity = body["auth"]["identity"]["password"]["user"]

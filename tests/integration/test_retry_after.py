@@ -13,8 +13,11 @@ from email.utils import formatdate
 
 import aiohttp
 import pytest
+from pydantic import SecretStr
 
+from exporter.huawei.auth import TokenAuth
 from exporter.huawei.errors import ThrottledError
+from exporter.huawei.gate import Gates
 from exporter.huawei.http import answer_by
 from exporter.poller import Poller
 from exporter.simulator.cloud import FakeCloud, Fault
@@ -111,3 +114,39 @@ async def test_a_poll_told_to_retry_after_its_deadline_fails_as_throttled_not_ti
     assert not await poller.poll_once()
     assert poller.status.errors["throttled"] == 1 and poller.status.errors["timeout"] == 0
     assert cloud.stats.served("sms") == 1
+
+
+@pytest.mark.parametrize(
+    ("header", "backoff"),
+    [
+        ("3", 3.0),
+        (formatdate(NOW + 30, usegmt=True), 30.0),
+        ("0", 1.0),  # at least a second: the logins queued behind it must not all go
+        ("99999", 300.0),  # no longer than auth_backoff_seconds
+        ("nan", 300.0),  # no delay at all: the whole back-off
+        ("-5", 300.0),
+        ("  ", 300.0),
+    ],
+)
+async def test_a_throttled_login_backs_off_for_its_retry_after_within_bounds(
+    wiring: Wiring, cloud: FakeCloud, header: str, backoff: float
+) -> None:
+    tenant = cloud.tenants[0]
+    tenant.add_fault(Fault(service="iam", kind="status", status=429, retry_after=header))
+    auth = TokenAuth(
+        session=wiring.session,
+        iam_endpoint=wiring.url,
+        username=tenant.username or "",
+        password=SecretStr(tenant.password or ""),
+        domain_name=tenant.domain_name or "",
+        clock=lambda: NOW,
+        gates=Gates(),
+        backoff_seconds=300.0,
+    )
+    with pytest.raises(ThrottledError):
+        await wiring.sms(auth).list_items(max_items=100)
+    left = auth.voice.gate.silenced_for()
+    assert backoff - 1 < left <= backoff
+    with pytest.raises(ThrottledError, match="backed off"):
+        await wiring.oms(auth).list_items(max_items=100)  # another scope: the same user
+    assert cloud.stats.served("iam") == 1
