@@ -20,6 +20,7 @@ from exporter.huawei.gate import Gates
 from exporter.huawei.http import AccountGuard, Endpoint, RequestPolicy, TokenBucket
 from exporter.huawei.listing import list_mapped
 from exporter.huawei.network import Network, trust
+from exporter.huawei.paging import pages_of
 from exporter.metrics.lines import Lines, truncate
 from exporter.poller import Poller, Source
 from exporter.services import SERVICES
@@ -125,6 +126,24 @@ def request_policy(settings: Settings) -> RequestPolicy:
     )
 
 
+def poll_pages(settings: Settings, account: Account) -> dict[str, int]:
+    """The page requests of one whole poll of `account`, by service, when each of its lists
+    holds `max_tasks_per_source` items or all its offsets reach: its rate limit's burst by
+    default (`api.burst` unset), so that a cold poll waits for no token.
+
+        {"sms": 50, "sms_sources": 50, "oms": 100}      # max_tasks_per_source 10,000
+        {"sms": 329, "sms_sources": 329, "oms": 101}    # 100,000: past both offset ceilings
+    """
+    pages = {}
+    for service in SERVICES:
+        if service.enabled(settings, account):
+            request = service.target(account).request
+            pages[service.name] = pages_of(
+                request.page_limit, request.max_offset, settings.max_tasks_per_source
+            )
+    return pages
+
+
 @dataclass
 class AccountClients:
     """What the sources of one account share: its credentials (swappable by a reload) and
@@ -144,9 +163,10 @@ def account_clients(
     gates: Gates,
     clock: Callable[[], float] = time.time,
 ) -> AccountClients:
+    burst = policy.burst or max(sum(poll_pages(settings, account).values()), 1)
     return AccountClients(
         auth=Rotating(authenticator(account, session, clock, network, policy, gates)),
-        guard=AccountGuard(TokenBucket(policy.rate_per_second, policy.burst, time.monotonic)),
+        guard=AccountGuard(TokenBucket(policy.rate_per_second, burst, time.monotonic)),
     )
 
 

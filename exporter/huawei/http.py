@@ -76,7 +76,7 @@ class RequestPolicy:
     auth_backoff_seconds: float = AUTH_BACKOFF_SECONDS  # after a rejected access key
     max_in_flight: int = 32  # per endpoint
     rate_per_second: float = 50.0  # per account, token bucket
-    burst: int = 250
+    burst: int | None = None  # None: the pages of one whole poll of the account
     max_body_bytes: int = 32 * 1024 * 1024  # one response, after decompression
 
 
@@ -90,6 +90,10 @@ class TokenBucket:
         self._monotonic = monotonic
         self._updated = monotonic()
         self._lock = asyncio.Lock()
+
+    @property
+    def burst(self) -> int:
+        return int(self._capacity)
 
     async def acquire(self) -> None:
         async with self._lock:

@@ -118,6 +118,17 @@ async def list_all(
     return Listing(items=kept, count=total, not_fetched=total - len(kept), pages=len(made))
 
 
+def pages_of(limit: int, max_offset: int | None, max_items: int) -> int:
+    """The requests `list_all` makes of a list holding `max_items` items or more: what one poll
+    of a full list costs.
+
+    >>> pages_of(200, 65535, 10_000), pages_of(200, 65535, 100_000), pages_of(100, 10_000, 10**6)
+    (50, 329, 101)
+    """
+    reachable = _reachable(max_items, limit, max_offset, max_items)
+    return 1 + len(_offsets(limit, reachable, max_offset))
+
+
 def _reachable(count: int, limit: int, max_offset: int | None, max_items: int) -> int:
     ceiling = count if max_offset is None else min(count, max_offset + limit)
     return min(ceiling, max_items)
