@@ -710,7 +710,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--settle",
         type=float,
-        default=Api().burst / Api().requests_per_second,
+        # The burst (api.burst unset) is one whole poll: 200 pages at 10,000 items per list.
+        default=(Api().burst or 200) / Api().requests_per_second,
         help="seconds before each measured poll: the rate limit's burst refills",
     )
     parser.add_argument("--smoke", action="store_true", help="tiny: check the harness works")

@@ -22,6 +22,7 @@ import structlog
 
 from exporter.exposition import Assembly, Exposition
 from exporter.huawei.errors import ApiError, ApiTimeoutError, InternalError
+from exporter.huawei.http import answer_by
 from exporter.huawei.paging import Listing
 from exporter.huawei.payload import ListedPage
 from exporter.memory import release_free_memory
@@ -115,8 +116,9 @@ class Poller:
         try:
             renderer.start()
             assembly = Assembly(renderer, self._exposition)
-            async with asyncio.timeout(self.interval):
-                listing = await self.source.fetch(assembly.page)
+            async with asyncio.timeout(self.interval) as deadline:
+                with answer_by(deadline.when()):  # no retry waits past the poll's end
+                    listing = await self.source.fetch(assembly.page)
                 items = listing.items
                 async with turn():  # each step over every item is some ms: one at a time
                     # A task listed without an id cannot be a series: it counts as not exported.

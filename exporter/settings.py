@@ -227,9 +227,10 @@ class Api(_Strict):
     # pages) in two or four round trips; at 8 a poll at 100 ms latency took 1.4x its time at 0.
     max_in_flight: int = Field(default=32, ge=1, le=64)
     requests_per_second: float = Field(default=50.0, gt=0)  # per account, all services
-    # At least one whole poll of an account at 10,000 items per list (50 + 50 + 100 pages), so
-    # that the rate limit spreads polls, not the pages of one poll.
-    burst: int = Field(default=250, ge=1)
+    # Unset: one whole poll of the account, the pages of each of its lists at
+    # max_tasks_per_source items (200 at 10,000: 50 + 50 + 100; 759 past the offset ceilings),
+    # so that the rate limit spreads polls, not the pages of one poll.
+    burst: int | None = Field(default=None, ge=1)
     timeout_seconds: float = Field(default=30.0, gt=0)  # one request, connect to last byte
     # After a rejected AK/SK signature or password: send nothing for this long. Huawei locks
     # an AK for 5 minutes after 5 failed signatures; keep this at 300 outside tests.
@@ -378,7 +379,29 @@ class Settings(BaseSettings):
             raise ValueError("accounts: names must be unique")
         if self.shard >= self.total_shards:
             raise ValueError("shard must be less than total_shards")
+        self._check_rate()
         return self
+
+    def _check_rate(self) -> None:
+        """Every poll of an account must fit in its rate limit: otherwise polls run over their
+        interval (their deadline) one after the other, failing as timeouts."""
+        from exporter.sources import poll_pages  # services build on settings, not the reverse
+
+        rate, interval = self.api.requests_per_second, self.poll_interval_seconds
+        for n, account in enumerate(self.accounts):
+            pages = poll_pages(self, account)
+            needed = sum(pages.values())
+            if needed > rate * interval:
+                each = " + ".join(f"{name} {count}" for name, count in pages.items())
+                raise ValueError(
+                    f"accounts.{n} ({account.name}): a poll may list {needed} pages ({each} "
+                    f"at max_tasks_per_source {self.max_tasks_per_source}), but "
+                    f"api.requests_per_second {rate:g} x poll_interval_seconds {interval:g} "
+                    f"allow {rate * interval:g} requests a poll, so polls would overrun: "
+                    f"raise api.requests_per_second to at least {needed / interval:g} or "
+                    f"poll_interval_seconds to at least {needed / rate:g}, or lower "
+                    "max_tasks_per_source"
+                )
 
     def _shortcut_account(self) -> Account:
         if not self.region:

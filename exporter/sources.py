@@ -16,9 +16,11 @@ from typing import Any, TypeVar
 import aiohttp
 
 from exporter.huawei.auth import AkSkAuth, Authenticator, Rotating, TokenAuth
+from exporter.huawei.gate import Gates
 from exporter.huawei.http import AccountGuard, Endpoint, RequestPolicy, TokenBucket
 from exporter.huawei.listing import list_mapped
 from exporter.huawei.network import Network, trust
+from exporter.huawei.paging import pages_of
 from exporter.metrics.lines import Lines, truncate
 from exporter.poller import Poller, Source
 from exporter.services import SERVICES
@@ -65,12 +67,21 @@ def authenticator(
     session: aiohttp.ClientSession,
     clock: Callable[[], float],
     network: Network,
-    max_body_bytes: int,
+    policy: RequestPolicy,
+    gates: Gates,
 ) -> Authenticator:
+    """The account's credentials, speaking on the process's `gates` (one per access key)."""
     creds = account.credentials
     if creds.kind == "aksk":
         assert creds.access_key is not None and creds.secret_key is not None  # validated
-        return AkSkAuth(creds.access_key, creds.secret_key, creds.security_token, clock=clock)
+        return AkSkAuth(
+            creds.access_key,
+            creds.secret_key,
+            creds.security_token,
+            clock=clock,
+            gates=gates,
+            account=account.name,
+        )
     assert creds.username and creds.password and creds.domain_name  # validated
     return TokenAuth(
         session=session,
@@ -80,7 +91,10 @@ def authenticator(
         domain_name=creds.domain_name,
         clock=clock,
         network=network,
-        max_body_bytes=max_body_bytes,
+        max_body_bytes=policy.max_body_bytes,
+        gates=gates,
+        account=account.name,
+        backoff_seconds=policy.auth_backoff_seconds,
     )
 
 
@@ -108,13 +122,33 @@ def request_policy(settings: Settings) -> RequestPolicy:
         rate_per_second=settings.api.requests_per_second,
         burst=settings.api.burst,
         max_body_bytes=settings.api.max_response_bytes,
+        auth_backoff_seconds=settings.api.auth_backoff_seconds,
     )
+
+
+def poll_pages(settings: Settings, account: Account) -> dict[str, int]:
+    """The page requests of one whole poll of `account`, by service, when each of its lists
+    holds `max_tasks_per_source` items or all its offsets reach: its rate limit's burst by
+    default (`api.burst` unset), so that a cold poll waits for no token.
+
+        {"sms": 50, "sms_sources": 50, "oms": 100}      # max_tasks_per_source 10,000
+        {"sms": 329, "sms_sources": 329, "oms": 101}    # 100,000: past both offset ceilings
+    """
+    pages = {}
+    for service in SERVICES:
+        if service.enabled(settings, account):
+            request = service.target(account).request
+            pages[service.name] = pages_of(
+                request.page_limit, request.max_offset, settings.max_tasks_per_source
+            )
+    return pages
 
 
 @dataclass
 class AccountClients:
-    """What the sources of one account share: its credentials (swappable by a reload), its
-    rate limit and its back-off after a rejected key."""
+    """What the sources of one account share: its credentials (swappable by a reload) and
+    its rate limit. (A rejected key's back-off is the key's: every account using it shares
+    it, through `Gates`.)"""
 
     auth: Rotating
     guard: AccountGuard
@@ -126,14 +160,13 @@ def account_clients(
     session: aiohttp.ClientSession,
     network: Network,
     policy: RequestPolicy,
+    gates: Gates,
     clock: Callable[[], float] = time.time,
 ) -> AccountClients:
+    burst = policy.burst or max(sum(poll_pages(settings, account).values()), 1)
     return AccountClients(
-        auth=Rotating(authenticator(account, session, clock, network, policy.max_body_bytes)),
-        guard=AccountGuard(
-            TokenBucket(policy.rate_per_second, policy.burst, time.monotonic),
-            backoff_seconds=settings.api.auth_backoff_seconds,
-        ),
+        auth=Rotating(authenticator(account, session, clock, network, policy, gates)),
+        guard=AccountGuard(TokenBucket(policy.rate_per_second, burst, time.monotonic)),
     )
 
 
@@ -188,13 +221,17 @@ def build_sources(
     *,
     policy: RequestPolicy | None = None,
     clock: Callable[[], float] = time.time,
+    gates: Gates | None = None,
 ) -> list[Source]:
-    """One source per account and enabled list service, each with its own endpoint."""
+    """One source per account and enabled list service, each with its own endpoint; all of
+    them speak on `gates` (new ones when not given: one set per process, as `--once` runs)."""
     policy = policy or request_policy(settings)
     network = network_of(settings)
+    gates = gates or Gates()
+    telemetry.backoffs = gates.backoffs
     sources = []
     for account in my_accounts(settings):
-        clients = account_clients(settings, account, session, network, policy, clock)
+        clients = account_clients(settings, account, session, network, policy, gates, clock)
         for service in SERVICES:
             if service.enabled(settings, account):
                 sources.append(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import bisect
 import platform
 from collections import Counter
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from exporter import __version__
@@ -57,6 +58,13 @@ OWN_FAMILIES: tuple[Family, ...] = (
         "counter",
         "Task state transitions observed between polls, by new state.",
         (*SOURCE, "to"),
+    ),
+    _own(
+        "auth_backoff_until_timestamp_seconds",
+        "gauge",
+        "When the back-off after the account's access key (or password login) was rejected "
+        "ends; 0 when there is none. Until then nothing is sent with that key, by any account.",
+        ("account",),
     ),
     _own(
         "exporter_build_info",
@@ -128,6 +136,10 @@ class Histogram:
         self.count += 1
 
 
+def _no_backoffs() -> Mapping[str, float]:
+    return {}
+
+
 @dataclass
 class Telemetry:
     shard: int = 0
@@ -137,6 +149,8 @@ class Telemetry:
     # The configuration: whether the last reload took, and when the running one was loaded.
     reload_ok: bool | None = None
     config_loaded_at: float | None = None
+    # Account -> when its credential's back-off ends (wall clock): the process's `Gates`.
+    backoffs: Callable[[], Mapping[str, float]] = _no_backoffs
 
     def source(self, account: str, service: str) -> SourceStatus:
         key = (account, service)
@@ -184,6 +198,13 @@ class Telemetry:
                 add("task_state_changes_total", f"{ident},{labels_text([('to', state)])}", count)
         if self.latency:
             out["huaweicloud_migration_api_request_duration_seconds"] = self._histograms()
+        backoffs = self.backoffs()
+        for account in sorted({account for account, _ in self.sources}):
+            add(
+                "auth_backoff_until_timestamp_seconds",
+                labels_text([("account", account)]),
+                backoffs.get(account, 0.0),
+            )
         build = labels_text(
             (
                 ("version", __version__),

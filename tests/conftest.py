@@ -17,6 +17,7 @@ from hypothesis import settings as hypothesis_settings
 from pydantic import SecretStr
 
 from exporter.huawei.auth import AkSkAuth, Authenticator, Scope, TokenAuth
+from exporter.huawei.gate import Gates
 from exporter.huawei.http import AccountGuard, Endpoint, RequestPolicy, TokenBucket
 from exporter.huawei.listing import ListRequest, list_items
 from exporter.huawei.paging import Listing
@@ -102,6 +103,7 @@ class Wiring:
 
     def __post_init__(self) -> None:
         self.guard = AccountGuard(TokenBucket(1000.0, 1000, time.monotonic))
+        self.gates = Gates()  # the process's, as the exporter has one
         self.observed = []
 
     def _observe(self, *, code: str, seconds: float) -> None:
@@ -114,6 +116,8 @@ class Wiring:
             SecretStr(secret_key or self.tenant.secret_key),
             SecretStr(token) if token else None,
             clock=time.time,
+            gates=self.gates,
+            account=self.tenant.name,
         )
 
     def password(self, password: str | None = None) -> TokenAuth:
@@ -124,6 +128,8 @@ class Wiring:
             password=SecretStr(password or self.tenant.password or ""),
             domain_name=self.tenant.domain_name or "",
             clock=time.time,
+            gates=self.gates,
+            account=self.tenant.name,
         )
 
     def endpoint(self, auth: Authenticator, scope: Scope) -> Endpoint:

@@ -1,7 +1,9 @@
 """Credentials: AK/SK request signing, or an IAM password login that yields a project token.
 
 Both answer one question for the HTTP layer: which headers make this request authentic.
-Secrets stay inside `SecretStr` until the moment they are hashed or sent.
+Secrets stay inside `SecretStr` until the moment they are hashed or sent. Each speaks with a
+`Voice` on its credential's gate (`gate.py`): the HTTP layer passes AK/SK requests through it,
+and `TokenAuth` its logins.
 """
 
 from __future__ import annotations
@@ -23,10 +25,15 @@ from exporter.huawei.bodies import read_body
 from exporter.huawei.errors import (
     ApiError,
     ApiTimeoutError,
+    AuthError,
     BadResponseError,
+    ForbiddenError,
+    ThrottledError,
     for_status,
 )
+from exporter.huawei.gate import LOCKOUT, Gates, Voice
 from exporter.huawei.network import Network, network_error, redirect_target
+from exporter.huawei.retry_after import retry_after
 
 log = structlog.get_logger(__name__)
 
@@ -35,6 +42,7 @@ Clock = Callable[[], float]  # wall-clock seconds since the epoch
 # gateway could otherwise make every request log in again); a 401 still replaces it at once.
 MIN_TOKEN_SECONDS = 300.0
 MAX_IAM_BODY_BYTES = 4 * 1024 * 1024  # a token answer with its whole catalogue is ~100 KB
+AUTH_BACKOFF_SECONDS = 300.0  # api.auth_backoff_seconds' default
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +70,10 @@ class Authenticator(Protocol):
         AK/SK, where a 401 means the key or the signature is wrong and retrying risks the AK
         lock-out."""
 
+    @property
+    def voice(self) -> Voice:
+        """This credential's voice on its gate: an access key's (AK/SK), a login's (tokens)."""
+
     async def authorize(self, request: Unsigned, scope: Scope) -> signing.SignedRequest: ...
 
     def invalidate(self, scope: Scope, credential: str | None) -> None:
@@ -82,6 +94,10 @@ class Rotating:
     def refreshable(self) -> bool:
         return self.current.refreshable
 
+    @property
+    def voice(self) -> Voice:
+        return self.current.voice
+
     async def authorize(self, request: Unsigned, scope: Scope) -> signing.SignedRequest:
         return await self.current.authorize(request, scope)
 
@@ -90,6 +106,9 @@ class Rotating:
 
 
 class AkSkAuth:
+    """Signs every request with the access key and its secret key (and the security token of
+    temporary credentials). `gates` are the process's (a private set when not given)."""
+
     refreshable = False
 
     def __init__(
@@ -99,11 +118,16 @@ class AkSkAuth:
         security_token: SecretStr | None = None,
         *,
         clock: Clock,
+        gates: Gates | None = None,
+        account: str = "",
     ) -> None:
         self._access_key = access_key
         self._secret_key = secret_key
         self._security_token = security_token
         self._clock = clock
+        self.voice = (gates or Gates()).access_key(
+            access_key, (secret_key, security_token), account
+        )
 
     def __repr__(self) -> str:
         return "AkSkAuth(access_key=**********, secret_key=**********)"
@@ -141,6 +165,11 @@ class TokenAuth:
     A token is refreshed at 80% of its life (IAM tokens live about 24 h), but never sooner than
     `MIN_TOKEN_SECONDS` after it was issued, and at once after `invalidate`, which the HTTP
     layer calls on a 401. The login follows no redirect: its body holds the password.
+
+    Logins as one user (of one domain, at one IAM endpoint) go one at a time across the process
+    (`gates`); a login refused (401, 403) or throttled (429) silences them all for
+    `backoff_seconds` (a 429 for its `Retry-After` instead, when it gives one, within 1 s and
+    `backoff_seconds`), since IAM locks users who keep failing.
     """
 
     refreshable = True
@@ -157,6 +186,9 @@ class TokenAuth:
         timeout: float = 10.0,
         network: Network | None = None,
         max_body_bytes: int = MAX_IAM_BODY_BYTES,
+        gates: Gates | None = None,
+        account: str = "",
+        backoff_seconds: float = AUTH_BACKOFF_SECONDS,
     ) -> None:
         self._session = session
         self._url = URL(iam_endpoint.rstrip("/") + "/v3/auth/tokens")
@@ -170,6 +202,10 @@ class TokenAuth:
         self._timeout = timeout
         self._tokens: dict[Scope, _Token] = {}
         self._locks: dict[Scope, asyncio.Lock] = {}
+        self._backoff_seconds = backoff_seconds
+        self.voice = (gates or Gates()).login(
+            username, domain_name, iam_endpoint, password, account
+        )
         self.logins = 0  # how many tokens were obtained (for tests and logs)
 
     def __repr__(self) -> str:
@@ -195,9 +231,47 @@ class TokenAuth:
             cached = self._tokens.get(scope)
             if cached is not None and self._clock() < cached.refresh_at:
                 return cached.value
-            token = await self._login(scope)
+            token = await self._gated_login(scope)
             self._tokens[scope] = token
             return token.value
+
+    async def _gated_login(self, scope: Scope) -> _Token:
+        gate = self.voice.gate
+        held = await gate.enter(self.voice)  # raises while the user is backed off
+        try:
+            token = await self._login(scope)
+        except (AuthError, ForbiddenError) as exc:
+            self._refused(exc, self._backoff_seconds, AuthError)
+            raise
+        except ThrottledError as exc:
+            seconds = self._backoff_seconds
+            if exc.retry_after is not None:  # honoured, within reason
+                seconds = min(max(exc.retry_after, 1.0), self._backoff_seconds)
+            self._refused(exc, seconds, ThrottledError)
+            raise
+        else:
+            gate.accept(self.voice)
+            return token
+        finally:
+            gate.leave(held)
+
+    def _refused(self, exc: ApiError, seconds: float, silenced_by: type[ApiError]) -> None:
+        gate = self.voice.gate
+        if not gate.reject(seconds, silenced_by):  # another login started this back-off
+            return
+        fields = {
+            "iam_host": self._url.host,
+            "user": gate.label,
+            "accounts": gate.accounts,
+            "status": exc.status,
+            "error_code": exc.error_code,
+            "request_id": exc.request_id,
+            "backoff_s": round(seconds, 3),
+        }
+        if silenced_by is ThrottledError:
+            log.warning("login throttled", **fields)
+        else:  # once per back-off, as for a rejected access key
+            log.warning("login refused", **fields, lockout=LOCKOUT["login"])
 
     def _body(self, scope: Scope) -> bytes:
         project = {"id": scope.project_id} if scope.project_id else {"name": scope.project_name}
@@ -234,6 +308,7 @@ class TokenAuth:
                 request_id = response.headers.get("X-Request-Id")
                 subject_token = response.headers.get("X-Subject-Token")
                 location = response.headers.get("Location")
+                wait = retry_after(response.headers.get("Retry-After"), now=self._clock())
                 body = await read_body(response, limit=self._max_body_bytes)
         except TimeoutError as exc:
             raise ApiTimeoutError(f"IAM token request to {host} timed out") from exc
@@ -246,7 +321,7 @@ class TokenAuth:
                 request_id=request_id,
             )
         if status != 201 or not subject_token:
-            raise _iam_error(status, body, request_id)
+            raise _iam_error(status, body, request_id, wait)
         self.logins += 1
         expires_at = _expires_at(body) or now + 3600.0
         lifetime = expires_at - now
@@ -270,7 +345,9 @@ def _expires_at(body: bytes | bytearray) -> float | None:
         return None
 
 
-def _iam_error(status: int, body: bytes | bytearray, request_id: str | None) -> ApiError:
+def _iam_error(
+    status: int, body: bytes | bytearray, request_id: str | None, wait: float | None = None
+) -> ApiError:
     code = None
     try:
         parsed = json.loads(body)
@@ -282,4 +359,6 @@ def _iam_error(status: int, body: bytes | bytearray, request_id: str | None) -> 
         return BadResponseError(
             "IAM answered without a token", status=status, request_id=request_id
         )
-    return for_status(status, "IAM token request failed", error_code=code, request_id=request_id)
+    return for_status(
+        status, "IAM token request failed", error_code=code, request_id=request_id, retry_after=wait
+    )

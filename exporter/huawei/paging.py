@@ -5,6 +5,12 @@ bounds how many are in flight), and each page is handed on as it arrives (page 1
 the others are on their way). The list may change between pages, so items are de-duplicated
 by id, and when the last page comes back full although `count` said it was the last, paging
 goes on one page at a time until a short page.
+
+`count` is believed only as far as the pages bear it out. A page that comes back short ends
+the list (page 1 short: no other page is asked for, whatever `count` says), and then only
+`max_items` can have cut items. Only when paging stopped at the offset ceiling or `max_items`
+on full pages may there be more than was seen, and then `count` says how many, up to
+`MAX_BELIEVED_COUNT`.
 """
 
 from __future__ import annotations
@@ -23,6 +29,10 @@ class HasKey(Protocol):
 T = TypeVar("T", bound=HasKey)
 P = TypeVar("P")
 
+# No list holds more items than this (SMS lists stop being listable at 65,735): a larger
+# `count` is a lie, not a number of tasks left out.
+MAX_BELIEVED_COUNT = 1_000_000
+
 
 @dataclass(frozen=True, slots=True)
 class Page(Generic[P]):
@@ -36,7 +46,7 @@ class Page(Generic[P]):
 @dataclass(frozen=True, slots=True)
 class Listing(Generic[T]):
     items: list[T]
-    count: int  # what the API said is there (or what we saw, if more)
+    count: int  # how many there are, as far as the pages bear `count` out
     not_fetched: int  # items beyond the offset ceiling or `max_items`
     pages: int
 
@@ -78,7 +88,8 @@ async def list_all(
 
     first = await fetch(0, limit)
     count = first.count if first.count is not None else first.size
-    reachable = _reachable(count, limit, max_offset, max_items)
+    # A short page 1 is the whole list: the pages `count` claims beyond it hold nothing.
+    reachable = _reachable(count, limit, max_offset, max_items) if first.size >= limit else 0
     await each([0, *_offsets(limit, reachable, max_offset)], first)
     del first
     # `count` may be stale: a full last page that reaches past it means there may be more.
@@ -99,9 +110,23 @@ async def list_all(
             else:
                 seen.setdefault(key, item)
     items = [*seen.values(), *anonymous]
-    total = max(count, len(items))
     kept = items[:max_items]
+    total = len(items)
+    if all(size >= limit for size in sizes.values()):
+        # Paging stopped on full pages (the ceiling, max_items): `count` may tell the rest.
+        total = max(min(count, MAX_BELIEVED_COUNT), total)
     return Listing(items=kept, count=total, not_fetched=total - len(kept), pages=len(made))
+
+
+def pages_of(limit: int, max_offset: int | None, max_items: int) -> int:
+    """The requests `list_all` makes of a list holding `max_items` items or more: what one poll
+    of a full list costs.
+
+    >>> pages_of(200, 65535, 10_000), pages_of(200, 65535, 100_000), pages_of(100, 10_000, 10**6)
+    (50, 329, 101)
+    """
+    reachable = _reachable(max_items, limit, max_offset, max_items)
+    return 1 + len(_offsets(limit, reachable, max_offset))
 
 
 def _reachable(count: int, limit: int, max_offset: int | None, max_items: int) -> int:

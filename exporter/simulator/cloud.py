@@ -37,6 +37,7 @@ class Fault:
     """One injected misbehaviour. `times=None` keeps it until removed.
 
     - status: answer `status` with a JSON error body (`error_code`), `Retry-After` if given
+      (a number as `f"{retry_after:g}"`, a string as it is: "nan", an HTTP date, "  ")
     - html: a 200 HTML page; malformed: truncated JSON; wrong_shape: JSON of the wrong shape
     - empty: a 502 with no body; reset: drop the connection without answering
     - body: a 200 with `body` as it is (any bytes: property tests send hostile payloads)
@@ -48,7 +49,7 @@ class Fault:
     kind: FaultKind
     status: int = 500
     error_code: str = "SMS.0000"
-    retry_after: float | None = None
+    retry_after: float | str | None = None
     times: int | None = None
     body: bytes = b""
 
@@ -184,6 +185,8 @@ class RequestRecord:
     auth: str  # "aksk", "token", "password", "none"
     tenant: str | None = None  # once authenticated
     at: float = 0.0  # the cloud's clock when the request arrived
+    in_flight: int = 1  # requests being served when it arrived, itself included
+    done_at: float = 0.0  # the cloud's clock when it was answered
 
 
 @dataclass
@@ -217,6 +220,7 @@ class FakeCloud:
     clock: Callable[[], float] = time.time
     token_lifetime: float = 24 * 3600.0
     reported_expiry_offset: float = 0.0  # added to the expires_at IAM reports (clock skew)
+    iam_latency: float = 0.0  # seconds added to every token answer
     stats: Stats = field(default_factory=Stats)
     tokens: dict[str, IssuedToken] = field(default_factory=dict)
     ak_failures: Counter[str] = field(default_factory=Counter)

@@ -67,7 +67,8 @@ async def _record(request: web.Request, handler: Handler) -> web.StreamResponse:
     service = cast(Service, request.match_info.route.name or "none")
     cloud.stats.requests[service] += 1
     cloud.stats.in_flight += 1
-    cloud.stats.max_in_flight = max(cloud.stats.max_in_flight, cloud.stats.in_flight)
+    in_flight = cloud.stats.in_flight
+    cloud.stats.max_in_flight = max(cloud.stats.max_in_flight, in_flight)
     status = 500
     try:
         response = await handler(request)
@@ -94,6 +95,8 @@ async def _record(request: web.Request, handler: Handler) -> web.StreamResponse:
                 auth=auth,
                 tenant=request.get(TENANT),
                 at=arrived,
+                in_flight=in_flight,
+                done_at=cloud.clock(),
             )
         )
 
@@ -167,6 +170,14 @@ def _signature_ok(
     return secrets.compare_digest(expected, parsed.signature)
 
 
+def _retry_after(fault: Fault) -> dict[str, str]:
+    if fault.retry_after is None:
+        return {}
+    if isinstance(fault.retry_after, str):
+        return {"Retry-After": fault.retry_after}
+    return {"Retry-After": f"{fault.retry_after:g}"}
+
+
 async def _apply_fault(
     request: web.Request, tenant: Tenant, sim: SimList
 ) -> web.StreamResponse | None:
@@ -174,8 +185,7 @@ async def _apply_fault(
     if fault is None:
         return None
     if fault.kind == "status":
-        headers = {} if fault.retry_after is None else {"Retry-After": f"{fault.retry_after:g}"}
-        return _error(fault.status, fault.error_code, "injected fault", **headers)
+        return _error(fault.status, fault.error_code, "injected fault", **_retry_after(fault))
     if fault.kind == "html":
         return web.Response(
             status=200,
@@ -228,6 +238,8 @@ async def _list(sim: SimList, request: web.Request) -> web.StreamResponse:
 
 async def _issue_token(request: web.Request) -> web.StreamResponse:
     cloud = request.app[CLOUD]
+    if cloud.iam_latency:
+        await asyncio.sleep(cloud.iam_latency)
     try:
         body = await request.json()
         identity = body["auth"]["identity"]["password"]["user"]
@@ -242,7 +254,7 @@ async def _issue_token(request: web.Request) -> web.StreamResponse:
         return _error(401, "IAM.0101", "The username or password is wrong")
     fault = tenant.take_fault("iam")
     if fault is not None and fault.kind == "status":
-        return _error(fault.status, fault.error_code, "injected fault")
+        return _error(fault.status, fault.error_code, "injected fault", **_retry_after(fault))
     if (
         scope.get("id", tenant.project_id) != tenant.project_id
         or scope.get("name", tenant.region) != tenant.region

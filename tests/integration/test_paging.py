@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from exporter.huawei.paging import MAX_BELIEVED_COUNT
 from exporter.simulator.cloud import FakeCloud, Fault
 from tests.conftest import FAST, Wiring
 
@@ -118,4 +119,42 @@ async def test_max_tasks_bounds_what_is_fetched(wiring: Wiring, cloud: FakeCloud
     listing = await wiring.sms().list_items(max_items=450)
     assert len(listing.items) == 450
     assert listing.not_fetched == 550
+    assert cloud.stats.served("sms") == 3
+
+
+async def test_a_lying_count_on_a_short_first_page_is_one_request_and_nothing_left_out(
+    wiring: Wiring, cloud: FakeCloud
+) -> None:
+    """count says 10^12, page 1 holds 3: the list ended there; the other pages it claims
+    are never asked for, and nothing is reported as not exported."""
+    _fill(cloud, sms=3)
+    cloud.tenants[0].count_skew = 10**12 - 3
+    listing = await wiring.sms().list_items(max_items=10_000)
+    assert len(listing.items) == 3
+    assert listing.not_fetched == 0 and listing.count == 3
+    assert cloud.stats.served("sms") == 1
+
+
+async def test_a_lying_count_past_a_short_page_leaves_out_only_what_the_cap_cut(
+    wiring: Wiring, cloud: FakeCloud
+) -> None:
+    _fill(cloud, sms=500)
+    cloud.tenants[0].count_skew = 10**12
+    listing = await wiring.sms().list_items(max_items=450)
+    # Pages at 0, 200 and 400 (short: 100): 500 tasks, the list's end; the cap cut 50.
+    assert len(listing.items) == 450
+    assert listing.not_fetched == 50 and listing.count == 500
+
+
+async def test_a_count_past_full_pages_is_believed_only_up_to_a_bound(
+    wiring: Wiring, cloud: FakeCloud
+) -> None:
+    """Stopped by the cap on full pages, more may exist than were seen: `count` says how
+    many, but no list holds 10^12 tasks."""
+    _fill(cloud, sms=1000)
+    cloud.tenants[0].count_skew = 10**12
+    listing = await wiring.sms().list_items(max_items=450)
+    assert len(listing.items) == 450
+    assert listing.count == MAX_BELIEVED_COUNT
+    assert listing.not_fetched == MAX_BELIEVED_COUNT - 450
     assert cloud.stats.served("sms") == 3
