@@ -103,6 +103,9 @@ class WebConfig:
         self.bcrypt_checks = 0  # how often bcrypt ran: once per credential, not per scrape
         self.throttle = throttle or Throttle()  # kept across reloads: it is about clients
         self._context: ssl.SSLContext | None = None
+        self._users: dict[str, bytes] = {}
+        # Digests of good credentials -> their user.
+        self._verified: OrderedDict[bytes, str] = OrderedDict()
         self._take(config)
 
     @classmethod
@@ -111,13 +114,20 @@ class WebConfig:
         return cls(WebConfigFile())
 
     def _take(self, config: WebConfigFile) -> None:
+        old_users = self._users
         self.config = config
         self.tls = config.tls_server_config
         self._users = {u: h.encode() for u, h in (config.basic_auth_users or {}).items()}
         # Unknown users are checked against this, at the cost of the dearest real hash, so the
         # answer's timing does not tell which user names exist.
         self._dummy = bcrypt.hashpw(b"not-a-password", bcrypt.gensalt(rounds=_dearest(self._users)))
-        self._verified: OrderedDict[bytes, None] = OrderedDict()  # digests of good credentials
+        # A reload keeps the credentials verified of users whose hash did not change:
+        # Prometheus is not sent back to bcrypt (and the throttle) by a reload.
+        self._verified = OrderedDict(
+            (digest, user)
+            for digest, user in self._verified.items()
+            if user in self._users and old_users.get(user) == self._users[user]
+        )
 
     def files(self) -> list[Path]:
         """The files this config reads, for the reload watcher."""
@@ -169,7 +179,7 @@ class WebConfig:
         # mid-check (shielded) must not let another check start while this one still runs.
         check.add_done_callback(partial(self._checked, address, hashed is not None))
         if await asyncio.shield(check) and hashed is not None:
-            self._verified[digest] = None
+            self._verified[digest] = user
             if len(self._verified) > _CACHE_SIZE:
                 self._verified.popitem(last=False)
             return Verdict(True)

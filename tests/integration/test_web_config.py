@@ -240,3 +240,21 @@ async def test_a_password_over_72_bytes_is_a_plain_401(
                 assert response.status == 401
     assert config.bcrypt_checks == 0
     assert not [r for r in caplog.records if r.levelname == "ERROR"]
+
+
+async def test_a_reload_keeps_verified_credentials_only_of_users_whose_hash_did_not_change() -> (
+    None
+):
+    other = bcrypt.hashpw(b"other-PW", bcrypt.gensalt(rounds=4)).decode()
+    config = WebConfig(WebConfigFile(basic_auth_users={"prometheus": HASH, "grafana": other}))
+    for user, password in (("prometheus", PASSWORD), ("grafana", "other-PW")):
+        assert (await config.check(basic(user, password)["Authorization"], "10.0.0.1")).ok
+    assert config.bcrypt_checks == 2
+    rotated = bcrypt.hashpw(b"new-PW", bcrypt.gensalt(rounds=4)).decode()
+    config.replace(
+        WebConfig(WebConfigFile(basic_auth_users={"prometheus": HASH, "grafana": rotated}))
+    )
+    assert (await config.check(basic("prometheus", PASSWORD)["Authorization"], "10.0.0.1")).ok
+    assert config.bcrypt_checks == 2  # unchanged user: still verified, no bcrypt
+    assert not (await config.check(basic("grafana", "other-PW")["Authorization"], "10.0.0.1")).ok
+    assert config.bcrypt_checks == 3  # its hash changed: the old password is checked, and fails
