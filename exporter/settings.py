@@ -445,6 +445,10 @@ def _check_yaml(path: Path) -> None:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
         raise ConfigError(f"--config.file: {path} is not valid YAML{where}") from None
+    except RecursionError:  # PyYAML composes recursively: a file nested thousands deep
+        raise ConfigError(
+            f"--config.file: {path} is nested too deep to be a configuration"
+        ) from None
     if data is not None and not isinstance(data, dict):
         raise ConfigError(f"--config.file: {path} must hold a mapping at the top level")
 

@@ -276,6 +276,8 @@ def load_web_config(path: Path) -> WebConfig:
         ) from None
     except yaml.YAMLError:
         raise WebConfigError(f"--web.config.file: {path} is not valid YAML") from None
+    except RecursionError:  # PyYAML composes recursively: a file nested thousands deep
+        raise WebConfigError(f"--web.config.file: {path} is nested too deep") from None
     if not isinstance(data, dict):
         raise WebConfigError(f"--web.config.file: {path} must hold a mapping")
     try:

@@ -176,6 +176,27 @@ def test_a_bad_config_exits_2_with_one_message_and_no_secret(tmp_path: Path) -> 
     assert len(result.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize("which", ["config", "web config"])
+def test_a_file_nested_20000_deep_is_refused_at_start_naming_it(tmp_path: Path, which: str) -> None:
+    """PyYAML composes recursively: such a file once escaped as a RecursionError traceback."""
+    nested = tmp_path / "nested.yaml"
+    nested.write_text("basic_auth_users: " + "[" * 20_000 + "]" * 20_000 + "\n")
+    config = nested
+    if which == "web config":
+        config = write_config(
+            tmp_path / "c.yaml",
+            [account_config(make_tenant(), "http://127.0.0.1:1")],
+            web={"config_file": str(nested)},
+        )
+    result = run_cli("--config.file", str(config), "--web.listen-address", "127.0.0.1:0")
+    assert result.returncode == 2, result.stderr
+    flag = "--config.file" if which == "config" else "--web.config.file"
+    assert result.stderr.strip().splitlines() == [
+        f"huaweicloud-migration-exporter: {flag}: {nested} is nested too deep"
+        + (" to be a configuration" if which == "config" else "")
+    ]
+
+
 @pytest.mark.parametrize("mode", [["--check-config"], ["--once"], []])
 def test_a_config_without_accounts_is_refused_by_every_mode(
     tmp_path: Path, mode: list[str]
