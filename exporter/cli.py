@@ -15,7 +15,7 @@ import structlog
 
 from exporter import __version__, daemon, log
 from exporter.memory import freeze_startup_objects
-from exporter.settings import ConfigError, Settings, load
+from exporter.settings import ConfigError, Settings, config_warnings, load
 from exporter.snapshot import Snapshot
 from exporter.sources import build_sources, new_session, pollers
 from exporter.telemetry import Telemetry
@@ -120,8 +120,14 @@ def overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def effective_config(settings: Settings) -> str:
-    """The configuration as JSON (valid YAML too), every secret shown as `**********`."""
-    return json.dumps(settings.model_dump(mode="json"), indent=2)
+    """The configuration as JSON (valid YAML too), every secret shown as `**********`, and
+    each account's endpoints as they are used: derived from its region when not given."""
+    data = settings.model_dump(mode="json")
+    for account, shown in zip(settings.accounts, data["accounts"], strict=True):
+        shown["iam_endpoint"] = account.iam_url
+        shown["sms"]["endpoint"] = account.sms_endpoint
+        shown["oms"]["endpoint"] = account.oms_endpoint
+    return json.dumps(data, indent=2)
 
 
 async def once(settings: Settings) -> tuple[bytes, bool]:
@@ -184,8 +190,12 @@ def main(argv: list[str] | None = None) -> int:
         settings = runnable_settings(args, flags)
         log.configure(settings.log.level, settings.log.format)
         if args.check_config:
+            for key, why in config_warnings(settings):
+                print(f"huaweicloud-migration-exporter: warning: {key}: {why}", file=sys.stderr)
             print(effective_config(settings))
             return 0
+        for key, why in config_warnings(settings):
+            logger.warning("configuration looks unintended", key=key, problem=why)
         if args.once:
             body, ok = asyncio.run(once(settings))
             sys.stdout.buffer.write(body)
