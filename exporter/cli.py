@@ -43,9 +43,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="TLS and basic auth, in the exporter-toolkit web config format",
     )
     parser.add_argument(
-        "--log.level", dest="log_level", choices=["debug", "info", "warning", "error"]
+        "--log.level",
+        dest="log_level",
+        choices=list(log.LEVELS),
+        help="debug, info, warn (or warning), error",
     )
-    parser.add_argument("--log.format", dest="log_format", choices=["auto", "json", "console"])
+    parser.add_argument(
+        "--log.format",
+        dest="log_format",
+        choices=list(log.FORMATS),
+        help="logfmt, json, console, or auto: console on a terminal, JSON otherwise",
+    )
     parser.add_argument(
         "--metric-allowlist",
         dest="metric_allowlist",

@@ -361,8 +361,11 @@ class Web(_Strict):
 
 
 class Log(_Strict):
-    level: Literal["debug", "info", "warning", "error"] = "info"
-    format: Literal["auto", "json", "console"] = "auto"
+    """Prometheus' spellings (`warn`; `logfmt`, `json`), and ours (`warning`; `auto`, `console`)."""
+
+    level: Literal["debug", "info", "warn", "warning", "error"] = "info"
+    # auto: console on a terminal, JSON otherwise
+    format: Literal["auto", "logfmt", "json", "console"] = "auto"
 
 
 class Settings(BaseSettings):

@@ -282,3 +282,21 @@ def test_plain_http_is_warned_of_unless_it_stays_on_the_machine(
     found = config_warnings(load(write(tmp_path, config)))
     expected = ["accounts.0.iam_endpoint", "accounts.0.sms.endpoint"] if warned else []
     assert [key for key, _ in found] == expected
+
+
+def test_prometheus_log_spellings_are_accepted_from_flags_file_and_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    flagged = load(
+        overrides=overrides(parse_args(["--log.level", "warn", "--log.format", "logfmt"]))
+    )
+    assert (flagged.log.level, flagged.log.format) == ("warn", "logfmt")
+    filed = load(write(tmp_path, {"log": {"level": "warn", "format": "logfmt"}}))
+    assert (filed.log.level, filed.log.format) == ("warn", "logfmt")
+    monkeypatch.setenv("HWMIG_LOG__LEVEL", "warning")  # the old spelling stays
+    monkeypatch.setenv("HWMIG_LOG__FORMAT", "console")
+    environed = load()
+    assert (environed.log.level, environed.log.format) == ("warning", "console")
+    for flag, value in (("--log.level", "verbose"), ("--log.format", "xml")):
+        with pytest.raises(SystemExit):
+            parse_args([flag, value])
