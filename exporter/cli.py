@@ -13,7 +13,8 @@ from typing import Any
 
 import structlog
 
-from exporter import __version__, daemon, log
+from exporter import daemon, log
+from exporter.build import build
 from exporter.memory import freeze_startup_objects
 from exporter.settings import ConfigError, Settings, config_warnings, load
 from exporter.snapshot import Snapshot
@@ -90,8 +91,21 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="validate and print the effective configuration, secrets masked",
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument(
+        "--version",
+        action=_Version,
+        nargs=0,
+        help="show the version, revision and build date, and exit",
+    )
     return parser.parse_args(argv)
+
+
+class _Version(argparse.Action):
+    """`--version` as Prometheus tools print it; the revision is looked up only when asked."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: Any) -> None:
+        print(build().text(parser.prog))
+        parser.exit()
 
 
 # flag (its argparse dest) -> where it goes in the settings

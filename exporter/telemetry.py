@@ -12,6 +12,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from exporter import __version__
+from exporter.build import build as this_build
 from exporter.huawei.errors import REASONS
 from exporter.metrics.family import Family, MetricType
 from exporter.metrics.lines import Block, Lines, format_value, labels_text, line, render_families
@@ -68,7 +69,7 @@ OWN_FAMILIES: tuple[Family, ...] = (
         "exporter_build_info",
         "gauge",
         "Exporter build information, value 1.",
-        ("version", "python_version", "shard", "total_shards"),
+        ("version", "revision", "python_version", "shard", "total_shards"),
     ),
     _own(
         "exporter_shard_ordinal",
@@ -195,6 +196,7 @@ class Telemetry:
         build = labels_text(
             (
                 ("version", __version__),
+                ("revision", this_build().revision),
                 ("python_version", platform.python_version()),
                 ("shard", str(self.shard)),
                 ("total_shards", str(self.total_shards)),

@@ -157,8 +157,9 @@ def own_families() -> Snapshot:
 
 
 def normalised(text: str) -> str:
-    """The build's version and Python's are this machine's, not the golden file's."""
+    """The build's version, revision and Python's are this machine's, not the golden file's."""
     text = re.sub(r'python_version="[^"]*"', 'python_version="X"', text)
+    text = re.sub(r'(exporter_build_info\{[^}]*revision=")[^"]*"', r'\1X"', text)
     return re.sub(r'(exporter_build_info\{version=")[^"]*"', r'\1X"', text)
 
 
