@@ -13,9 +13,10 @@ from typing import Any
 
 import structlog
 
-from exporter import __version__, daemon, log
+from exporter import daemon, log
+from exporter.build import build
 from exporter.memory import freeze_startup_objects
-from exporter.settings import ConfigError, Settings, load
+from exporter.settings import ConfigError, Settings, config_warnings, load
 from exporter.snapshot import Snapshot
 from exporter.sources import build_sources, new_session, pollers
 from exporter.telemetry import Telemetry
@@ -43,9 +44,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="TLS and basic auth, in the exporter-toolkit web config format",
     )
     parser.add_argument(
-        "--log.level", dest="log_level", choices=["debug", "info", "warning", "error"]
+        "--log.level",
+        dest="log_level",
+        choices=list(log.LEVELS),
+        help="debug, info, warn (or warning), error",
     )
-    parser.add_argument("--log.format", dest="log_format", choices=["auto", "json", "console"])
+    parser.add_argument(
+        "--log.format",
+        dest="log_format",
+        choices=list(log.FORMATS),
+        help="logfmt, json, console, or auto: console on a terminal, JSON otherwise",
+    )
     parser.add_argument(
         "--metric-allowlist",
         dest="metric_allowlist",
@@ -82,8 +91,21 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="validate and print the effective configuration, secrets masked",
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument(
+        "--version",
+        action=_Version,
+        nargs=0,
+        help="show the version, revision and build date, and exit",
+    )
     return parser.parse_args(argv)
+
+
+class _Version(argparse.Action):
+    """`--version` as Prometheus tools print it; the revision is looked up only when asked."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: Any) -> None:
+        print(build().text(parser.prog))
+        parser.exit()
 
 
 # flag (its argparse dest) -> where it goes in the settings
@@ -120,8 +142,14 @@ def overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def effective_config(settings: Settings) -> str:
-    """The configuration as JSON (valid YAML too), every secret shown as `**********`."""
-    return json.dumps(settings.model_dump(mode="json"), indent=2)
+    """The configuration as JSON (valid YAML too), every secret shown as `**********`, and
+    each account's endpoints as they are used: derived from its region when not given."""
+    data = settings.model_dump(mode="json")
+    for account, shown in zip(settings.accounts, data["accounts"], strict=True):
+        shown["iam_endpoint"] = account.iam_url
+        shown["sms"]["endpoint"] = account.sms_endpoint
+        shown["oms"]["endpoint"] = account.oms_endpoint
+    return json.dumps(data, indent=2)
 
 
 async def once(settings: Settings) -> tuple[bytes, bool]:
@@ -184,8 +212,12 @@ def main(argv: list[str] | None = None) -> int:
         settings = runnable_settings(args, flags)
         log.configure(settings.log.level, settings.log.format)
         if args.check_config:
+            for key, why in config_warnings(settings):
+                print(f"huaweicloud-migration-exporter: warning: {key}: {why}", file=sys.stderr)
             print(effective_config(settings))
             return 0
+        for key, why in config_warnings(settings):
+            logger.warning("configuration looks unintended", key=key, problem=why)
         if args.once:
             body, ok = asyncio.run(once(settings))
             sys.stdout.buffer.write(body)

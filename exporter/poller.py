@@ -134,6 +134,7 @@ class Poller:
             skipped = sum(1 for item in items if item.failed)
             status.tasks = len(items)
             status.not_exported = not_fetched + skipped
+            status.out_of_domain = sum(item.out_of_domain for item in items)
             del listing, items, exposition, assembly
             await asyncio.to_thread(release_free_memory)  # it walks the whole heap
             if skipped:

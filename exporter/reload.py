@@ -5,7 +5,9 @@ Secret or ConfigMap is picked up within `WATCH_SECONDS`).
 
 A valid new configuration is applied in place (see `fleet.py`); an invalid one is refused, the
 old one keeps running, the error is logged once, and
-`huaweicloud_migration_config_last_reload_successful` reads 0 until a good one loads.
+`huaweicloud_migration_config_last_reload_successful` reads 0 until a good one loads. Whatever
+loading raises refuses the configuration (a bug's exception is named by its type only: its
+message may quote the file), and the watcher outlives anything a tick may raise.
 """
 
 from __future__ import annotations
@@ -68,6 +70,7 @@ class Reloader(Generic[P]):
         self._telemetry, self._snapshot, self._clock = telemetry, snapshot, clock
         self._lock = asyncio.Lock()
         self._last_error: str | None = None
+        self._watch_errors: set[type[BaseException]] = set()  # logged once per kind
         self._watched = files(current)  # named once per loaded configuration
         self._seen = fingerprint(self._watched)
         telemetry.reload_ok = True
@@ -81,6 +84,8 @@ class Reloader(Generic[P]):
                 new, prepared = await asyncio.to_thread(self._load_and_prepare)
             except (ConfigError, WebConfigError) as exc:
                 return self._refused(why, str(exc))
+            except Exception as exc:  # not a refusal we wrote, but a refusal all the same
+                return self._refused(why, f"unexpected {type(exc).__name__} loading it")
             self._apply(new, prepared)
             self.current = new
             self._watched = self._files(new)
@@ -120,8 +125,17 @@ class Reloader(Generic[P]):
         every: float = WATCH_SECONDS,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
-        """Reload whenever a watched file changes; runs until cancelled."""
+        """Reload whenever a watched file changes; runs until cancelled, whatever a tick
+        raises (logged once per kind of exception)."""
         while True:
             await sleep(every)
-            if await asyncio.to_thread(self.changed):
-                await self.reload("a watched file changed")
+            try:
+                if await asyncio.to_thread(self.changed):
+                    await self.reload("a watched file changed")
+            except Exception as exc:  # the one broad catch here: the watcher must not die
+                if type(exc) not in self._watch_errors:
+                    self._watch_errors.add(type(exc))
+                    log.error(
+                        "config file watcher: a check failed; still watching",
+                        error=f"unexpected {type(exc).__name__}",
+                    )

@@ -29,7 +29,7 @@ import structlog
 
 from exporter import fingerprint
 from exporter.huawei.payload import UNREADABLE
-from exporter.metrics.lines import Lines, encode, truncate
+from exporter.metrics.lines import OUT_OF_DOMAIN, Lines, encode, truncate
 
 log = structlog.get_logger(__name__)
 
@@ -59,6 +59,9 @@ class Rendered(msgspec.Struct, gc=False, frozen=True):
     pieces: tuple[bytes, ...] | None = None
     digest: bytes | None = None  # fingerprint of the raw JSON; None: not to be reused
     failed: bool = False  # the mapping could not take it: not exported, counted
+    # Values the mapping left out as outside their domain (a ratio past 0..1, a negative
+    # size): carried with the item, so an unchanged item reused next poll counts them still.
+    out_of_domain: int = 0
 
     def offsets(self) -> memoryview:
         """`ends` as numbers."""
@@ -126,7 +129,9 @@ class ItemRenderer:
                 return cached  # same JSON: same id, state and lines
         self.rendered += 1
         try:
-            pieces, ends = self._text(self._lines([item.load()]))
+            lines = self._lines([item.load()])
+            dropped = lines.pop(OUT_OF_DOMAIN, ())
+            pieces, ends = self._text(lines)
         except UNREADABLE as exc:  # a field of the wrong type: the API's doing, no bug
             log.debug("item not exported: unreadable", item=key[:64], error=str(exc)[:200])
             return Rendered(key, item.ref, self._nothing, failed=True)
@@ -140,7 +145,13 @@ class ItemRenderer:
                 exc_info=exc if first else None,
             )
             return Rendered(key, item.ref, self._nothing, failed=True)
-        return Rendered(key, item.ref, ends, pieces, found)
+        if dropped:
+            log.debug(
+                "values out of their domain left out",
+                item=key[:64],
+                families=sorted(set(dropped))[:8],
+            )
+        return Rendered(key, item.ref, ends, pieces, found, out_of_domain=len(dropped))
 
     def _text(self, lines: Lines) -> tuple[tuple[bytes, ...], bytes]:
         pieces = [b""] * len(self.names)

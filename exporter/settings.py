@@ -8,6 +8,7 @@ reads the environment itself.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import ssl
 from pathlib import Path
@@ -169,6 +170,56 @@ class Account(_Strict):
         return (self.iam_endpoint or DEFAULT_IAM_ENDPOINT).rstrip("/")
 
 
+# Every region Huawei Cloud names: ap-southeast-3, cn-north-4, eu-west-101, my-kualalumpur-1.
+REGION_FORM = re.compile(r"^[a-z]{2}-[a-z]+-\d+$")
+
+
+def config_warnings(settings: Settings) -> list[tuple[str, str]]:
+    """What a valid configuration probably did not mean, as (key, why): a region of no Huawei
+    form, an endpoint in plain http:// to another host (loopback is left alone: a local proxy,
+    a sidecar, the simulator; the traffic does not leave the machine)."""
+    out = []
+    for n, account in enumerate(settings.accounts):
+        if not REGION_FORM.match(account.region):
+            out.append(
+                (
+                    f"accounts.{n}.region",
+                    f"{account.region[:64]!r} has no Huawei Cloud region's form (like"
+                    " ap-southeast-3): the endpoints derived from it may not exist",
+                )
+            )
+        for key, url in (
+            ("iam_endpoint", account.iam_endpoint),
+            ("sms.endpoint", account.sms.endpoint),
+            ("oms.endpoint", account.oms.endpoint),
+        ):
+            host = _plain_http_host(url)
+            if host is not None:
+                out.append(
+                    (
+                        f"accounts.{n}.{key}",
+                        f"plain http:// to {host[:128]}: requests, signed or with a token,"
+                        " cross the network unencrypted",
+                    )
+                )
+    return out
+
+
+def _plain_http_host(url: str | None) -> str | None:
+    """The host of an http:// URL that is not loopback; None otherwise."""
+    if url is None or not url.lower().startswith("http://"):
+        return None
+    host = (URL(url).host or "").lower().rstrip(".")
+    if host == "localhost" or host.endswith(".localhost"):
+        return None
+    try:
+        if ipaddress.ip_address(host.strip("[]")).is_loopback:
+            return None
+    except ValueError:  # a name, not an address
+        pass
+    return host
+
+
 class Collect(_Strict):
     subtasks: bool = True
     network_check: bool = True
@@ -316,8 +367,11 @@ class Web(_Strict):
 
 
 class Log(_Strict):
-    level: Literal["debug", "info", "warning", "error"] = "info"
-    format: Literal["auto", "json", "console"] = "auto"
+    """Prometheus' spellings (`warn`; `logfmt`, `json`), and ours (`warning`; `auto`, `console`)."""
+
+    level: Literal["debug", "info", "warn", "warning", "error"] = "info"
+    # auto: console on a terminal, JSON otherwise
+    format: Literal["auto", "logfmt", "json", "console"] = "auto"
 
 
 class Settings(BaseSettings):
@@ -473,6 +527,10 @@ def _check_yaml(path: Path) -> None:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
         raise ConfigError(f"--config.file: {path} is not valid YAML{where}") from None
+    except RecursionError:  # PyYAML composes recursively: a file nested thousands deep
+        raise ConfigError(
+            f"--config.file: {path} is nested too deep to be a configuration"
+        ) from None
     if data is not None and not isinstance(data, dict):
         raise ConfigError(f"--config.file: {path} must hold a mapping at the top level")
 

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from exporter import __version__
+from exporter.build import build as this_build
 from exporter.huawei.errors import REASONS
 from exporter.metrics.family import Family, MetricType
 from exporter.metrics.lines import Block, Lines, format_value, labels_text, line, render_families
@@ -54,6 +55,12 @@ OWN_FAMILIES: tuple[Family, ...] = (
         "Tasks not exported: past max_tasks_per_source or the API offset ceiling, or unreadable.",
     ),
     _own(
+        "values_out_of_domain",
+        "gauge",
+        "Values left out of the last successful poll as outside their domain: a ratio outside"
+        " 0..1, a negative size, count, speed or duration, a timestamp before 1970.",
+    ),
+    _own(
         "task_state_changes_total",
         "counter",
         "Task state transitions observed between polls, by new state.",
@@ -70,7 +77,7 @@ OWN_FAMILIES: tuple[Family, ...] = (
         "exporter_build_info",
         "gauge",
         "Exporter build information, value 1.",
-        ("version", "python_version", "shard", "total_shards"),
+        ("version", "revision", "python_version", "shard", "total_shards"),
     ),
     _own(
         "exporter_shard_ordinal",
@@ -115,6 +122,7 @@ class SourceStatus:
     running: int = 0  # tasks (servers) running or failed at the last poll
     failed: int = 0
     not_exported: int = 0
+    out_of_domain: int = 0  # values left out by the mapping at the last successful poll
     last_error: str | None = None
     last_api_error: str | None = None  # the API's last error code and request id
     requests: Counter[str] = field(default_factory=Counter)  # by HTTP code
@@ -194,6 +202,7 @@ class Telemetry:
             for reason, count in sorted(status.errors.items()):
                 add("poll_errors_total", f"{ident},{labels_text([('reason', reason)])}", count)
             add("tasks_not_exported", ident, status.not_exported)
+            add("values_out_of_domain", ident, status.out_of_domain)
             for state, count in sorted(status.changes.items()):
                 add("task_state_changes_total", f"{ident},{labels_text([('to', state)])}", count)
         if self.latency:
@@ -208,6 +217,7 @@ class Telemetry:
         build = labels_text(
             (
                 ("version", __version__),
+                ("revision", this_build().revision),
                 ("python_version", platform.python_version()),
                 ("shard", str(self.shard)),
                 ("total_shards", str(self.total_shards)),

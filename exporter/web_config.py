@@ -9,7 +9,11 @@
     basic_auth_users:
       prometheus: $2y$10$...                          # bcrypt hash
 
-`/healthz` stays open for probes; every other path needs the credentials when users are set.
+The health endpoints (`/healthz`, `/readyz`, `/-/healthy`, `/-/ready`) stay open for probes,
+as Prometheus' own do; every other path needs the credentials when users are set. Password
+checks run in a small pool of their own, bounded, and repeated failures from one address are
+refused unchecked for a while (`throttle.py`), so a flood of wrong passwords costs neither the
+scrapes of a verified credential nor the polls.
 """
 
 from __future__ import annotations
@@ -18,10 +22,13 @@ import asyncio
 import base64
 import binascii
 import hashlib
+import math
 import ssl
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import bcrypt
 import yaml
@@ -30,11 +37,16 @@ from aiohttp.typedefs import Middleware
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from exporter.settings import describe
+from exporter.throttle import Throttle, client_key
 
-OPEN_PATHS = frozenset({"/healthz"})
+OPEN_PATHS = frozenset({"/healthz", "/readyz", "/-/healthy", "/-/ready"})
 REALM = 'Basic realm="huaweicloud-migration-exporter", charset="UTF-8"'
 _CACHE_SIZE = 256
 BCRYPT_MAX_PASSWORD = 72  # bytes; bcrypt 5 refuses longer, Go's bcrypt too (exporter-toolkit)
+# bcrypt's own threads: the default pool is the polls' (asyncio.to_thread), and a flood of
+# checks waiting there once delayed them past their deadline. Two: the machine's cores are
+# the polls' too; what waits beyond the throttle's bound is refused, not queued.
+_CHECKS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="hwmig-bcrypt")
 
 ClientAuth = Literal["NoClientCert", "VerifyClientCertIfGiven", "RequireAndVerifyClientCert"]
 TlsVersion = Literal["TLS10", "TLS11", "TLS12", "TLS13"]
@@ -76,13 +88,24 @@ class WebConfigFile(BaseModel):
         return users
 
 
+class Verdict(NamedTuple):
+    """What a request's credentials are worth."""
+
+    ok: bool
+    retry_after: float = 0.0  # > 0: refused unchecked (throttled); worth asking after this long
+
+
 class WebConfig:
     """The running web config. A reload `replace`s its contents in place: the middleware and
     the TLS context the server holds see the new users and certificates at once."""
 
-    def __init__(self, config: WebConfigFile) -> None:
+    def __init__(self, config: WebConfigFile, throttle: Throttle | None = None) -> None:
         self.bcrypt_checks = 0  # how often bcrypt ran: once per credential, not per scrape
+        self.throttle = throttle or Throttle()  # kept across reloads: it is about clients
         self._context: ssl.SSLContext | None = None
+        self._users: dict[str, bytes] = {}
+        # Digests of good credentials -> their user.
+        self._verified: OrderedDict[bytes, str] = OrderedDict()
         self._take(config)
 
     @classmethod
@@ -91,13 +114,20 @@ class WebConfig:
         return cls(WebConfigFile())
 
     def _take(self, config: WebConfigFile) -> None:
+        old_users = self._users
         self.config = config
         self.tls = config.tls_server_config
         self._users = {u: h.encode() for u, h in (config.basic_auth_users or {}).items()}
         # Unknown users are checked against this, at the cost of the dearest real hash, so the
         # answer's timing does not tell which user names exist.
         self._dummy = bcrypt.hashpw(b"not-a-password", bcrypt.gensalt(rounds=_dearest(self._users)))
-        self._verified: OrderedDict[bytes, None] = OrderedDict()  # digests of good credentials
+        # A reload keeps the credentials verified of users whose hash did not change:
+        # Prometheus is not sent back to bcrypt (and the throttle) by a reload.
+        self._verified = OrderedDict(
+            (digest, user)
+            for digest, user in self._verified.items()
+            if user in self._users and old_users.get(user) == self._users[user]
+        )
 
     def files(self) -> list[Path]:
         """The files this config reads, for the reload watcher."""
@@ -122,40 +152,64 @@ class WebConfig:
             self._context = context
         return self._context
 
-    async def authorized(self, header: str | None) -> bool:
-        """Check `Authorization: Basic ...`; bcrypt runs off the event loop, once per credential."""
+    async def check(self, header: str | None, peer: str | None = None) -> Verdict:
+        """Check `Authorization: Basic ...` from the client at `peer`: a credential verified
+        before at once; else bcrypt, in its own pool, unless the throttle refuses first."""
         if not self._users:
-            return True
+            return Verdict(True)
         user, password = _basic(header)
         if user is None or password is None or len(password.encode()) > BCRYPT_MAX_PASSWORD:
-            return False
+            return Verdict(False)
         digest = hashlib.sha256(user.encode() + b"\0" + password.encode()).digest()
-        if digest in self._verified:
+        if digest in self._verified:  # before any throttling: a valid scrape always passes
             self._verified.move_to_end(digest)
-            return True
+            return Verdict(True)
+        address = client_key(peer)
+        wait = self.throttle.wait(address)
+        if wait > 0:
+            return Verdict(False, wait)
         hashed = self._users.get(user)
         self.bcrypt_checks += 1
+        self.throttle.started()
         # Unknown users pay bcrypt too, so timing does not tell which part was wrong.
-        ok = await asyncio.get_running_loop().run_in_executor(
-            None, _checkpw, password.encode(), hashed or self._dummy
+        check = asyncio.get_running_loop().run_in_executor(
+            _CHECKS, _checkpw, password.encode(), hashed or self._dummy
         )
-        if ok and hashed is not None:
-            self._verified[digest] = None
+        # The pool's work, not this coroutine, holds the throttle's slot: a handler cancelled
+        # mid-check (shielded) must not let another check start while this one still runs.
+        check.add_done_callback(partial(self._checked, address, hashed is not None))
+        if await asyncio.shield(check) and hashed is not None:
+            self._verified[digest] = user
             if len(self._verified) > _CACHE_SIZE:
                 self._verified.popitem(last=False)
-            return True
-        return False
+            return Verdict(True)
+        return Verdict(False)
+
+    def _checked(self, address: str, known: bool, check: asyncio.Future[bool]) -> None:
+        ok = not check.cancelled() and check.exception() is None and check.result() and known
+        self.throttle.finished(address, ok=ok)
 
     def middlewares(self) -> tuple[Middleware, ...]:
         """Basic auth, asked only while users are configured (a reload may add or drop them)."""
 
         @web.middleware
         async def basic_auth(request: web.Request, handler: Any) -> web.StreamResponse:
-            if request.path in OPEN_PATHS or await self.authorized(
-                request.headers.get("Authorization")
-            ):
+            if request.path in OPEN_PATHS:
                 response: web.StreamResponse = await handler(request)
                 return response
+            verdict = await self.check(request.headers.get("Authorization"), request.remote)
+            if verdict.ok:
+                response = await handler(request)
+                return response
+            if verdict.retry_after > 0:
+                # Answered at once and the connection closed: a refused guess holds no slot.
+                throttled = web.Response(
+                    status=429,
+                    text="Too Many Requests\n",
+                    headers={"Retry-After": str(max(1, math.ceil(verdict.retry_after)))},
+                )
+                throttled.force_close()
+                return throttled
             return web.Response(
                 status=401, text="Unauthorized\n", headers={"WWW-Authenticate": REALM}
             )
@@ -222,6 +276,8 @@ def load_web_config(path: Path) -> WebConfig:
         ) from None
     except yaml.YAMLError:
         raise WebConfigError(f"--web.config.file: {path} is not valid YAML") from None
+    except RecursionError:  # PyYAML composes recursively: a file nested thousands deep
+        raise WebConfigError(f"--web.config.file: {path} is nested too deep") from None
     if not isinstance(data, dict):
         raise WebConfigError(f"--web.config.file: {path} must hold a mapping")
     try:

@@ -42,7 +42,7 @@ from exporter.huawei.errors import (
 )
 from exporter.huawei.gate import LOCKOUT, Voice
 from exporter.huawei.network import Network, network_error, redirect_target
-from exporter.huawei.payload import UNREADABLE, ApiErrorBody, decoder, text
+from exporter.huawei.payload import UNREADABLE, ApiErrorBody, decode, decoder, text
 from exporter.huawei.retry_after import retry_after
 from exporter.huawei.signing import Query, host_header
 from exporter.turns import turn
@@ -187,7 +187,7 @@ class Endpoint:
         answer = await self._with_retries(unsigned, budget)
         try:
             async with turn():  # a page is a few ms to decode: one at a time
-                return decoder(model).decode(answer.body)
+                return decode(model, answer.body)  # a lone surrogate repaired
         except UNREADABLE as exc:  # malformed, wrong shape, nested too deep
             raise BadResponseError(
                 f"unexpected response body: {str(exc)[:200]}",

@@ -17,6 +17,7 @@ configuration, parsed once, stays with pydantic-settings.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -139,6 +140,47 @@ def decoder(model: type[S]) -> msgspec.json.Decoder[S]:
         found = _DECODERS[model] = msgspec.json.Decoder(model, strict=False)
     typed: msgspec.json.Decoder[S] = found
     return typed
+
+
+def decode(model: type[S], body: bytes | bytearray) -> S:
+    """`body` decoded as `model`; a body refused only for a lone surrogate is repaired first.
+
+    JSON allows `"\\ud800"`, Unicode does not, and msgspec refuses the whole page for it: one
+    task's name would sink every task of the page. Such an escape becomes U+FFFD, as a
+    lenient UTF-16 decoder would; the rest of the body is as sent. Only a body that failed
+    is searched: a valid page costs nothing more.
+    """
+    try:
+        return decoder(model).decode(body)
+    except msgspec.DecodeError:
+        repaired = without_lone_surrogates(body)
+        if repaired == body:
+            raise
+        return decoder(model).decode(repaired)
+
+
+# An escape: a surrogate pair (kept), a lone surrogate (replaced), or any other escape (kept,
+# and consumed whole, so that `\\ud800`, a backslash and text, is never read as one).
+_ESCAPE = re.compile(
+    rb"\\(?:u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}"
+    rb"|u[dD][89a-fA-F][0-9a-fA-F]{2}|.)",
+    re.DOTALL,
+)
+_LONE = len(rb"\ud800")
+
+
+def without_lone_surrogates(body: bytes | bytearray) -> bytes:
+    """Each lone UTF-16 surrogate escape of a JSON text as `\\ufffd`.
+
+    >>> without_lone_surrogates(rb'["\\ud800", "\\ud83d\\ude00", "\\\\ud800"]')
+    b'["\\\\ufffd", "\\\\ud83d\\\\ude00", "\\\\\\\\ud800"]'
+    """
+    return _ESCAPE.sub(_repaired, body)
+
+
+def _repaired(escape: re.Match[bytes]) -> bytes:
+    found = escape.group()
+    return rb"\ufffd" if len(found) == _LONE else found
 
 
 def _ref_decoder(ref: type[R]) -> msgspec.json.Decoder[R | None]:

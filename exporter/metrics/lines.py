@@ -12,6 +12,7 @@ serves both.
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Callable, Iterable, Mapping
 from typing import Protocol, TypeVar
 
@@ -19,6 +20,18 @@ Lines = dict[
     str, list[str]
 ]  # family name -> its lines in exposition order (a str may hold several)
 Block = dict[str, list[bytes]]  # family name -> its rendered pieces, in order
+
+
+# Where a mapping lists the families whose value it left out as outside their domain: not a
+# family (no metric name starts with "#"); the renderer takes it out and counts it with the
+# item (`render.Rendered.out_of_domain`), so the count survives the render cache.
+OUT_OF_DOMAIN = "#out_of_domain"
+# A value's domain as (lowest, highest), checked `lowest <= value <= highest`: NaN is in none,
+# infinity in none of these (no size, count or time is infinite).
+MAX = sys.float_info.max
+RATIO = (0.0, 1.0)  # _ratio
+NON_NEGATIVE = (0.0, MAX)  # sizes (_bytes), speeds, counts, objects, durations
+POSITIVE = (sys.float_info.min, MAX)  # timestamps: after 1970 (0 means "not set": omitted)
 
 
 class Keyed(Protocol):
@@ -147,5 +160,6 @@ def encode(lines: list[str]) -> bytes:
 
 
 def render_families(lines: Lines) -> Block:
-    """Each family's lines as bytes; families without lines are left out."""
-    return {name: [encode(rows)] for name, rows in lines.items() if rows}
+    """Each family's lines as bytes; families without lines are left out (and the list of
+    values out of their domain, which is no family)."""
+    return {name: [encode(rows)] for name, rows in lines.items() if rows and name != OUT_OF_DOMAIN}

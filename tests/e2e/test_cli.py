@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -150,6 +151,52 @@ def test_check_config_prints_the_effective_config_masked(tmp_path: Path) -> None
     assert SECRET_KEY not in result.stdout and PASSWORD not in result.stdout
 
 
+def questionable(tmp_path: Path) -> Path:
+    """Account a: a region of no Huawei form, SMS over plain http to a remote host, OMS over
+    http to loopback (no warning); account b: everything derived from a real region."""
+    tenant = make_tenant()
+    remote = account_config(tenant, "http://127.0.0.1:1") | {"name": "a", "region": "apsoutheast3"}
+    remote["sms"] = {"endpoint": "http://sms.example.com"}
+    derived = account_config(tenant, "http://127.0.0.1:1") | {"name": "b", "region": "cn-north-4"}
+    derived["sms"], derived["oms"] = {}, {"project_id": tenant.project_id}
+    return write_config(tmp_path / "c.yaml", [remote, derived])
+
+
+WARNINGS = [
+    "huaweicloud-migration-exporter: warning: accounts.0.region: 'apsoutheast3' has no Huawei"
+    " Cloud region's form (like ap-southeast-3): the endpoints derived from it may not exist",
+    "huaweicloud-migration-exporter: warning: accounts.0.sms.endpoint: plain http:// to"
+    " sms.example.com: requests, signed or with a token, cross the network unencrypted",
+]
+
+
+def test_check_config_prints_the_endpoints_in_use_and_warns_of_odd_ones(tmp_path: Path) -> None:
+    result = run_cli("--check-config", "--config.file", str(questionable(tmp_path)))
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines() == WARNINGS
+    a, b = yaml.safe_load(result.stdout)["accounts"]
+    endpoints = [(x["iam_endpoint"], x["sms"]["endpoint"], x["oms"]["endpoint"]) for x in (a, b)]
+    assert endpoints == [
+        ("https://iam.myhuaweicloud.com", "http://sms.example.com", "http://127.0.0.1:1"),
+        (
+            "https://iam.myhuaweicloud.com",
+            "https://sms.cn-north-4.myhuaweicloud.com",
+            "https://oms.cn-north-4.myhuaweicloud.com",
+        ),
+    ]
+
+
+def test_the_daemon_logs_the_same_warnings_at_start(tmp_path: Path) -> None:
+    config = questionable(tmp_path)
+    with exporter(["--config.file", str(config), "--log.format", "json"], tmp_path) as proc:
+        wait_for(lambda: proc.logs().count("configuration looks unintended") == 2, 30, "warnings")
+    events = [json.loads(line) for line in proc.logs().splitlines()]  # stopped: lines whole
+    warned = [
+        (e["level"], e["key"]) for e in events if e["event"] == "configuration looks unintended"
+    ]
+    assert warned == [("warning", "accounts.0.region"), ("warning", "accounts.0.sms.endpoint")]
+
+
 def test_a_bad_config_exits_2_with_one_message_and_no_secret(tmp_path: Path) -> None:
     path = tmp_path / "bad.yaml"
     path.write_text(
@@ -174,6 +221,27 @@ def test_a_bad_config_exits_2_with_one_message_and_no_secret(tmp_path: Path) -> 
     assert "accounts.0.credentials.colour" in result.stderr
     assert SECRET_KEY not in result.stderr + result.stdout
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("which", ["config", "web config"])
+def test_a_file_nested_20000_deep_is_refused_at_start_naming_it(tmp_path: Path, which: str) -> None:
+    """PyYAML composes recursively: such a file once escaped as a RecursionError traceback."""
+    nested = tmp_path / "nested.yaml"
+    nested.write_text("basic_auth_users: " + "[" * 20_000 + "]" * 20_000 + "\n")
+    config = nested
+    if which == "web config":
+        config = write_config(
+            tmp_path / "c.yaml",
+            [account_config(make_tenant(), "http://127.0.0.1:1")],
+            web={"config_file": str(nested)},
+        )
+    result = run_cli("--config.file", str(config), "--web.listen-address", "127.0.0.1:0")
+    assert result.returncode == 2, result.stderr
+    flag = "--config.file" if which == "config" else "--web.config.file"
+    assert result.stderr.strip().splitlines() == [
+        f"huaweicloud-migration-exporter: {flag}: {nested} is nested too deep"
+        + (" to be a configuration" if which == "config" else "")
+    ]
 
 
 @pytest.mark.parametrize("mode", [["--check-config"], ["--once"], []])

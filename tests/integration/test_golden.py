@@ -145,6 +145,7 @@ def own_families() -> Snapshot:
         status.poll_duration = 0.25
         status.tasks = 7
         status.not_exported = 2 if service == "oms" else 0
+        status.out_of_domain = 1 if service == "oms" else 0
         status.errors["throttled"] += 3
         status.changes["MIGRATE_FAIL"] += 1
         for code, seconds in (("200", 0.04), ("200", 0.3), ("429", 2.0), ("error", 31.0)):
@@ -157,8 +158,9 @@ def own_families() -> Snapshot:
 
 
 def normalised(text: str) -> str:
-    """The build's version and Python's are this machine's, not the golden file's."""
+    """The build's version, revision and Python's are this machine's, not the golden file's."""
     text = re.sub(r'python_version="[^"]*"', 'python_version="X"', text)
+    text = re.sub(r'(exporter_build_info\{[^}]*revision=")[^"]*"', r'\1X"', text)
     return re.sub(r'(exporter_build_info\{version=")[^"]*"', r'\1X"', text)
 
 

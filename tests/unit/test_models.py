@@ -8,7 +8,7 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from exporter.huawei.payload import convert, decoder
+from exporter.huawei.payload import convert, decode, decoder, without_lone_surrogates
 from exporter.services.oms_tasks.payload import OmsTask, OmsTaskPage
 from exporter.services.sms_tasks.payload import SmsTask, SmsTaskPage
 
@@ -115,3 +115,31 @@ def test_oms_error_reason_may_be_an_empty_string() -> None:
 def test_a_page_of_the_wrong_shape_or_broken_json_is_rejected(body: bytes) -> None:
     with pytest.raises(msgspec.DecodeError):
         decoder(SmsTaskPage).decode(body)
+
+
+@pytest.mark.parametrize(
+    ("body", "repaired"),
+    [
+        (rb'"\ud800"', rb'"\ufffd"'),  # a lone high surrogate
+        (rb'"\uDC00x"', rb'"\ufffdx"'),  # a lone low one, in upper case
+        (rb'"\ud800\ud800\udc00"', rb'"\ufffd\ud800\udc00"'),  # a high one before a pair
+        (rb'"\ud83d\ude00"', rb'"\ud83d\ude00"'),  # a pair: an emoji, kept
+        (rb'"\\ud800"', rb'"\\ud800"'),  # a backslash, then text: kept
+        (rb'"\\\ud800"', rb'"\\\ufffd"'),  # a backslash, then a lone surrogate
+        (rb'"\n\"\u0041"', rb'"\n\"\u0041"'),  # other escapes: kept
+    ],
+)
+def test_lone_surrogate_escapes_are_replaced_and_nothing_else(body: bytes, repaired: bytes) -> None:
+    assert without_lone_surrogates(body) == repaired
+    assert isinstance(msgspec.json.decode(repaired), str)
+
+
+def test_a_page_refused_only_for_a_lone_surrogate_is_decoded_repaired() -> None:
+    body = b'{"count": 1, "tasks": [{"id": "t", "name": "web\\ud800"}]}'
+    with pytest.raises(msgspec.DecodeError):
+        decoder(SmsTaskPage).decode(body)
+    page = decode(SmsTaskPage, body)
+    assert page.tasks is not None and page.tasks[0] is not None
+    assert page.tasks[0].name == "web\ufffd"
+    with pytest.raises(msgspec.DecodeError):  # broken otherwise: still refused
+        decode(SmsTaskPage, body[:-2])

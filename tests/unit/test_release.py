@@ -20,7 +20,8 @@ def test_the_package_and_the_command_say_the_pyproject_version() -> None:
     shown = subprocess.run(
         [sys.executable, "-m", "exporter", "--version"], capture_output=True, text=True, timeout=30
     )
-    assert shown.stdout.strip() == f"huaweicloud-migration-exporter {VERSION}"
+    first = shown.stdout.splitlines()[0]
+    assert first.startswith(f"huaweicloud-migration-exporter, version {VERSION} (revision: ")
 
 
 def test_the_chart_ships_this_version() -> None:

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from exporter.cli import effective_config, overrides, parse_args
-from exporter.settings import ConfigError, load
+from exporter.settings import ConfigError, config_warnings, load
 
 SECRET = "SK-SETTINGS-SECRET-77aa"
 
@@ -233,3 +233,70 @@ def test_a_pod_name_without_ordinal_is_rejected(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setenv("HWMIG_SHARD", "exporter")
     with pytest.raises(ConfigError, match="shard"):
         load(overrides={"total_shards": 2})
+
+
+@pytest.mark.parametrize(
+    "region",
+    [
+        "ap-southeast-3",
+        "cn-north-4",
+        "la-south-2",
+        "af-south-1",
+        "eu-west-101",
+        "me-east-1",
+        "tr-west-1",
+        "ru-moscow-1",
+        "sa-brazil-1",
+        "na-mexico-1",
+        "my-kualalumpur-1",
+        "cn-southwest-2",
+    ],
+)
+def test_every_huawei_region_form_passes_without_a_warning(tmp_path: Path, region: str) -> None:
+    assert config_warnings(load(write(tmp_path, {"accounts": [account(region=region)]}))) == []
+
+
+@pytest.mark.parametrize("region", ["apsoutheast3", "ap-southeast", "AP-SOUTHEAST-3", "eu_west_1"])
+def test_a_region_of_no_huawei_form_is_warned_of(tmp_path: Path, region: str) -> None:
+    (warning,) = config_warnings(load(write(tmp_path, {"accounts": [account(region=region)]})))
+    assert warning[0] == "accounts.0.region"
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "warned"),
+    [
+        ("http://sms.example.com", True),
+        ("http://10.0.0.7:8080", True),
+        ("https://sms.example.com", False),
+        ("http://127.0.0.1:9000", False),
+        ("http://127.8.9.10", False),
+        ("http://[::1]:9000", False),
+        ("http://localhost:9000", False),
+        ("http://api.localhost", False),
+    ],
+)
+def test_plain_http_is_warned_of_unless_it_stays_on_the_machine(
+    tmp_path: Path, endpoint: str, warned: bool
+) -> None:
+    config = {"accounts": [account(iam_endpoint=endpoint, sms={"endpoint": endpoint})]}
+    found = config_warnings(load(write(tmp_path, config)))
+    expected = ["accounts.0.iam_endpoint", "accounts.0.sms.endpoint"] if warned else []
+    assert [key for key, _ in found] == expected
+
+
+def test_prometheus_log_spellings_are_accepted_from_flags_file_and_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    flagged = load(
+        overrides=overrides(parse_args(["--log.level", "warn", "--log.format", "logfmt"]))
+    )
+    assert (flagged.log.level, flagged.log.format) == ("warn", "logfmt")
+    filed = load(write(tmp_path, {"log": {"level": "warn", "format": "logfmt"}}))
+    assert (filed.log.level, filed.log.format) == ("warn", "logfmt")
+    monkeypatch.setenv("HWMIG_LOG__LEVEL", "warning")  # the old spelling stays
+    monkeypatch.setenv("HWMIG_LOG__FORMAT", "console")
+    environed = load()
+    assert (environed.log.level, environed.log.format) == ("warning", "console")
+    for flag, value in (("--log.level", "verbose"), ("--log.format", "xml")):
+        with pytest.raises(SystemExit):
+            parse_args([flag, value])

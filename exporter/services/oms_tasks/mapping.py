@@ -17,6 +17,10 @@ from typing import Protocol
 from exporter.huawei.payload import text
 from exporter.metrics.family import Family, gauges, names
 from exporter.metrics.lines import (
+    NON_NEGATIVE,
+    OUT_OF_DOMAIN,
+    POSITIVE,
+    RATIO,
     Lines,
     StateSet,
     escape,
@@ -97,17 +101,20 @@ _RESULTS = (
 )
 _ERROR_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,31}$")
 
-# family, task attribute, divide: value / divide, omitted when null.
+# family, task attribute, divide, domain: value / divide, omitted when null, and left out
+# (counted) when outside its domain: a progress of -5 or 1.2e29, a negative size.
 _GAUGES = (
-    ("huaweicloud_oms_task_progress_ratio", "progress", 1.0),
-    ("huaweicloud_oms_task_size_bytes", "total_size", 1.0),
-    ("huaweicloud_oms_task_completed_bytes", "complete_size", 1.0),
-    ("huaweicloud_oms_task_migrated_bytes", "real_size", 1.0),
-    ("huaweicloud_oms_task_total_objects", "total_num", 1.0),
-    ("huaweicloud_oms_task_migrate_speed_bytes_per_second", "migrate_speed", 1.0),
-    ("huaweicloud_oms_task_remaining_seconds", "left_time", 1000.0),
-    ("huaweicloud_oms_task_duration_seconds", "total_time", 1000.0),
+    ("huaweicloud_oms_task_progress_ratio", "progress", 1.0, RATIO),
+    ("huaweicloud_oms_task_size_bytes", "total_size", 1.0, NON_NEGATIVE),
+    ("huaweicloud_oms_task_completed_bytes", "complete_size", 1.0, NON_NEGATIVE),
+    ("huaweicloud_oms_task_migrated_bytes", "real_size", 1.0, NON_NEGATIVE),
+    ("huaweicloud_oms_task_total_objects", "total_num", 1.0, NON_NEGATIVE),
+    ("huaweicloud_oms_task_migrate_speed_bytes_per_second", "migrate_speed", 1.0, NON_NEGATIVE),
+    ("huaweicloud_oms_task_remaining_seconds", "left_time", 1000.0, NON_NEGATIVE),
+    ("huaweicloud_oms_task_duration_seconds", "total_time", 1000.0, NON_NEGATIVE),
 )
+_LOW, _HIGH = NON_NEGATIVE
+_STARTED_LOW, _STARTED_HIGH = POSITIVE
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,7 +164,11 @@ def task_lines(account: str, tasks: Sequence[OmsTask], opts: OmsOptions) -> Line
     on = opts.families
     out = new_lines(NAMES)
     limit = opts.max_label_length
-    rows = [(out[name].append, name + "{", attr, div) for name, attr, div in _GAUGES if name in on]
+    rows = [
+        (out[name].append, name + "{", attr, div, low, high)
+        for name, attr, div, (low, high) in _GAUGES
+        if name in on
+    ]
     totals = [row for row in rows if row[1][:-1] in _BYTES]  # what a finished task keeps
     info = out[_INFO].append if _INFO in on else None
     statuses = out[_STATUS].append if _STATUS in on else None
@@ -171,6 +182,8 @@ def task_lines(account: str, tasks: Sequence[OmsTask], opts: OmsOptions) -> Line
     prefix = (
         f'account="{escape(account)}",region="{escape(truncate(opts.region, limit))}",task_id="'
     )
+    dropped: list[str] = []  # the families of values left out as outside their domain
+    bad = dropped.append
     seen: set[str] = set()
     for task in tasks:
         key = None if task.key is None else truncate(task.key, limit)  # unique as a label value
@@ -184,25 +197,38 @@ def task_lines(account: str, tasks: Sequence[OmsTask], opts: OmsOptions) -> Line
         if statuses is not None:
             statuses(stateset(labels, status, limit))
         finished = not finished_details and status == SUCCEEDED
-        for append, head, attr, div in totals if finished else rows:
+        for append, head, attr, div, low, high in totals if finished else rows:
             value = getattr(task, attr)
             if value is not None:
-                append(f"{head}{labels}}} {number(value / div)}\n")
+                value /= div
+                if low <= value <= high:
+                    append(f"{head}{labels}}} {number(value)}\n")
+                else:
+                    bad(head[:-1])
         if finished:
             continue  # _info, status and byte totals only
         if processed is not None:
             for attr, result in _RESULTS:
                 value = getattr(task, attr)
                 if value is not None:
-                    processed(f"{_PROCESSED}{{{labels}{result}{number(value)}\n")
+                    if _LOW <= value <= _HIGH:
+                        processed(f"{_PROCESSED}{{{labels}{result}{number(value)}\n")
+                    else:
+                        bad(_PROCESSED)
         if starts is not None and task.start_time:  # 0 means "not started", not 1970
-            starts(f"{_STARTED}{{{labels}}} {number(task.start_time / 1000)}\n")
+            if _STARTED_LOW <= task.start_time <= _STARTED_HIGH:
+                starts(f"{_STARTED}{{{labels}}} {number(task.start_time / 1000)}\n")
+            else:
+                bad(_STARTED)
         if listing is not None and task.is_query_over is not None:
             listing(f"{_LISTED}{{{labels}}} {1 if task.is_query_over else 0}\n")
         if bandwidth is not None:
             windows: set[tuple[str, str]] = set()
             for policy in task.bandwidth_policy or ():
                 if policy is None or policy.max_bandwidth is None:
+                    continue
+                if not _LOW <= policy.max_bandwidth <= _HIGH:
+                    bad(_BANDWIDTH)
                     continue
                 window = (truncate(policy.start, limit), truncate(policy.end, limit))
                 if window not in windows:  # two rules for one window would be one series twice
@@ -215,6 +241,8 @@ def task_lines(account: str, tasks: Sequence[OmsTask], opts: OmsOptions) -> Line
             code = _error_code(task.error_reason)
             if code is not None:
                 errors(f'{_ERROR}{{{labels},error_code="{escape(truncate(code, limit))}"}} 1\n')
+    if dropped:
+        out[OUT_OF_DOMAIN] = dropped
     return out
 
 

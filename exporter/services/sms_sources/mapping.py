@@ -18,6 +18,9 @@ from typing import Protocol
 from exporter.huawei.payload import text
 from exporter.metrics.family import REFRESH, Family, gauges, names
 from exporter.metrics.lines import (
+    NON_NEGATIVE,
+    OUT_OF_DOMAIN,
+    POSITIVE,
     Lines,
     StateSet,
     escape,
@@ -92,7 +95,8 @@ FAMILIES: tuple[Family, ...] = (
 )
 NAMES = names(FAMILIES)
 
-# family, attribute, divide; omitted when null, and dates also when 0 ("not set").
+# family, attribute, divide; omitted when null, and dates also when 0 ("not set"); left out
+# (counted) when outside their domain: none of these is negative, no date before 1970.
 _GAUGES = (
     ("huaweicloud_sms_source_server_replicated_bytes", "replicatesize", 1.0),
     ("huaweicloud_sms_source_server_total_bytes", "totalsize", 1.0),
@@ -126,6 +130,10 @@ def server_lines(account: str, servers: Sequence[SourceServer], opts: SourceOpti
     remaining, done_at = _REMAINING in on, _DONE_AT in on
     stateset = _CYCLES.lines if opts.inactive_states else _CYCLES.current
     prefix = f'account="{escape(account)}",source_server_id="'
+    low, high = NON_NEGATIVE
+    after, before = POSITIVE  # a date, in ms
+    dropped: list[str] = []  # the families of values left out as outside their domain
+    bad = dropped.append
     seen: set[str] = set()
     for server in servers:
         key = None if server.key is None else truncate(server.key, limit)
@@ -141,23 +149,38 @@ def server_lines(account: str, servers: Sequence[SourceServer], opts: SourceOpti
         for family, attr, div in gauges:
             value = getattr(server, attr)
             if value is not None:
-                out[family].append(f"{family}{{{labels}}} {number(value / div)}\n")
+                if low <= value <= high:
+                    out[family].append(f"{family}{{{labels}}} {number(value / div)}\n")
+                else:
+                    bad(family)
         for family, attr in dates:
             value = getattr(server, attr)
             if value:  # null or 0: not set
-                out[family].append(f"{family}{{{labels}}} {number(value / 1000)}\n")
+                if after <= value <= before:
+                    out[family].append(f"{family}{{{labels}}} {number(value / 1000)}\n")
+                else:
+                    bad(family)
         task = server.current_task
         if task is not None:
-            if remaining and task.remain_seconds is not None:
-                out[_REMAINING].append(f"{_REMAINING}{{{labels}}} {number(task.remain_seconds)}\n")
-            if done_at and task.estimate_complete_time:  # null or 0: not set
-                value = number(task.estimate_complete_time / 1000)
-                out[_DONE_AT].append(f"{_DONE_AT}{{{labels}}} {value}\n")
+            left = task.remain_seconds
+            if remaining and left is not None:
+                if low <= left <= high:
+                    out[_REMAINING].append(f"{_REMAINING}{{{labels}}} {number(left)}\n")
+                else:
+                    bad(_REMAINING)
+            done = task.estimate_complete_time
+            if done_at and done:  # null or 0: not set
+                if after <= done <= before:
+                    out[_DONE_AT].append(f"{_DONE_AT}{{{labels}}} {number(done / 1000)}\n")
+                else:
+                    bad(_DONE_AT)
         cycle = text(server.migration_cycle)
         if cycles and cycle is not None:
             out[_CYCLE].append(stateset(labels, cycle, limit))
         if problems:
             _problems(out[_PROBLEM], labels, server, limit)
+    if dropped:
+        out[OUT_OF_DOMAIN] = dropped
     return out
 
 

@@ -6,7 +6,9 @@
 
 This runs over every task every poll (10,000 tasks, 580,000 lines), so it is written for
 speed: table-driven simple gauges, each task's label text built once and shared by its lines,
-a task's whole stateset written by one join, no per-sample helper calls.
+a task's whole stateset written by one join, no per-sample helper calls. A number outside its
+domain (a ratio past 0..1, a negative size, speed or duration, a date before 1970) costs one
+comparison: it is left out, and its family listed under `OUT_OF_DOMAIN` for the count.
 """
 
 from __future__ import annotations
@@ -21,6 +23,10 @@ from typing import Protocol
 from exporter.huawei.payload import Text, text
 from exporter.metrics.family import Family, gauges, names
 from exporter.metrics.lines import (
+    NON_NEGATIVE,
+    OUT_OF_DOMAIN,
+    POSITIVE,
+    RATIO,
     Lines,
     StateSet,
     escape,
@@ -124,18 +130,26 @@ _SYNCING = "huaweicloud_sms_task_syncing"
 _CONNECTIVITY = "huaweicloud_sms_network_connectivity"
 _ERROR_CODE = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]{0,31}$")
 
-# family, task attribute, multiply, divide: value * multiply / divide, omitted when null.
+# family, task attribute, multiply, divide, domain: value * multiply / divide, omitted when
+# null, and left out (counted) when outside its domain: a ratio past 0..1, a negative size.
 _GAUGES = (
-    ("huaweicloud_sms_task_migrate_speed_bytes_per_second", "migrate_speed", SPEED, 1.0),
-    ("huaweicloud_sms_task_speed_limit_bytes_per_second", "speed_limit", MBIT, 1.0),
-    ("huaweicloud_sms_task_compress_rate", "compress_rate", 1.0, 1.0),
-    ("huaweicloud_sms_task_duration_seconds", "total_time", 1.0, 1000.0),
-    ("huaweicloud_sms_agent_cpu_usage_ratio", "agent_cpu_usage", 1.0, 100.0),
-    ("huaweicloud_sms_agent_memory_usage_bytes", "agent_mem_usage", MIB, 1.0),
-    ("huaweicloud_sms_agent_disk_io_bytes_per_second", "agent_disk_io", SPEED, 1.0),
-    ("huaweicloud_sms_source_cpu_usage_ratio", "total_cpu_usage", 1.0, 100.0),
-    ("huaweicloud_sms_source_memory_usage_bytes", "total_mem_usage", MIB, 1.0),
-    ("huaweicloud_sms_source_disk_io_bytes_per_second", "total_disk_io", SPEED, 1.0),
+    (
+        "huaweicloud_sms_task_migrate_speed_bytes_per_second",
+        "migrate_speed",
+        SPEED,
+        1.0,
+        NON_NEGATIVE,
+    ),
+    ("huaweicloud_sms_task_speed_limit_bytes_per_second", "speed_limit", MBIT, 1.0, NON_NEGATIVE),
+    # Whatever it means (a ratio of sizes, a percent), a compression rate is not negative.
+    ("huaweicloud_sms_task_compress_rate", "compress_rate", 1.0, 1.0, NON_NEGATIVE),
+    ("huaweicloud_sms_task_duration_seconds", "total_time", 1.0, 1000.0, NON_NEGATIVE),
+    ("huaweicloud_sms_agent_cpu_usage_ratio", "agent_cpu_usage", 1.0, 100.0, RATIO),
+    ("huaweicloud_sms_agent_memory_usage_bytes", "agent_mem_usage", MIB, 1.0, NON_NEGATIVE),
+    ("huaweicloud_sms_agent_disk_io_bytes_per_second", "agent_disk_io", SPEED, 1.0, NON_NEGATIVE),
+    ("huaweicloud_sms_source_cpu_usage_ratio", "total_cpu_usage", 1.0, 100.0, RATIO),
+    ("huaweicloud_sms_source_memory_usage_bytes", "total_mem_usage", MIB, 1.0, NON_NEGATIVE),
+    ("huaweicloud_sms_source_disk_io_bytes_per_second", "total_disk_io", SPEED, 1.0, NON_NEGATIVE),
 )
 # Dates, epoch ms: omitted when null, and when 0, which means "not set" (not 1970).
 _DATES = (
@@ -143,10 +157,16 @@ _DATES = (
     ("huaweicloud_sms_task_estimated_completion_timestamp_seconds", "estimate_complete_time"),
 )
 _NETWORK = (
-    ("huaweicloud_sms_network_latency_seconds", "network_delay", 1.0, 1000.0),
-    ("huaweicloud_sms_network_jitter_seconds", "network_jitter", 1.0, 1000.0),
-    ("huaweicloud_sms_network_bandwidth_bytes_per_second", "migration_speed", SPEED, 1.0),
-    ("huaweicloud_sms_network_packet_loss_ratio", "loss_percentage", 1.0, 100.0),
+    ("huaweicloud_sms_network_latency_seconds", "network_delay", 1.0, 1000.0, NON_NEGATIVE),
+    ("huaweicloud_sms_network_jitter_seconds", "network_jitter", 1.0, 1000.0, NON_NEGATIVE),
+    (
+        "huaweicloud_sms_network_bandwidth_bytes_per_second",
+        "migration_speed",
+        SPEED,
+        1.0,
+        NON_NEGATIVE,
+    ),
+    ("huaweicloud_sms_network_packet_loss_ratio", "loss_percentage", 1.0, 100.0, RATIO),
 )
 
 
@@ -191,12 +211,17 @@ _STATES = StateSet(_STATE, "state", SMS_STATES)
 FINAL = frozenset({"MIGRATE_SUCCESS", "ABORT"})  # states a task does not leave by itself
 
 
-Gauges = list[tuple[Callable[[str], None], str, str, float, float]]
+Gauges = list[tuple[Callable[[str], None], str, str, float, float, float, float]]
+Row = tuple[str, str, float, float, tuple[float, float]]
 
 
-def _table(rows: tuple[tuple[str, str, float, float], ...], out: Lines, speed: float) -> Gauges:
-    """Gauge rows made ready for the loop: where to append, name + "{", attribute, factors."""
-    return [(out[n].append, n + "{", a, speed if m == SPEED else m, d) for n, a, m, d in rows]
+def _table(rows: tuple[Row, ...], out: Lines, speed: float) -> Gauges:
+    """Gauge rows made ready for the loop: where to append, name + "{", attribute, factors,
+    the domain's bounds."""
+    return [
+        (out[n].append, n + "{", a, speed if m == SPEED else m, d, low, high)
+        for n, a, m, d, (low, high) in rows
+    ]
 
 
 def task_lines(account: str, tasks: Sequence[SmsTask], opts: SmsOptions) -> Lines:
@@ -222,6 +247,9 @@ def task_lines(account: str, tasks: Sequence[SmsTask], opts: SmsOptions) -> Line
     network_check = opts.network_check and (network or connectivity is not None)
     finished_details = opts.finished_details
     prefix = f'account="{escape(account)}",task_id="'
+    dropped: list[str] = []  # the families of values left out as outside their domain
+    bad = dropped.append
+    after, before = POSITIVE  # a date's domain
     seen: set[str] = set()
     for task in tasks:
         # De-duplicated on the label value: two long ids that truncate alike would otherwise
@@ -245,11 +273,15 @@ def task_lines(account: str, tasks: Sequence[SmsTask], opts: SmsOptions) -> Line
         if source_state is not None and source is not None and source.state is not None:
             server = escape(truncate(source.state, limit))
             source_state(f'{_SOURCE_STATE}{{{labels},state="{server}"}} 1\n')
-        _write_gauges(gauges, task, labels)
+        _write_gauges(gauges, task, labels, bad)
         for family, attr in dates:
             value = getattr(task, attr)
             if value:  # null or 0: not set
-                out[family].append(f"{family}{{{labels}}} {number(value / 1000)}\n")
+                value /= 1000
+                if after <= value <= before:
+                    out[family].append(f"{family}{{{labels}}} {number(value)}\n")
+                else:
+                    bad(family)
         if syncing is not None and task.syncing is not None:
             syncing(f"{_SYNCING}{{{labels}}} {1 if task.syncing else 0}\n")
         if errors is not None:
@@ -275,15 +307,28 @@ def task_lines(account: str, tasks: Sequence[SmsTask], opts: SmsOptions) -> Line
                 if sub_name.__class__ is not str or len(sub_name) > limit:
                     sub_name = truncate(sub_name, limit)
                 both = f'{labels},subtask_id="{escape(sub_id)}",subtask="{escape(sub_name)}"}} '
-                if progress is not None and sub.progress is not None:
-                    progress(f"{_PROGRESS}{{{both}{number(sub.progress / 100)}\n")
-                if starts is not None and sub.start_date:  # null or 0: not set
-                    starts(f"{_START}{{{both}{number(sub.start_date / 1000)}\n")
-                if ends is not None and sub.end_date:
-                    ends(f"{_END}{{{both}{number(sub.end_date / 1000)}\n")
+                # Each value in its domain (one comparison each: this is the hottest loop).
+                percent = sub.progress
+                if progress is not None and percent is not None:
+                    if 0.0 <= percent <= 100.0:
+                        progress(f"{_PROGRESS}{{{both}{number(percent / 100)}\n")
+                    else:
+                        bad(_PROGRESS)
+                date = sub.start_date
+                if starts is not None and date:  # null or 0: not set
+                    if after <= date <= before:
+                        starts(f"{_START}{{{both}{number(date / 1000)}\n")
+                    else:
+                        bad(_START)
+                date = sub.end_date
+                if ends is not None and date:
+                    if after <= date <= before:
+                        ends(f"{_END}{{{both}{number(date / 1000)}\n")
+                    else:
+                        bad(_END)
         check = task.network_check_info
         if network_check and check is not None:
-            _write_gauges(network, check, labels)
+            _write_gauges(network, check, labels, bad)
             if connectivity is not None:
                 for kind, reached in (
                     ("domain", check.domain_connectivity),
@@ -293,15 +338,22 @@ def task_lines(account: str, tasks: Sequence[SmsTask], opts: SmsOptions) -> Line
                         connectivity(
                             f'{_CONNECTIVITY}{{{labels},check="{kind}"}} {1 if reached else 0}\n'
                         )
+    if dropped:
+        out[OUT_OF_DOMAIN] = dropped
     return out
 
 
-def _write_gauges(gauges: Gauges, source: object, labels: str) -> None:
-    """One line per gauge whose attribute of `source` is not null: value * mul / div."""
-    for append, head, attr, mul, div in gauges:
+def _write_gauges(gauges: Gauges, source: object, labels: str, bad: Callable[[str], None]) -> None:
+    """One line per gauge whose attribute of `source` is not null: value * mul / div, if in
+    its domain; else its family goes to `bad`."""
+    for append, head, attr, mul, div, low, high in gauges:
         value = getattr(source, attr)
         if value is not None:
-            append(f"{head}{labels}}} {number(value * mul / div)}\n")
+            value = value * mul / div
+            if low <= value <= high:
+                append(f"{head}{labels}}} {number(value)}\n")
+            else:
+                bad(head[:-1])
 
 
 class Listed(Protocol):
