@@ -35,6 +35,14 @@ RUN pip install --no-cache-dir --require-hashes -r /tmp/requirements-runtime.txt
  && pip install --no-cache-dir --no-index --no-deps /tmp/*.whl \
  && pip check \
  && rm -f /tmp/*.whl /tmp/requirements-runtime.txt
+# What --version and huaweicloud_migration_exporter_build_info say of this build:
+#   docker build --build-arg REVISION="$(git rev-parse HEAD)" \
+#                --build-arg BUILD_DATE="$(date -u +%Y%m%d-%H:%M:%S)" .
+ARG REVISION=unknown
+ARG BUILD_DATE=unknown
+LABEL org.opencontainers.image.revision="${REVISION}" \
+      org.opencontainers.image.created="${BUILD_DATE}"
+RUN python -c 'import json, pathlib, sys, exporter; (pathlib.Path(exporter.__file__).parent / "_build.json").write_text(json.dumps({"revision": sys.argv[1], "build_date": sys.argv[2]}))' "$REVISION" "$BUILD_DATE"
 USER 10001:10001
 EXPOSE 9897
 # No curl in a slim image: the exporter's own module asks /healthz where it listens.
