@@ -7,7 +7,8 @@ every scrape waiting 40 s. Here each connection is wrapped before aiohttp sees i
 - its request headers must be complete within `header_timeout` of their first byte (of the
   connection's opening, for the first request), or it is closed;
 - at `limit` open connections a new one evicts the longest-waiting connection: half a header
-  first, then idle keep-alive, then the reader that stopped reading longest ago (its answer
+  for over a second first, then idle keep-alive, then the reader that stopped reading longest
+  ago, then a connection still sending its first header (its answer
   has waited on a full socket for over `STALLED_AFTER`), so a real scrape or a probe always
   gets in, whatever the others do.
 
@@ -223,14 +224,19 @@ class Connections:
 
     def _victim(self) -> _Guarded | None:
         now = self.clock()
-        slow = [c for c in self.live.values() if c.in_headers and not c.busy]
+        waiting = [c for c in self.live.values() if c.in_headers and not c.busy]
+        # Half a header for a while first: a connection opened a moment ago (a burst accepts
+        # many in one turn of the loop) has had no time to send its request yet.
+        slow = [c for c in waiting if now - c.since > IDLE_AFTER]
         if slow:
             return min(slow, key=lambda c: c.since)
         idle = [c for c in self.live.values() if c.idle(now)]
         if idle:
             return min(idle, key=lambda c: c.last_activity)
         stalled = [c for c in self.live.values() if c.stalled(now)]
-        return min(stalled, key=lambda c: c.paused_since or now) if stalled else None
+        if stalled:
+            return min(stalled, key=lambda c: c.paused_since or now)
+        return min(waiting, key=lambda c: c.since) if waiting else None
 
     @web.middleware
     async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
