@@ -153,6 +153,10 @@ class AccountClients:
     auth: Rotating
     guard: AccountGuard
 
+    def rotate(self, auth: Authenticator) -> None:
+        """Rotated secrets: every source of the account signs its next request with `auth`."""
+        self.auth.current = auth
+
 
 def account_clients(
     settings: Settings,
