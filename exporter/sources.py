@@ -1,7 +1,8 @@
-"""Settings -> the sources to poll: credentials, endpoints, clients and mappers per account.
+"""One account of the settings -> its parts: credentials, rate limit, and a `Source` per list.
 
 This is where the configuration meets the Huawei clients; everything below it takes plain
-arguments. `polling()` owns the HTTP session and the poller tasks for the app's lifetime.
+arguments. The fleet (`fleet.py`) is the one caller that goes over accounts x services: it
+builds each account's clients and sources here, and runs a `Poller` per source.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any
 
 import aiohttp
 
@@ -22,15 +23,11 @@ from exporter.huawei.listing import list_mapped
 from exporter.huawei.network import Network, trust
 from exporter.huawei.paging import pages_of
 from exporter.metrics.lines import Lines, truncate
-from exporter.poller import Poller, Source
+from exporter.poller import Source
 from exporter.services import SERVICES
 from exporter.services.service import ListService
 from exporter.settings import Account, Settings
-from exporter.snapshot import Snapshot
 from exporter.telemetry import Telemetry
-
-T = TypeVar("T")
-T_co = TypeVar("T_co", covariant=True)
 
 
 def shard_of(account_name: str, total_shards: int) -> int:
@@ -218,49 +215,6 @@ def source_of(
     )
 
 
-def build_sources(
-    settings: Settings,
-    session: aiohttp.ClientSession,
-    telemetry: Telemetry,
-    *,
-    policy: RequestPolicy | None = None,
-    clock: Callable[[], float] = time.time,
-    gates: Gates | None = None,
-) -> list[Source]:
-    """One source per account and enabled list service, each with its own endpoint; all of
-    them speak on `gates` (new ones when not given: one set per process, as `--once` runs)."""
-    policy = policy or request_policy(settings)
-    network = network_of(settings)
-    gates = gates or Gates()
-    telemetry.backoffs = gates.backoffs
-    sources = []
-    for account in my_accounts(settings):
-        clients = account_clients(settings, account, session, network, policy, gates, clock)
-        for service in SERVICES:
-            if service.enabled(settings, account):
-                sources.append(
-                    source_of(
-                        settings, account, service, clients, session, telemetry, network, policy
-                    )
-                )
-    return sources
-
-
 def new_session() -> aiohttp.ClientSession:
     # Cookies are never needed, and the gateway's would only grow in memory.
     return aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar(), raise_for_status=False)
-
-
-def pollers(
-    settings: Settings, sources: list[Source], snapshot: Snapshot, telemetry: Telemetry
-) -> list[Poller]:
-    return [
-        Poller(
-            source=source,
-            snapshot=snapshot,
-            telemetry=telemetry,
-            interval=settings.poll_interval_seconds,
-            stale_after=settings.stale_after,
-        )
-        for source in sources
-    ]
