@@ -94,7 +94,7 @@ async def main() -> None:
     async with new_session() as session:
         fleet = Fleet(snapshot, telemetry, session, start=False)  # built as the daemon builds
         fleet.apply(config)
-        by_service = {poller.source.service: poller for poller in fleet.pollers}
+        by_service = {poller.source.service.name: poller for poller in fleet.pollers}
         runner = web.AppRunner(make_app(snapshot, telemetry), access_log=None)
         await runner.setup()
         await web.TCPSite(runner, "127.0.0.1", config.web.port).start()

@@ -37,7 +37,7 @@ async def measure(cloud: dict[str, str], extra: dict[str, Any]) -> dict[str, Any
         fleet = Fleet(snapshot, telemetry, session, start=False)  # built as the daemon builds
         fleet.apply(config)
         for poller in fleet.pollers:
-            service = poller.source.service
+            service = poller.source.service.name
             assert await poller.poll_once()
             gc.collect()
             started = time.process_time()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -22,7 +22,6 @@ from exporter.huawei.http import AccountGuard, Endpoint, RequestPolicy, TokenBuc
 from exporter.huawei.listing import list_mapped
 from exporter.huawei.network import Network, trust
 from exporter.huawei.paging import pages_of
-from exporter.metrics.lines import Lines, truncate
 from exporter.poller import Source
 from exporter.services import SERVICES
 from exporter.services.service import ListService
@@ -93,23 +92,6 @@ def authenticator(
         account=account.name,
         backoff_seconds=policy.auth_backoff_seconds,
     )
-
-
-def _bound(
-    fn: Callable[[str, Sequence[Any], Any], Lines], account: str, opts: Any
-) -> Callable[[Sequence[Any]], Lines]:
-    """`fn` with its account and options given: a function of the items alone."""
-    return lambda items: fn(account, items, opts)
-
-
-def _state_of(service: ListService[Any], limit: int) -> Callable[[Any], str | None]:
-    """An item's state as the state-change counter labels it: cut like any label value."""
-
-    def state_of(item: Any) -> str | None:
-        state = service.state_of(item.ref)
-        return None if state is None else truncate(state, limit)
-
-    return state_of
 
 
 def request_policy(settings: Settings) -> RequestPolicy:
@@ -193,10 +175,10 @@ def source_of(
         observe=partial(telemetry.request, account.name, service.name),
         network=network,
     )
-    opts = service.options(settings, account)
     return Source(
         account=account.name,
-        service=service.name,
+        service=service,
+        options=service.options(settings, account),
         fetch=partial(
             list_mapped,
             endpoint,
@@ -204,14 +186,7 @@ def source_of(
             max_items=settings.max_tasks_per_source,
             max_poll_bytes=settings.max_poll_bytes,
         ),
-        families=tuple(family.name for family in service.families),
-        lines=_bound(service.lines, account.name, opts),
-        summary=_bound(service.counts, account.name, opts),
-        state_of=_state_of(service, settings.label_value_max_length),
         label_limit=settings.label_value_max_length,
-        known_states=service.known_states,
-        running_states=service.running_states,
-        failed_states=service.failed_states,
     )
 
 
