@@ -24,11 +24,12 @@ from typing import Any
 from aiohttp import web
 
 from benchmarks.common import PROFILES, settings
+from exporter.fleet import Fleet
 from exporter.memory import freeze_startup_objects
 from exporter.poller import Poller
 from exporter.server import make_app
 from exporter.snapshot import Snapshot
-from exporter.sources import build_sources, new_session, pollers
+from exporter.sources import new_session
 from exporter.telemetry import Telemetry
 
 
@@ -91,12 +92,9 @@ async def main() -> None:
     config = settings(json.loads(sys.argv[1]), int(sys.argv[2]), {**PROFILES[profile], **extra})
     snapshot, telemetry = Snapshot(), Telemetry()
     async with new_session() as session:
-        by_service = {
-            poller.source.service: poller
-            for poller in pollers(
-                config, build_sources(config, session, telemetry), snapshot, telemetry
-            )
-        }
+        fleet = Fleet(snapshot, telemetry, session, start=False)  # built as the daemon builds
+        fleet.apply(config)
+        by_service = {poller.source.service.name: poller for poller in fleet.pollers}
         runner = web.AppRunner(make_app(snapshot, telemetry), access_log=None)
         await runner.setup()
         await web.TCPSite(runner, "127.0.0.1", config.web.port).start()

@@ -21,10 +21,10 @@ from typing import Any
 
 from benchmarks.common import PROFILES, series_by_service, settings
 from exporter import log
+from exporter.fleet import Fleet
 from exporter.memory import freeze_startup_objects
-from exporter.poller import Poller
 from exporter.snapshot import Snapshot
-from exporter.sources import build_sources, new_session
+from exporter.sources import new_session
 from exporter.telemetry import Telemetry
 
 
@@ -34,20 +34,16 @@ async def measure(cloud: dict[str, str], extra: dict[str, Any]) -> dict[str, Any
     cpu: dict[str, float] = {}
     items: dict[str, int] = {}
     async with new_session() as session:
-        for source in build_sources(config, session, telemetry):
-            poller = Poller(
-                source=source,
-                snapshot=snapshot,
-                telemetry=telemetry,
-                interval=600,
-                stale_after=1800,
-            )
+        fleet = Fleet(snapshot, telemetry, session, start=False)  # built as the daemon builds
+        fleet.apply(config)
+        for poller in fleet.pollers:
+            service = poller.source.service.name
             assert await poller.poll_once()
             gc.collect()
             started = time.process_time()
             assert await poller.poll_once()
-            cpu[source.service] = time.process_time() - started
-            items[source.service] = poller.status.tasks
+            cpu[service] = time.process_time() - started
+            items[service] = poller.status.tasks
     body = snapshot.body(openmetrics=False)
     series = series_by_service(body)
     return {

@@ -15,10 +15,11 @@ import structlog
 
 from exporter import daemon, log
 from exporter.build import build
+from exporter.fleet import Fleet
 from exporter.memory import freeze_startup_objects
 from exporter.settings import ConfigError, Settings, config_warnings, load
 from exporter.snapshot import Snapshot
-from exporter.sources import build_sources, new_session, pollers
+from exporter.sources import new_session
 from exporter.telemetry import Telemetry
 from exporter.web_config import WebConfigError, load_web_config
 
@@ -157,11 +158,10 @@ async def once(settings: Settings) -> tuple[bytes, bool]:
     snapshot = Snapshot()
     telemetry = Telemetry(shard=settings.shard, total_shards=settings.total_shards)
     async with new_session() as session:
-        running = pollers(
-            settings, build_sources(settings, session, telemetry), snapshot, telemetry
-        )
-        results = await asyncio.gather(*(p.poll_once() for p in running))
-    return snapshot.body(openmetrics=False), all(results)
+        fleet = Fleet(snapshot, telemetry, session, start=False)
+        fleet.apply(settings)
+        ok = await fleet.poll_once()
+    return snapshot.body(openmetrics=False), ok
 
 
 async def demo(settings_overrides: dict[str, Any]) -> None:

@@ -4,6 +4,13 @@
     fleet.apply(settings)      # at start
     fleet.apply(reloaded)      # on reload: only what changed changes
 
+    once = Fleet(snapshot, telemetry, session, start=False)
+    once.apply(settings)       # the same pollers, none of them started
+    ok = await once.poll_once()  # `--once`, the tests and the benchmarks: each source once
+
+This is the one place that goes over accounts x list services and builds their pollers: the
+daemon, `--once`, the tests and the benchmarks all run what it builds.
+
 A source (one list service of one account) whose shape did not change keeps its poller: its
 data, its schedule, its counters. Added sources start; removed ones stop and their series go.
 A changed source is restarted, its last data served until its first new poll. Rotated secrets
@@ -29,6 +36,7 @@ import aiohttp
 import structlog
 
 from exporter.huawei.gate import Gates, Voice
+from exporter.huawei.http import RequestPolicy
 from exporter.poller import Poller
 from exporter.services import SERVICES
 from exporter.settings import Account, Settings
@@ -60,7 +68,7 @@ class _Account:
 class _Running:
     shape: str
     poller: Poller
-    task: asyncio.Task[None]
+    task: asyncio.Task[None] | None  # None when the fleet does not start its pollers
 
 
 @dataclass
@@ -111,6 +119,10 @@ def _new_chance(old: Voice, new: Voice) -> None:
 
 
 class Fleet:
+    """`start=False`: pollers are built but not run; `poll_once` polls them. `policy` stands
+    in for the settings' `api` request policy (tests: short back-offs); `clock` is the wall
+    clock of every poller, signature and back-off."""
+
     def __init__(
         self,
         snapshot: Snapshot,
@@ -118,11 +130,15 @@ class Fleet:
         session: aiohttp.ClientSession,
         *,
         clock: Callable[[], float] = time.time,
+        policy: RequestPolicy | None = None,
+        start: bool = True,
     ) -> None:
         self._snapshot = snapshot
         self._telemetry = telemetry
         self._session = session
         self._clock = clock
+        self._policy = policy
+        self._start = start
         self._accounts: dict[str, _Account] = {}
         self._running: dict[SourceKey, _Running] = {}
         self._stopping: set[asyncio.Task[None]] = set()
@@ -136,7 +152,7 @@ class Fleet:
     def apply(self, settings: Settings) -> Changes:
         """Make the running pollers those of `settings`, changing only what differs."""
         changes = Changes()
-        network, policy = network_of(settings), request_policy(settings)
+        network, policy = network_of(settings), self._policy or request_policy(settings)
         wanted: dict[SourceKey, tuple[str, Any]] = {}
         accounts: dict[str, _Account] = {}
         for account in my_accounts(settings):
@@ -149,9 +165,8 @@ class Fleet:
                 )
                 known = _Account(shape, secrets, clients)
             elif known.secrets != secrets:
-                # Rotated: the next request signs with the new secret.
-                known.clients.auth.current = authenticator(
-                    account, self._session, self._clock, network, policy, self._gates
+                known.clients.rotate(
+                    authenticator(account, self._session, self._clock, network, policy, self._gates)
                 )
                 known.secrets = secrets
                 changes.rotated.append(account.name)
@@ -192,18 +207,29 @@ class Fleet:
                 telemetry=self._telemetry,
                 interval=settings.poll_interval_seconds,
                 stale_after=settings.stale_after,
+                clock=self._clock,
             )
-            task = asyncio.create_task(poller.run(), name=f"poll-{key[0]}-{key[1]}")
+            task = None
+            if self._start:
+                task = asyncio.create_task(poller.run(), name=f"poll-{key[0]}-{key[1]}")
             self._running[key] = _Running(shape, poller, task)
         self._accounts = accounts
         self._snapshot.set_own(self._telemetry.render())
         return changes
 
+    async def poll_once(self) -> bool:
+        """Poll every source once, all at the same time; whether every poll succeeded. For a
+        fleet that does not start its pollers: a started poller's polls must not overlap."""
+        if self._start:
+            raise RuntimeError("poll_once is for a fleet built with start=False")
+        return all(await asyncio.gather(*(poller.poll_once() for poller in self.pollers)))
+
     def _stop(self, key: SourceKey) -> None:
-        running = self._running.pop(key)
-        running.task.cancel()
-        self._stopping.add(running.task)
-        running.task.add_done_callback(self._stopping.discard)
+        task = self._running.pop(key).task
+        if task is not None:
+            task.cancel()
+            self._stopping.add(task)
+            task.add_done_callback(self._stopping.discard)
 
     async def close(self) -> None:
         for key in list(self._running):

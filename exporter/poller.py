@@ -26,38 +26,50 @@ from exporter.huawei.http import answer_by
 from exporter.huawei.paging import Listing
 from exporter.huawei.payload import ListedPage
 from exporter.memory import release_free_memory
-from exporter.metrics.lines import Lines, render_families
+from exporter.metrics.lines import Lines, render_families, truncate
 from exporter.render import ItemRenderer, Rendered
+from exporter.services.service import ListService
 from exporter.snapshot import Snapshot
-from exporter.telemetry import Telemetry
+from exporter.telemetry import SourceKey, Telemetry
 from exporter.turns import turn
 
 log = structlog.get_logger(__name__)
 
 PageHook = Callable[[int, ListedPage[Any, Any]], Awaitable[list[Rendered]]]  # -> rendered
 Fetch = Callable[[PageHook], Awaitable[Listing[Rendered]]]
-StateOf = Callable[[Any], str | None]
 
 
 @dataclass
 class Source:
-    """What to poll and how to turn it into exposition lines."""
+    """One list service of one account: how to list it, and how its items become lines."""
 
     account: str
-    service: str  # "sms" | "oms" | "sms_sources"
+    service: ListService[Any]
+    options: Any  # the service's options for this account: `service.options(settings, account)`
     fetch: Fetch  # lists every item, handing each page to the hook as it arrives
-    families: tuple[str, ...]  # the service's family names, in exposition order
-    lines: Callable[[Sequence[Any]], Lines]  # the per-item families of decoded items
-    state_of: StateOf  # an item's state, for the state-change counter
-    summary: Callable[[Sequence[Rendered]], Lines] | None = None  # over all items (counts)
     label_limit: int = 128  # label values are cut to this length
-    known_states: frozenset[str] = frozenset()  # the catalogue's; others count as "other"
-    running_states: frozenset[str] = frozenset()  # for the status page's counts
-    failed_states: frozenset[str] = frozenset()
 
     @property
-    def key(self) -> tuple[str, str]:
-        return (self.account, self.service)
+    def key(self) -> SourceKey:
+        return (self.account, self.service.name)
+
+    @property
+    def families(self) -> tuple[str, ...]:
+        """The service's family names, in exposition order."""
+        return tuple(family.name for family in self.service.families)
+
+    def lines(self, items: Sequence[Any]) -> Lines:
+        """The per-item families of decoded items."""
+        return self.service.lines(self.account, items, self.options)
+
+    def summary(self, items: Sequence[Rendered]) -> Lines:
+        """The families over all items at once (counts per state)."""
+        return self.service.counts(self.account, items, self.options)
+
+    def state_of(self, item: Any) -> str | None:
+        """An item's state as the state-change counter labels it: cut like any label value."""
+        state = self.service.state_of(item.ref)
+        return None if state is None else truncate(state, self.label_limit)
 
 
 @dataclass
@@ -76,7 +88,7 @@ class Poller:
     _exposition: Exposition | None = None
 
     def __post_init__(self) -> None:
-        self.status = self.telemetry.source(self.source.account, self.source.service)
+        self.status = self.telemetry.source(*self.source.key)
         self.renderer = ItemRenderer(
             self.source.families, self.source.lines, self.source.label_limit
         )
@@ -94,7 +106,7 @@ class Poller:
                 log.warning(
                     "poll overran its interval",
                     account=self.source.account,
-                    service=self.source.service,
+                    service=self.source.service.name,
                     skipped_ticks=missed,
                 )
             await self.sleep(next_at - now)
@@ -103,7 +115,7 @@ class Poller:
         """One poll; True when it succeeded. Never raises (except on cancellation)."""
         # Every log line of the poll, the HTTP layer's included, names the account and service.
         with structlog.contextvars.bound_contextvars(
-            account=self.source.account, service=self.source.service
+            account=self.source.account, service=self.source.service.name
         ):
             return await self._poll()
 
@@ -125,7 +137,7 @@ class Poller:
                     not_fetched = listing.not_fetched + self._count_changes(items)
                 async with turn():
                     cpu = time.process_time()
-                    summary = self.source.summary(items) if self.source.summary else {}
+                    summary = self.source.summary(items)
                     status.render_cpu = renderer.cpu + time.process_time() - cpu
                 exposition = await assembly.finish(items, render_families(summary))
             self.snapshot.replace(key, exposition)  # one step: scrapes see old or new
@@ -141,7 +153,7 @@ class Poller:
                 log.warning(
                     "tasks skipped: the mapping could not take them",
                     account=self.source.account,
-                    service=self.source.service,
+                    service=self.source.service.name,
                     skipped=skipped,
                 )
             status.last_success = self.clock()
@@ -163,7 +175,7 @@ class Poller:
             log.error(
                 "poll failed",
                 account=self.source.account,
-                service=self.source.service,
+                service=self.source.service.name,
                 reason=reason,
                 error=message,
                 duration_s=round(self.monotonic() - started, 3),
@@ -180,7 +192,7 @@ class Poller:
             log.info(
                 "poll finished",
                 account=self.source.account,
-                service=self.source.service,
+                service=self.source.service.name,
                 tasks=status.tasks,
                 not_exported=status.not_exported,
                 duration_s=round(status.poll_duration or 0.0, 3),
@@ -192,7 +204,8 @@ class Poller:
         returns how many tasks had no id."""
         states: dict[str, str] = {}
         anonymous = 0
-        running, failed = self.source.running_states, self.source.failed_states
+        service = self.source.service
+        running, failed = service.running_states, service.failed_states
         for task in tasks:
             key = task.key
             if key is None:
@@ -206,7 +219,7 @@ class Poller:
             if before is not None and before != state:
                 # An invented state must not become a series of its own (the API is hostile
                 # until bounded): `to` takes catalogue states only.
-                to = state if state in self.source.known_states else "other"
+                to = state if state in service.known_states else "other"
                 self.status.changes[to] += 1
         self._states = states
         self.status.running = sum(1 for state in states.values() if state in running)
@@ -221,7 +234,7 @@ class Poller:
             log.warning(
                 "dropping stale task series",
                 account=self.source.account,
-                service=self.source.service,
+                service=self.source.service.name,
                 stale_s=round(self.clock() - since),
             )
             self.forget()

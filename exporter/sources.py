@@ -1,17 +1,18 @@
-"""Settings -> the sources to poll: credentials, endpoints, clients and mappers per account.
+"""One account of the settings -> its parts: credentials, rate limit, and a `Source` per list.
 
 This is where the configuration meets the Huawei clients; everything below it takes plain
-arguments. `polling()` owns the HTTP session and the poller tasks for the app's lifetime.
+arguments. The fleet (`fleet.py`) is the one caller that goes over accounts x services: it
+builds each account's clients and sources here, and runs a `Poller` per source.
 """
 
 from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any
 
 import aiohttp
 
@@ -21,16 +22,11 @@ from exporter.huawei.http import AccountGuard, Endpoint, RequestPolicy, TokenBuc
 from exporter.huawei.listing import list_mapped
 from exporter.huawei.network import Network, trust
 from exporter.huawei.paging import pages_of
-from exporter.metrics.lines import Lines, truncate
-from exporter.poller import Poller, Source
+from exporter.poller import Source
 from exporter.services import SERVICES
 from exporter.services.service import ListService
 from exporter.settings import Account, Settings
-from exporter.snapshot import Snapshot
 from exporter.telemetry import Telemetry
-
-T = TypeVar("T")
-T_co = TypeVar("T_co", covariant=True)
 
 
 def shard_of(account_name: str, total_shards: int) -> int:
@@ -98,23 +94,6 @@ def authenticator(
     )
 
 
-def _bound(
-    fn: Callable[[str, Sequence[Any], Any], Lines], account: str, opts: Any
-) -> Callable[[Sequence[Any]], Lines]:
-    """`fn` with its account and options given: a function of the items alone."""
-    return lambda items: fn(account, items, opts)
-
-
-def _state_of(service: ListService[Any], limit: int) -> Callable[[Any], str | None]:
-    """An item's state as the state-change counter labels it: cut like any label value."""
-
-    def state_of(item: Any) -> str | None:
-        state = service.state_of(item.ref)
-        return None if state is None else truncate(state, limit)
-
-    return state_of
-
-
 def request_policy(settings: Settings) -> RequestPolicy:
     return RequestPolicy(
         total_timeout=settings.api.timeout_seconds,
@@ -152,6 +131,10 @@ class AccountClients:
 
     auth: Rotating
     guard: AccountGuard
+
+    def rotate(self, auth: Authenticator) -> None:
+        """Rotated secrets: every source of the account signs its next request with `auth`."""
+        self.auth.current = auth
 
 
 def account_clients(
@@ -192,10 +175,10 @@ def source_of(
         observe=partial(telemetry.request, account.name, service.name),
         network=network,
     )
-    opts = service.options(settings, account)
     return Source(
         account=account.name,
-        service=service.name,
+        service=service,
+        options=service.options(settings, account),
         fetch=partial(
             list_mapped,
             endpoint,
@@ -203,60 +186,10 @@ def source_of(
             max_items=settings.max_tasks_per_source,
             max_poll_bytes=settings.max_poll_bytes,
         ),
-        families=tuple(family.name for family in service.families),
-        lines=_bound(service.lines, account.name, opts),
-        summary=_bound(service.counts, account.name, opts),
-        state_of=_state_of(service, settings.label_value_max_length),
         label_limit=settings.label_value_max_length,
-        known_states=service.known_states,
-        running_states=service.running_states,
-        failed_states=service.failed_states,
     )
-
-
-def build_sources(
-    settings: Settings,
-    session: aiohttp.ClientSession,
-    telemetry: Telemetry,
-    *,
-    policy: RequestPolicy | None = None,
-    clock: Callable[[], float] = time.time,
-    gates: Gates | None = None,
-) -> list[Source]:
-    """One source per account and enabled list service, each with its own endpoint; all of
-    them speak on `gates` (new ones when not given: one set per process, as `--once` runs)."""
-    policy = policy or request_policy(settings)
-    network = network_of(settings)
-    gates = gates or Gates()
-    telemetry.backoffs = gates.backoffs
-    sources = []
-    for account in my_accounts(settings):
-        clients = account_clients(settings, account, session, network, policy, gates, clock)
-        for service in SERVICES:
-            if service.enabled(settings, account):
-                sources.append(
-                    source_of(
-                        settings, account, service, clients, session, telemetry, network, policy
-                    )
-                )
-    return sources
 
 
 def new_session() -> aiohttp.ClientSession:
     # Cookies are never needed, and the gateway's would only grow in memory.
     return aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar(), raise_for_status=False)
-
-
-def pollers(
-    settings: Settings, sources: list[Source], snapshot: Snapshot, telemetry: Telemetry
-) -> list[Poller]:
-    return [
-        Poller(
-            source=source,
-            snapshot=snapshot,
-            telemetry=telemetry,
-            interval=settings.poll_interval_seconds,
-            stale_after=settings.stale_after,
-        )
-        for source in sources
-    ]

@@ -4,9 +4,9 @@ Test modules import these from here, never from one another."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
-from collections.abc import Sequence
-from functools import partial
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,7 @@ from exporter.poller import PageHook, Source
 from exporter.render import Rendered
 from exporter.services.oms_tasks.mapping import OmsOptions
 from exporter.services.sms_sources.mapping import SourceOptions
-from exporter.services.sms_tasks import mapping as sms_mapping
+from exporter.services.sms_tasks import SERVICE as SMS_TASKS
 from exporter.services.sms_tasks.mapping import SmsOptions
 from exporter.services.sms_tasks.payload import SmsRef, SmsTask
 from exporter.settings import Settings
@@ -182,11 +182,11 @@ def listed_sms(tasks: Sequence[dict[str, Any]]) -> list[Listed[SmsRef, SmsTask]]
 
 def sms_source(
     *pages: Sequence[dict[str, Any]],
-    lines: Any = None,
+    lines: Callable[[Sequence[Any]], Lines] | None = None,
     fetch: Any = None,
 ) -> Source:
     """An SMS source of account "x" that lists `pages` (handing each to the page hook) unless
-    given its own `fetch`, and maps with the real SMS mapping unless given its own `lines`."""
+    given its own `fetch`, and maps with the real SMS service unless given its own `lines`."""
 
     async def listing(each_page: PageHook) -> Listing[Rendered]:
         items = []
@@ -194,15 +194,11 @@ def sms_source(
             items += await each_page(number * 1000, sms_page(page))
         return Listing(items=items, count=len(items), not_fetched=0, pages=len(pages))
 
-    default_lines: Any = partial(sms_mapping.task_lines, "x", opts=SmsOptions())
-    return Source(
-        account="x",
-        service="sms",
-        fetch=fetch or listing,
-        families=sms_mapping.NAMES,
-        lines=lines or default_lines,
-        state_of=lambda item: None,
-    )
+    service = SMS_TASKS
+    if lines is not None:
+        mapped = lines
+        service = dataclasses.replace(SMS_TASKS, lines=lambda account, items, opts: mapped(items))
+    return Source(account="x", service=service, options=SmsOptions(), fetch=fetch or listing)
 
 
 def no_lines(items: Sequence[Any]) -> Lines:

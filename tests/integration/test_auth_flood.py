@@ -14,16 +14,15 @@ import pytest
 from aiohttp import web
 
 from exporter.connections import Limits
-from exporter.poller import Poller
 from exporter.server import listen, make_app, make_runner
 from exporter.simulator.cloud import FakeCloud
 from exporter.simulator.server import SimulatorThread
 from exporter.snapshot import Snapshot
-from exporter.sources import build_sources
 from exporter.telemetry import Telemetry
 from exporter.throttle import Throttle
 from exporter.web_config import WebConfig, WebConfigFile
 from tests.conftest import FAST, make_tenant
+from tests.fleets import build
 from tests.payloads import settings_for
 
 PASSWORD = "scrape-PW-flood-1c9e"
@@ -107,16 +106,11 @@ async def test_a_flood_of_wrong_passwords_leaves_valid_scrapes_and_polls_alone(
                         scraped[str(ok.status)] += 1
                 except (TimeoutError, aiohttp.ClientError) as exc:
                     scraped[type(exc).__name__] += 1
-            telemetry = Telemetry()
-            (sms, *_) = build_sources(
+            poller = build(
                 settings_for(sim.url, cloud, collect={"source_servers": False}),
                 session,
-                telemetry,
                 policy=FAST,
-            )
-            poller = Poller(
-                source=sms, snapshot=Snapshot(), telemetry=telemetry, interval=10, stale_after=30
-            )
+            ).poller("sms")
             polls = [await poller.poll_once() for _ in range(3)]
         stop.set()
         await flooding

@@ -9,14 +9,11 @@ from typing import Any
 import aiohttp
 
 from exporter.catalog import FAMILIES
-from exporter.poller import Poller
 from exporter.simulator.cloud import FakeCloud
 from exporter.simulator.scenarios import estate
 from exporter.simulator.server import RunningSimulator
-from exporter.snapshot import Snapshot
-from exporter.sources import build_sources
-from exporter.telemetry import Telemetry
 from tests.conftest import FAST
+from tests.fleets import poll_all
 from tests.parsing import parse_text
 from tests.payloads import settings_for
 
@@ -25,15 +22,9 @@ async def exported(
     simulator: RunningSimulator, cloud: FakeCloud, session: aiohttp.ClientSession, **top: Any
 ) -> dict[str, list[dict[str, str]]]:
     """family -> the label sets of its samples, after one poll of every source."""
-    snapshot, telemetry = Snapshot(), Telemetry()
-    for source in build_sources(
-        settings_for(simulator.url, cloud, **top), session, telemetry, policy=FAST
-    ):
-        poller = Poller(
-            source=source, snapshot=snapshot, telemetry=telemetry, interval=30, stale_after=90
-        )
-        assert await poller.poll_once()
-    families = parse_text(snapshot.body(openmetrics=False).decode())
+    polled = await poll_all(settings_for(simulator.url, cloud, **top), session=session, policy=FAST)
+    assert polled.ok
+    families = parse_text(polled.snapshot.body(openmetrics=False).decode())
     return {f.name: [s.labels for s in f.samples] for f in families}
 
 

@@ -20,13 +20,10 @@ from exporter.huawei.errors import (
     ThrottledError,
 )
 from exporter.huawei.http import RequestPolicy
-from exporter.poller import Poller
 from exporter.simulator.cloud import FakeCloud, Fault
 from exporter.simulator.server import RunningSimulator
-from exporter.snapshot import Snapshot
-from exporter.sources import build_sources
-from exporter.telemetry import Telemetry
 from tests.conftest import FAST, SECURITY_TOKEN, Wiring, make_tenant
+from tests.fleets import build
 from tests.payloads import settings_for
 
 
@@ -254,9 +251,7 @@ async def test_a_rejected_key_leaves_its_error_code_and_request_id_on_the_status
         Fault(service="sms", kind="status", status=401, error_code="APIGW.0301")
     )
     settings = settings_for(simulator.url, cloud, collect={"source_servers": False})
-    snapshot, telemetry = Snapshot(), Telemetry()
-    (sms, *_) = build_sources(settings, session, telemetry, policy=FAST)
-    poller = Poller(source=sms, snapshot=snapshot, telemetry=telemetry, interval=30, stale_after=90)
+    poller = build(settings, session, policy=FAST).poller("sms")
     stream = io.StringIO()
     log.configure("debug", "json", stream=stream)  # as the daemon logs: context merged
     try:

@@ -103,6 +103,30 @@ async def test_a_changed_setting_restarts_the_sources_it_shapes(
     assert snapshot.has_source(("a", "sms"))  # served until its first new poll
 
 
+async def test_a_fleet_not_started_polls_only_when_told_every_source_once_together(
+    simulator: RunningSimulator, cloud: FakeCloud, session: aiohttp.ClientSession
+) -> None:
+    snapshot, telemetry = Snapshot(), Telemetry()
+    once = Fleet(snapshot, telemetry, session, start=False)  # as `--once` builds it
+    once.apply(config(cloud, simulator.url, "ab"))
+    assert not [t for t in asyncio.all_tasks() if t.get_name().startswith("poll-")]
+    assert cloud.stats.served("sms") == 0 and not snapshot.has_source(("a", "sms"))
+    assert await once.poll_once()
+    assert cloud.stats.by_tenant == {"a": 1, "b": 1}
+    cloud.tenant("b").secret_key = "ROTATED-ELSEWHERE-0001"
+    assert not await once.poll_once()  # one source failed: not all succeeded
+    assert telemetry.sources[("a", "sms")].up and not telemetry.sources[("b", "sms")].up
+    await once.close()
+
+
+async def test_a_started_fleet_refuses_poll_once_its_polls_must_not_overlap(
+    fleet: tuple[Fleet, Snapshot, Telemetry],
+) -> None:
+    running, _, _ = fleet
+    with pytest.raises(RuntimeError, match="start=False"):
+        await running.poll_once()
+
+
 async def test_post_reload_needs_the_lifecycle_flag(session: aiohttp.ClientSession) -> None:
     calls: list[int] = []
 

@@ -19,15 +19,15 @@ from typing import Any
 
 import pytest
 
-from exporter.poller import Poller
 from exporter.settings import Settings
 from exporter.simulator.cloud import FakeCloud
 from exporter.simulator.scenarios import estate
 from exporter.simulator.server import start
 from exporter.snapshot import Snapshot
-from exporter.sources import build_sources, new_session
+from exporter.sources import new_session
 from exporter.telemetry import Telemetry
 from tests.conftest import FAST, make_tenant
+from tests.fleets import build
 
 GOLDEN = Path(__file__).parent.parent / "golden"
 FIXTURES = Path(__file__).parent.parent / "fixtures"
@@ -112,22 +112,10 @@ async def polled(service: str) -> Snapshot:
     try:
         account = cloud.tenants[0].account_config(simulator.url)
         settings = Settings.model_validate({"accounts": [account], "label_value_max_length": 40})
-        snapshot, telemetry = Snapshot(), Telemetry()
         async with new_session() as session:
-            (source,) = [
-                s
-                for s in build_sources(settings, session, telemetry, policy=FAST, clock=lambda: NOW)
-                if s.service == service
-            ]
-            poller = Poller(
-                source=source,
-                snapshot=snapshot,
-                telemetry=telemetry,
-                interval=30,
-                stale_after=90,
-                clock=lambda: NOW,
-            )
-            assert await poller.poll_once()
+            built = build(settings, session, policy=FAST, clock=lambda: NOW)
+            assert await built.poller(service).poll_once()
+        snapshot = built.snapshot
         snapshot.set_own({})  # the task families only; the exporter's own are golden apart
         return snapshot
     finally:

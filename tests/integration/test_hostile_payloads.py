@@ -19,7 +19,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from exporter.huawei.errors import REASONS
-from exporter.poller import Poller
 from exporter.services.oms_tasks.payload import OmsTask
 from exporter.services.sms_tasks.payload import (
     SmsNetworkCheck,
@@ -32,9 +31,9 @@ from exporter.settings import Settings
 from exporter.simulator.cloud import FakeCloud, Fault
 from exporter.simulator.server import SimulatorThread
 from exporter.snapshot import Snapshot
-from exporter.sources import build_sources
 from exporter.telemetry import Telemetry
 from tests.conftest import FAST, make_tenant
+from tests.fleets import build
 from tests.parsing import parse_text
 from tests.payloads import settings_for
 
@@ -169,18 +168,10 @@ async def poll_with(
         cloud.tenants[0].faults[:] = [Fault(service=service, kind="body", body=body)]
 
     sim.call(serve_body)
-    snapshot, telemetry = Snapshot(), Telemetry()
     async with aiohttp.ClientSession() as session:
-        sources = [
-            s
-            for s in build_sources(config, session, telemetry, policy=FAST)
-            if s.service == service
-        ]
-        poller = Poller(
-            source=sources[0], snapshot=snapshot, telemetry=telemetry, interval=10, stale_after=30
-        )
-        ok = await poller.poll_once()
-    return ok, telemetry, snapshot
+        built = build(config, session, policy=FAST)
+        ok = await built.poller(service).poll_once()
+    return ok, built.telemetry, built.snapshot
 
 
 def check(ok: bool, telemetry: Telemetry, snapshot: Snapshot, service: str) -> None:

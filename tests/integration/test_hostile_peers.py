@@ -1,7 +1,7 @@
 """Credentials stay with their origin: redirects, proxies, private CAs, odd token expiries.
 
 Each hostile peer is a real HTTP server on loopback (tests/peers.py); the exporter is wired as
-it runs (settings -> build_sources -> Poller) and polls it over real HTTP.
+it runs (settings -> the fleet's pollers) and polls it over real HTTP.
 """
 
 from __future__ import annotations
@@ -18,15 +18,14 @@ import trustme
 from aiohttp import web
 from structlog.testing import capture_logs
 
-from exporter.poller import Poller
 from exporter.settings import ConfigError, Settings, load
 from exporter.simulator.cloud import FakeCloud
 from exporter.simulator.scenarios import estate
 from exporter.simulator.server import RunningSimulator, start
-from exporter.snapshot import Snapshot
-from exporter.sources import build_sources, new_session
-from exporter.telemetry import SourceStatus, Telemetry
+from exporter.sources import new_session
+from exporter.telemetry import SourceStatus
 from tests.conftest import FAST, PASSWORD, SECRET_KEY, make_tenant
+from tests.fleets import build
 from tests.peers import Peer
 
 
@@ -44,13 +43,9 @@ def settings(**account: Any) -> Settings:
 
 async def poll(config: Settings) -> tuple[bool, SourceStatus, list[MutableMapping[str, Any]]]:
     """One poll of the first source; whether it succeeded, its status, and what it logged."""
-    snapshot, telemetry = Snapshot(), Telemetry()
     with capture_logs() as logs:
         async with new_session() as session:
-            (source, *_) = build_sources(config, session, telemetry, policy=FAST)
-            poller = Poller(
-                source=source, snapshot=snapshot, telemetry=telemetry, interval=30, stale_after=90
-            )
+            (poller, *_) = build(config, session, policy=FAST).pollers
             ok = await poller.poll_once()
     return ok, poller.status, logs
 
@@ -131,13 +126,9 @@ async def test_an_expiry_in_the_past_costs_one_login_per_poll_and_one_warning(
             "collect": {"source_servers": False},
         }
     )
-    snapshot, telemetry = Snapshot(), Telemetry()
     with capture_logs() as logs:
         async with new_session() as session:
-            (source,) = build_sources(config, session, telemetry, policy=FAST)
-            poller = Poller(
-                source=source, snapshot=snapshot, telemetry=telemetry, interval=30, stale_after=90
-            )
+            (poller,) = build(config, session, policy=FAST).pollers
             assert await poller.poll_once()
             assert await poller.poll_once()
     logins = [r for r in skewed_cloud.stats.log if r.service == "iam"]
@@ -194,14 +185,9 @@ def both_services(cloud: FakeCloud, url: str, **top: Any) -> Settings:
 
 
 async def poll_all(config: Settings) -> list[bool]:
-    snapshot, telemetry = Snapshot(), Telemetry()
+    """Each source polled once, one after the other; whether each poll succeeded."""
     async with new_session() as session:
-        sources = build_sources(config, session, telemetry, policy=FAST)
-        pollers = [
-            Poller(source=s, snapshot=snapshot, telemetry=telemetry, interval=30, stale_after=90)
-            for s in sources
-        ]
-        return [await p.poll_once() for p in pollers]
+        return [await p.poll_once() for p in build(config, session, policy=FAST).pollers]
 
 
 async def test_api_proxy_url_carries_every_request_with_its_credentials(

@@ -25,9 +25,9 @@ from exporter.settings import Settings
 from exporter.simulator.cloud import FakeCloud, Fault, RequestRecord
 from exporter.simulator.server import RunningSimulator
 from exporter.snapshot import Snapshot
-from exporter.sources import build_sources, pollers
 from exporter.telemetry import Telemetry
 from tests.conftest import ACCESS_KEY, SECRET_KEY, make_tenant
+from tests.fleets import build
 
 WRONG_SECRET = "SK-WRONG-0000000000000000"
 ACCOUNTS = ("one", "two", "three")
@@ -76,9 +76,9 @@ async def poll_all(running: Sequence[Poller]) -> list[bool]:
 
 
 def in_process(settings: Settings, session: aiohttp.ClientSession) -> list[Poller]:
-    """Every source of `settings`, as `--once` builds them."""
-    snapshot, telemetry = Snapshot(), Telemetry()
-    return pollers(settings, build_sources(settings, session, telemetry), snapshot, telemetry)
+    """Every source of `settings`, as `--once` builds them: a fleet of its own, as a process
+    has (and so its own gates)."""
+    return build(settings, session).pollers
 
 
 def backoff_until(snapshot: Snapshot) -> dict[str, float]:
@@ -257,9 +257,8 @@ async def test_a_refused_or_throttled_login_silences_the_user_for_every_account(
     cloud.tenants[0].add_fault(
         Fault(service="iam", kind="status", status=status, retry_after=retry_after)
     )
-    settings = shared_key(simulator.url, cloud, password=True)
-    snapshot, telemetry = Snapshot(), Telemetry()
-    running = pollers(settings, build_sources(settings, session, telemetry), snapshot, telemetry)
+    built = build(shared_key(simulator.url, cloud, password=True), session)
+    snapshot, running = built.snapshot, built.pollers
     with capture_logs() as logs:
         for _ in range(3):
             assert not any(await poll_all(running))

@@ -20,9 +20,9 @@ from exporter.services.sms_tasks.mapping import SmsOptions
 from exporter.simulator.cloud import FakeCloud, Fault
 from exporter.simulator.server import RunningSimulator
 from exporter.snapshot import Snapshot
-from exporter.sources import build_sources
 from exporter.telemetry import Telemetry
 from tests.conftest import FAST, make_tenant
+from tests.fleets import build
 from tests.payloads import settings_for, sms_source
 
 
@@ -39,21 +39,13 @@ def values(snapshot: Snapshot, name: str) -> dict[tuple[tuple[str, str], ...], f
 class Rig:
     def __init__(self, cloud: FakeCloud, url: str, session: aiohttp.ClientSession) -> None:
         self.cloud = cloud
-        self.snapshot = Snapshot()
-        self.telemetry = Telemetry()
         self.now = 1_800_000_000.0
-        sources = build_sources(settings_for(url, cloud), session, self.telemetry, policy=FAST)
-        self.pollers = {
-            s.key: Poller(
-                source=s,
-                snapshot=self.snapshot,
-                telemetry=self.telemetry,
-                interval=5.0,
-                stale_after=30.0,
-                clock=lambda: self.now,
-            )
-            for s in sources
-        }
+        cloud.clock = lambda: self.now  # the cloud checks signatures against the same clock
+        settings = settings_for(url, cloud, poll_interval_seconds=10, stale_after_seconds=30)
+        built = build(settings, session, policy=FAST, clock=lambda: self.now)
+        self.snapshot = built.snapshot
+        self.telemetry = built.telemetry
+        self.pollers = {p.source.key: p for p in built.pollers}
 
     async def poll(self, account: str = "acct-a", service: str = "sms") -> bool:
         return await self.pollers[(account, service)].poll_once()

@@ -19,13 +19,10 @@ from exporter.huawei.auth import TokenAuth
 from exporter.huawei.errors import ThrottledError
 from exporter.huawei.gate import Gates
 from exporter.huawei.http import answer_by
-from exporter.poller import Poller
 from exporter.simulator.cloud import FakeCloud, Fault
 from exporter.simulator.server import RunningSimulator
-from exporter.snapshot import Snapshot
-from exporter.sources import build_sources
-from exporter.telemetry import Telemetry
 from tests.conftest import FAST, Client, Wiring
+from tests.fleets import build
 from tests.payloads import settings_for
 
 NOW = 1_800_000_000.0  # the wall clock the client reads dates against
@@ -107,10 +104,16 @@ async def test_a_poll_told_to_retry_after_its_deadline_fails_as_throttled_not_ti
     simulator: RunningSimulator, cloud: FakeCloud, session: aiohttp.ClientSession
 ) -> None:
     cloud.tenants[0].add_fault(Fault(service="sms", kind="status", status=429, retry_after=30))
-    settings = settings_for(simulator.url, cloud, collect={"source_servers": False})
-    snapshot, telemetry = Snapshot(), Telemetry()
-    (sms, _oms) = build_sources(settings, session, telemetry, policy=FAST)
-    poller = Poller(source=sms, snapshot=snapshot, telemetry=telemetry, interval=10, stale_after=30)
+    settings = settings_for(
+        simulator.url,
+        cloud,
+        collect={"source_servers": False},
+        poll_interval_seconds=10,  # the poll's deadline: sooner than the Retry-After
+        stale_after_seconds=30,
+    )
+    built = build(settings, session, policy=FAST)
+    assert [p.source.key for p in built.pollers] == [("acct-a", "sms"), ("acct-a", "oms")]
+    poller = built.poller("sms")
     assert not await poller.poll_once()
     assert poller.status.errors["throttled"] == 1 and poller.status.errors["timeout"] == 0
     assert cloud.stats.served("sms") == 1

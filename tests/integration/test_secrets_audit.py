@@ -6,7 +6,6 @@ error it records or raises, its effective configuration and its configuration er
 
 from __future__ import annotations
 
-import asyncio
 import io
 from pathlib import Path
 
@@ -18,15 +17,12 @@ from aiohttp import web
 
 from exporter import log
 from exporter.cli import effective_config
-from exporter.poller import Poller
 from exporter.server import make_app, make_runner
 from exporter.settings import ConfigError, Settings, load
 from exporter.simulator.cloud import FakeCloud, Fault
 from exporter.simulator.server import RunningSimulator
-from exporter.snapshot import Snapshot
-from exporter.sources import build_sources
-from exporter.telemetry import Telemetry
 from tests.conftest import FAST, PASSWORD, SECRET_KEY, SECURITY_TOKEN, make_tenant
+from tests.fleets import build
 
 PROXY_PASSWORD = "PX-SECRET-6b5a4c3d2e1f"
 # A proxy nobody listens on: bypassed for the cloud (NO_PROXY) except in the proxy round.
@@ -94,13 +90,13 @@ async def test_no_secret_reaches_any_output(
     log.configure("debug", "json", stream=stream)
     said: list[str] = []
     try:
-        snapshot, telemetry = Snapshot(), Telemetry()
+        # As this audit always polled: a failing source's series go stale after a second.
+        polled = configured.model_copy(
+            update={"poll_interval_seconds": 10, "stale_after_seconds": 1}
+        )
         async with aiohttp.ClientSession() as session:
-            sources = build_sources(configured, session, telemetry, policy=FAST)
-            pollers = [
-                Poller(source=s, snapshot=snapshot, telemetry=telemetry, interval=10, stale_after=1)
-                for s in sources
-            ]
+            built = build(polled, session, policy=FAST)
+            snapshot, telemetry = built.snapshot, built.telemetry
             runner = make_runner(make_app(snapshot, telemetry))
             await runner.setup()
             await web.TCPSite(runner, "127.0.0.1", 0).start()
@@ -112,7 +108,7 @@ async def test_no_secret_reaches_any_output(
                         if fault is not None:
                             tenant.add_fault(Fault(**fault.__dict__))
                     cloud.expire_tokens()  # every round also exercises the token refresh
-                    await asyncio.gather(*(p.poll_once() for p in pollers))
+                    await built.fleet.poll_once()
                     said += [status.last_error or "" for status in telemetry.sources.values()]
                     for path in ("/", "/metrics", "/readyz", "/healthz", "/nope"):
                         for headers in (
@@ -128,15 +124,11 @@ async def test_no_secret_reaches_any_output(
             finally:
                 await runner.cleanup()
             # The proxy round: every request fails at the (dead) proxy.
-            through_proxy = configured.model_copy(update={"no_proxy": None})
-            for source in build_sources(through_proxy, session, telemetry, policy=FAST):
-                poller = Poller(
-                    source=source,
-                    snapshot=snapshot,
-                    telemetry=telemetry,
-                    interval=10,
-                    stale_after=1,
-                )
+            through_proxy = polled.model_copy(update={"no_proxy": None})
+            proxied = build(
+                through_proxy, session, policy=FAST, snapshot=snapshot, telemetry=telemetry
+            )
+            for poller in proxied.pollers:
                 assert not await poller.poll_once()
                 said.append(poller.status.last_error or "")
     finally:

@@ -16,10 +16,8 @@ from exporter.poller import Poller
 from exporter.server import make_app
 from exporter.simulator.cloud import FakeCloud
 from exporter.simulator.server import RunningSimulator
-from exporter.snapshot import Snapshot
-from exporter.sources import build_sources, pollers
-from exporter.telemetry import Telemetry
 from tests.conftest import SECRET_KEY
+from tests.fleets import build
 from tests.parsing import parse_openmetrics, parse_text
 from tests.payloads import settings_for
 
@@ -40,15 +38,13 @@ async def served(
     cloud.tenants[0].sms_tasks = [
         {"id": f"t{i}", "name": f"task {i}", "state": "RUNNING"} for i in range(5)
     ]
-    settings = settings_for(simulator.url, cloud)
-    snapshot, telemetry = Snapshot(), Telemetry()
-    running = pollers(settings, build_sources(settings, session, telemetry), snapshot, telemetry)
-    runner = web.AppRunner(make_app(snapshot, telemetry))
+    built = build(settings_for(simulator.url, cloud), session)
+    runner = web.AppRunner(make_app(built.snapshot, built.telemetry))
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     port = runner.addresses[0][1]
-    yield Served(f"http://127.0.0.1:{port}", running)
+    yield Served(f"http://127.0.0.1:{port}", built.pollers)
     await runner.cleanup()
 
 

@@ -12,16 +12,13 @@ from yarl import URL
 
 from exporter.huawei.auth import Scope, Unsigned
 from exporter.huawei.signing import host_header
-from exporter.poller import Poller
 from exporter.services.sms_sources import SERVICE as SMS_SOURCES
 from exporter.services.sms_tasks import SERVICE as SMS_TASKS
 from exporter.simulator.cloud import FakeCloud
 from exporter.simulator.scenarios import estate
 from exporter.simulator.server import RunningSimulator
-from exporter.snapshot import Snapshot
-from exporter.sources import build_sources
-from exporter.telemetry import Telemetry
 from tests.conftest import FAST, Wiring
+from tests.fleets import poll_all
 from tests.parsing import parse_text
 from tests.payloads import settings_for
 
@@ -115,16 +112,12 @@ async def test_the_enterprise_project_from_the_config_reaches_the_api_and_filter
         }
     )
     settings = settings.model_copy(update={"accounts": [account]})
-    snapshot, telemetry = Snapshot(), Telemetry()
-    for source in build_sources(settings, session, telemetry, policy=FAST):
-        poller = Poller(
-            source=source, snapshot=snapshot, telemetry=telemetry, interval=30, stale_after=90
-        )
-        assert await poller.poll_once()
+    polled = await poll_all(settings, session=session, policy=FAST)
+    assert polled.ok
     asked = [r for r in cloud.stats.log if r.path in ("/v3/tasks", "/v3/sources")]
     assert {r.path for r in asked} == {"/v3/tasks", "/v3/sources"}
     assert all("enterprise_project_id=ep-blue" in r.query for r in asked)
-    families = {f.name: f for f in parse_text(snapshot.body(openmetrics=False).decode())}
+    families = {f.name: f for f in parse_text(polled.snapshot.body(openmetrics=False).decode())}
     tasks = {s.labels["task_id"] for s in families["huaweicloud_sms_task_info"].samples}
     servers = families["huaweicloud_sms_source_server_info"].samples
     assert len(tasks) == 5 and len(servers) == 5

@@ -9,15 +9,14 @@ from typing import Any
 import aiohttp
 import pytest
 
-from exporter.poller import Poller
+from exporter.settings import Settings
 from exporter.simulator.cloud import FakeCloud
 from exporter.simulator.server import RunningSimulator
 from exporter.snapshot import Snapshot
-from exporter.sources import build_sources
-from exporter.telemetry import Telemetry
 from tests.conftest import FAST
+from tests.fleets import build
 from tests.parsing import parse_text
-from tests.payloads import FULL_OMS, FULL_SMS, settings_for
+from tests.payloads import FULL_OMS, FULL_SMS
 
 CASES: dict[str, tuple[dict[str, Any], dict[str, Any], str]] = {
     # service: (an item with two values out of domain, one in domain, a family left out)
@@ -51,14 +50,14 @@ async def test_values_out_of_domain_are_left_out_and_counted_poll_after_poll(
     bad, good, family = CASES[service]
     tenant = cloud.tenants[0]
     setattr(tenant, f"{service}_tasks", [bad, good])
-    settings = settings_for(simulator.url, cloud, collect={"source_servers": False})
-    snapshot, telemetry = Snapshot(), Telemetry()
-    (source,) = [
-        s for s in build_sources(settings, session, telemetry, policy=FAST) if s.service == service
-    ]
-    poller = Poller(
-        source=source, snapshot=snapshot, telemetry=telemetry, interval=30, stale_after=90
+    # The one list polled is the one configured: the exporter's own families name it alone.
+    other = "oms" if service == "sms" else "sms"
+    account = {**tenant.account_config(simulator.url), other: {"enabled": False}}
+    settings = Settings.model_validate(
+        {"accounts": [account], "collect": {"source_servers": False}}
     )
+    built = build(settings, session, policy=FAST)
+    snapshot, telemetry, poller = built.snapshot, built.telemetry, built.poller(service)
     own = "huaweicloud_migration_values_out_of_domain"
 
     assert await poller.poll_once()
