@@ -26,6 +26,7 @@ from exporter.huawei.http import answer_by
 from exporter.huawei.paging import Listing
 from exporter.huawei.payload import ListedPage
 from exporter.memory import release_free_memory
+from exporter.metrics.family import Mapper
 from exporter.metrics.lines import Lines, render_families
 from exporter.render import ItemRenderer, Rendered
 from exporter.snapshot import Snapshot
@@ -47,7 +48,7 @@ class Source:
     service: str  # "sms" | "oms" | "sms_sources"
     fetch: Fetch  # lists every item, handing each page to the hook as it arrives
     families: tuple[str, ...]  # the service's family names, in exposition order
-    lines: Callable[[Sequence[Any]], Lines]  # the per-item families of decoded items
+    mapper: Mapper  # a decoded item -> its text per family
     state_of: StateOf  # an item's state, for the state-change counter
     summary: Callable[[Sequence[Rendered]], Lines] | None = None  # over all items (counts)
     label_limit: int = 128  # label values are cut to this length
@@ -78,7 +79,7 @@ class Poller:
     def __post_init__(self) -> None:
         self.status = self.telemetry.source(self.source.account, self.source.service)
         self.renderer = ItemRenderer(
-            self.source.families, self.source.lines, self.source.label_limit
+            self.source.families, self.source.mapper, self.source.label_limit
         )
 
     async def run(self) -> None:

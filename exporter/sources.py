@@ -105,7 +105,7 @@ def _bound(
     return lambda items: fn(account, items, opts)
 
 
-def _state_of(service: ListService[Any], limit: int) -> Callable[[Any], str | None]:
+def _state_of(service: ListService[Any, Any], limit: int) -> Callable[[Any], str | None]:
     """An item's state as the state-change counter labels it: cut like any label value."""
 
     def state_of(item: Any) -> str | None:
@@ -173,7 +173,7 @@ def account_clients(
 def source_of(
     settings: Settings,
     account: Account,
-    service: ListService[Any],
+    service: ListService[Any, Any],
     clients: AccountClients,
     session: aiohttp.ClientSession,
     telemetry: Telemetry,
@@ -204,7 +204,7 @@ def source_of(
             max_poll_bytes=settings.max_poll_bytes,
         ),
         families=tuple(family.name for family in service.families),
-        lines=_bound(service.lines, account.name, opts),
+        mapper=service.mapper(account.name, opts),
         summary=_bound(service.counts, account.name, opts),
         state_of=_state_of(service, settings.label_value_max_length),
         label_limit=settings.label_value_max_length,

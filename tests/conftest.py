@@ -143,7 +143,7 @@ class Wiring:
             observe=self._observe,
         )
 
-    def client(self, service: ListService[Any], auth: Authenticator | None = None) -> Client:
+    def client(self, service: ListService[Any, Any], auth: Authenticator | None = None) -> Client:
         """One list service of this tenant, requested as the exporter requests it."""
         target = service.target(Account.model_validate(self.tenant.account_config(self.url)))
         return Client(self.endpoint(auth or self.aksk(), target.scope), target.request)

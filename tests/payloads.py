@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -14,14 +13,15 @@ import yaml
 
 from exporter.huawei.paging import Listing
 from exporter.huawei.payload import Listed, ListedPage, RawTasks, decoder
-from exporter.metrics.lines import Lines
+from exporter.metrics.family import Mapper
 from exporter.poller import PageHook, Source
 from exporter.render import Rendered
-from exporter.services.oms_tasks.mapping import OmsOptions
-from exporter.services.sms_sources.mapping import SourceOptions
-from exporter.services.sms_tasks import mapping as sms_mapping
-from exporter.services.sms_tasks.mapping import SmsOptions
+from exporter.services.oms_tasks.table import OmsOptions
+from exporter.services.sms_sources.table import SourceOptions
+from exporter.services.sms_tasks import SERVICE as SMS
 from exporter.services.sms_tasks.payload import SmsRef, SmsTask
+from exporter.services.sms_tasks.table import NAMES as SMS_NAMES
+from exporter.services.sms_tasks.table import SmsOptions
 from exporter.settings import Settings
 from exporter.simulator.cloud import FakeCloud
 
@@ -182,11 +182,11 @@ def listed_sms(tasks: Sequence[dict[str, Any]]) -> list[Listed[SmsRef, SmsTask]]
 
 def sms_source(
     *pages: Sequence[dict[str, Any]],
-    lines: Any = None,
+    mapper: Mapper | None = None,
     fetch: Any = None,
 ) -> Source:
     """An SMS source of account "x" that lists `pages` (handing each to the page hook) unless
-    given its own `fetch`, and maps with the real SMS mapping unless given its own `lines`."""
+    given its own `fetch`, and maps with the real SMS mapper unless given its own."""
 
     async def listing(each_page: PageHook) -> Listing[Rendered]:
         items = []
@@ -194,16 +194,11 @@ def sms_source(
             items += await each_page(number * 1000, sms_page(page))
         return Listing(items=items, count=len(items), not_fetched=0, pages=len(pages))
 
-    default_lines: Any = partial(sms_mapping.task_lines, "x", opts=SmsOptions())
     return Source(
         account="x",
         service="sms",
         fetch=fetch or listing,
-        families=sms_mapping.NAMES,
-        lines=lines or default_lines,
+        families=SMS_NAMES,
+        mapper=mapper or SMS.mapper("x", SmsOptions()),
         state_of=lambda item: None,
     )
-
-
-def no_lines(items: Sequence[Any]) -> Lines:
-    return {}

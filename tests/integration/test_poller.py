@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
 from typing import Any
 
 import aiohttp
@@ -12,11 +11,11 @@ import structlog.testing
 from prometheus_client.parser import text_string_to_metric_families
 
 from exporter.huawei.paging import Listing
-from exporter.metrics.lines import Lines
+from exporter.metrics.family import Written
 from exporter.poller import PageHook, Poller
 from exporter.render import Rendered
-from exporter.services.sms_tasks import mapping as sms_tasks
-from exporter.services.sms_tasks.mapping import SmsOptions
+from exporter.services.sms_tasks import SERVICE as SMS
+from exporter.services.sms_tasks.table import SmsOptions
 from exporter.simulator.cloud import FakeCloud, Fault
 from exporter.simulator.server import RunningSimulator
 from exporter.snapshot import Snapshot
@@ -178,16 +177,18 @@ async def test_one_failing_account_leaves_the_others_alone(
 
 
 async def test_a_task_the_mapping_cannot_take_is_skipped_counted_and_logged() -> None:
-    def picky(batch: Sequence[Any]) -> Lines:
-        if any(task.key == "t3" for task in batch):
+    mapper = SMS.mapper("x", SmsOptions())
+
+    def picky(task: Any) -> Written:
+        if task.key == "t3":
             raise ValueError("the API sent something the mapping cannot take")
-        return sms_tasks.task_lines("x", batch, SmsOptions())
+        return mapper(task)
 
     telemetry = Telemetry()
     snapshot = Snapshot()
     tasks = [{"id": f"t{i}", "state": "RUNNING"} for i in range(5)]
     poller = Poller(
-        source=sms_source(tasks, lines=picky),
+        source=sms_source(tasks, mapper=picky),
         snapshot=snapshot,
         telemetry=telemetry,
         interval=5,
