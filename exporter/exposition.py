@@ -42,6 +42,7 @@ from typing import Any, TypeVar
 
 from exporter import deflate
 from exporter.catalog import FAMILIES
+from exporter.fingerprint import of_page
 from exporter.huawei.payload import ListedPage
 from exporter.metrics.family import Family
 from exporter.metrics.lines import Block
@@ -194,7 +195,7 @@ class Assembly:
         items, as stored. A page of the same JSON as one of the last poll's is that page's
         part again: its items are neither decoded nor rendered."""
         async with turn():
-            fingerprint = page.fingerprint()
+            fingerprint = of_page(page.raws)
             part = self.previous.part_of_page(fingerprint)
             listed = page.listed() if part is None else []
         if part is None:

@@ -28,6 +28,7 @@ from exporter.services.service import ListService
 from exporter.settings import Account, Settings
 from exporter.snapshot import Snapshot
 from exporter.telemetry import Telemetry
+from exporter.turns import turn
 
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
@@ -191,6 +192,7 @@ def source_of(
         policy=policy,
         observe=partial(telemetry.request, account.name, service.name),
         network=network,
+        pace=turn,  # pages decode one at a time, between scrapes
     )
     opts = service.options(settings, account)
     return Source(

@@ -19,8 +19,9 @@ from pydantic import SecretStr
 from exporter.huawei.auth import AkSkAuth, Authenticator, Scope, TokenAuth
 from exporter.huawei.gate import Gates
 from exporter.huawei.http import AccountGuard, Endpoint, RequestPolicy, TokenBucket
-from exporter.huawei.listing import ListRequest, list_items
+from exporter.huawei.listing import ListRequest, list_mapped
 from exporter.huawei.paging import Listing
+from exporter.huawei.payload import Listed, ListedPage
 from exporter.services.oms_tasks import SERVICE as OMS_TASKS
 from exporter.services.service import ListService
 from exporter.services.sms_tasks import SERVICE as SMS_TASKS
@@ -161,9 +162,14 @@ class Client:
     request: ListRequest[Any, Any]
 
     async def list_items(self, *, max_items: int) -> Listing[Any]:
-        return await list_items(
-            self.endpoint, self.request, max_items=max_items, max_poll_bytes=1 << 30
+        """Every item of the list, each once, listed (not rendered)."""
+        return await list_mapped(
+            self.endpoint, self.request, _listed, max_items=max_items, max_poll_bytes=1 << 30
         )
+
+
+async def _listed(offset: int, page: ListedPage[Any, Any]) -> list[Listed[Any, Any]]:
+    return page.listed()
 
 
 @pytest.fixture

@@ -12,14 +12,15 @@ from typing import Any
 import yaml
 
 from exporter.huawei.paging import Listing
-from exporter.huawei.payload import Listed, ListedPage, RawTasks, decoder
+from exporter.huawei.payload import Listed, ListedPage, Model, decoder
 from exporter.metrics.family import Mapper
 from exporter.poller import PageHook, Source
 from exporter.render import Rendered
+from exporter.services.oms_tasks.payload import OmsTask
 from exporter.services.oms_tasks.table import OmsOptions
 from exporter.services.sms_sources.table import SourceOptions
 from exporter.services.sms_tasks import SERVICE as SMS
-from exporter.services.sms_tasks.payload import SmsRef, SmsTask
+from exporter.services.sms_tasks.payload import RawSmsTasks, SmsRef, SmsTask
 from exporter.services.sms_tasks.table import NAMES as SMS_NAMES
 from exporter.services.sms_tasks.table import SmsOptions
 from exporter.settings import Settings
@@ -169,9 +170,21 @@ FULL_SOURCE: dict[str, Any] = {
 }
 
 
+class SmsTaskPage(Model):
+    """A page of SMS tasks decoded whole (the exporter decodes the items one by one)."""
+
+    count: int | None = None
+    tasks: list[SmsTask | None] | None = None
+
+
+class OmsTaskPage(Model):
+    count: int | None = None
+    tasks: list[OmsTask | None] | None = None
+
+
 def sms_page(tasks: Sequence[dict[str, Any]]) -> ListedPage[SmsRef, SmsTask]:
     """SMS tasks as a page of the list holds them: raw JSON slices, as the API sends."""
-    page = decoder(RawTasks).decode(json.dumps({"tasks": list(tasks)}).encode())
+    page = decoder(RawSmsTasks).decode(json.dumps({"tasks": list(tasks)}).encode())
     return ListedPage(page.items or (), SmsRef, SmsTask)
 
 

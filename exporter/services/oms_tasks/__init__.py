@@ -7,8 +7,7 @@ from urllib.parse import quote
 
 from exporter.huawei.auth import Scope
 from exporter.huawei.listing import ListRequest
-from exporter.huawei.payload import RawTasks
-from exporter.services.oms_tasks.payload import OmsRef, OmsTask
+from exporter.services.oms_tasks.payload import OmsRef, OmsTask, RawOmsTasks
 from exporter.services.oms_tasks.table import (
     FAMILIES,
     FINISHED,
@@ -39,7 +38,7 @@ def target(account: Account) -> Target:
         scope=Scope(project_id=project_id),
         request=ListRequest(
             path=f"/v2/{quote(project_id, safe='')}/tasks",
-            page=RawTasks,
+            page=RawOmsTasks,
             ref=OmsRef,
             model=OmsTask,
             page_limit=PAGE_LIMIT,

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from exporter.huawei.auth import Scope
 from exporter.huawei.listing import ListRequest
-from exporter.huawei.payload import RawSourceServers, text
+from exporter.huawei.payload import text
 from exporter.huawei.signing import QueryValue
 from exporter.services.service import ListService, Target, kept
-from exporter.services.sms_sources.payload import SourceRef, SourceServer
+from exporter.services.sms_sources.payload import RawSourceServers, SourceRef, SourceServer
 from exporter.services.sms_sources.table import CYCLES, FAMILIES, TABLE, SourceOptions, counts
 from exporter.settings import Account
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from exporter.huawei.auth import Scope
 from exporter.huawei.listing import ListRequest
-from exporter.huawei.payload import RawTasks, text
+from exporter.huawei.payload import text
 from exporter.huawei.signing import QueryValue
 from exporter.services.service import ListService, Target, kept
-from exporter.services.sms_tasks.payload import SmsRef, SmsTask
+from exporter.services.sms_tasks.payload import RawSmsTasks, SmsRef, SmsTask
 from exporter.services.sms_tasks.table import (
     FAMILIES,
     FINISHED,
@@ -31,7 +31,7 @@ def target(account: Account) -> Target:
         scope=Scope(project_name=account.region),
         request=ListRequest(
             path="/v3/tasks",
-            page=RawTasks,
+            page=RawSmsTasks,
             ref=SmsRef,
             model=SmsTask,
             page_limit=PAGE_LIMIT,
