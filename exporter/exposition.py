@@ -268,6 +268,35 @@ class Assembly:
         return Exposition(families, tuple(parts))
 
 
+class Reuse:
+    """What one source's next poll may reuse: its items as rendered and its last exposition.
+
+    assembly = reuse.assembly()            # a poll begins: pages render into it
+    exposition = await assembly.finish(items, counts)
+    snapshot.replace(key, exposition)
+    reuse.keep(exposition)                 # it succeeded: the next poll starts from it
+    """
+
+    def __init__(self, renderer: ItemRenderer) -> None:
+        self.renderer = renderer
+        self.last: Exposition | None = None
+
+    def assembly(self) -> Assembly:
+        """A new poll's assembly, over the last exposition (the renderer's figures reset)."""
+        self.renderer.start()
+        return Assembly(self.renderer, self.last)
+
+    def keep(self, exposition: Exposition) -> None:
+        """A poll succeeded with `exposition`: the next reuses its items and text, and only them."""
+        self.last = exposition
+        self.renderer.commit(exposition.items)
+
+    def forget(self) -> None:
+        """The source's series were dropped: the next poll renders every item afresh."""
+        self.last = None
+        self.renderer.forget()
+
+
 async def _write(
     segments: list[Segment],
     items: tuple[Rendered, ...],

@@ -20,7 +20,7 @@ from typing import Any
 
 import structlog
 
-from exporter.exposition import Assembly, Exposition
+from exporter.exposition import Reuse
 from exporter.huawei.errors import ApiError, ApiTimeoutError, InternalError
 from exporter.huawei.http import answer_by
 from exporter.huawei.paging import Listing
@@ -73,14 +73,13 @@ class Poller:
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep  # tests run `run` on a fake clock
     _states: dict[str, str] = field(default_factory=dict)  # task id -> state at the last poll
     _bugs_seen: set[type[BaseException]] = field(default_factory=set)
-    # The last exposition this poller put in: the text its renderer's unchanged items reuse.
-    _exposition: Exposition | None = None
 
     def __post_init__(self) -> None:
         self.status = self.telemetry.source(self.source.account, self.source.service)
         self.renderer = ItemRenderer(
             self.source.families, self.source.mapper, self.source.label_limit
         )
+        self.reuse = Reuse(self.renderer)  # the render cache and the last exposition
 
     async def run(self) -> None:
         """Poll every `interval` seconds until cancelled."""
@@ -111,12 +110,10 @@ class Poller:
     async def _poll(self) -> bool:
         started = self.monotonic()
         status = self.status
-        renderer = self.renderer
         key = self.source.key
         ok = False
         try:
-            renderer.start()
-            assembly = Assembly(renderer, self._exposition)
+            assembly = self.reuse.assembly()
             async with asyncio.timeout(self.interval) as deadline:
                 with answer_by(deadline.when()):  # no retry waits past the poll's end
                     listing = await self.source.fetch(assembly.page)
@@ -127,11 +124,10 @@ class Poller:
                 async with turn():
                     cpu = time.process_time()
                     summary = self.source.summary(items) if self.source.summary else {}
-                    status.render_cpu = renderer.cpu + time.process_time() - cpu
+                    status.render_cpu = self.renderer.cpu + time.process_time() - cpu
                 exposition = await assembly.finish(items, render_families(summary))
             self.snapshot.replace(key, exposition)  # one step: scrapes see old or new
-            self._exposition = exposition
-            renderer.commit(exposition.items)
+            self.reuse.keep(exposition)
             skipped = sum(1 for item in items if item.failed)
             status.tasks = len(items)
             status.not_exported = not_fetched + skipped
@@ -231,8 +227,7 @@ class Poller:
         """Drop the source's series and all this poller kept of the last poll: the next poll
         renders every item afresh, as the first one after a start does."""
         self.snapshot.replace(self.source.key, None)
-        self._exposition = None
-        self.renderer.forget()
+        self.reuse.forget()
 
 
 def _describe(exc: Exception) -> tuple[str, str]:
