@@ -29,7 +29,6 @@ from exporter.huawei.http import AccountGuard, Endpoint, RequestPolicy, TokenBuc
 from exporter.huawei.listing import ListRequest
 from exporter.huawei.payload import Listed, RawPage, listed
 from exporter.metrics.lines import Lines
-from exporter.render import Rendered
 from exporter.services import SERVICES
 from exporter.services.service import ListService
 from exporter.sources import new_session
@@ -84,8 +83,7 @@ def mapped_lines(
         for name, text in zip(names, texts, strict=True):
             if text:
                 out[name].append(text)
-    refs = [Rendered(item.key, item.ref, b"") for item in items]  # what counting reads
-    return out | service.counts("bench", refs, opts)
+    return out | service.counts("bench", [item.ref for item in items if item.key is not None], opts)
 
 
 def read_back(lines: Lines) -> Samples:

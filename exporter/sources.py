@@ -99,11 +99,13 @@ def authenticator(
     )
 
 
-def _bound(
-    fn: Callable[[str, Sequence[Any], Any], Lines], account: str, opts: Any
+def _counts(
+    service: ListService[Any, Any], account: str, opts: Any
 ) -> Callable[[Sequence[Any]], Lines]:
-    """`fn` with its account and options given: a function of the items alone."""
-    return lambda items: fn(account, items, opts)
+    """The service's counts over the rendered items: the refs of those with an id."""
+    return lambda items: service.counts(
+        account, [item.ref for item in items if item.key is not None], opts
+    )
 
 
 def _state_of(service: ListService[Any, Any], limit: int) -> Callable[[Any], str | None]:
@@ -207,7 +209,7 @@ def source_of(
         ),
         families=tuple(family.name for family in service.families),
         mapper=service.mapper(account.name, opts),
-        summary=_bound(service.counts, account.name, opts),
+        summary=_counts(service, account.name, opts),
         state_of=_state_of(service, settings.label_value_max_length),
         label_limit=settings.label_value_max_length,
         known_states=service.known_states,

@@ -82,7 +82,9 @@ def mapped(
         for name, piece in zip(names, item.pieces, strict=True):
             if piece:
                 out.setdefault(name, []).append(piece.decode())
-    for name, lines in service.counts(account, done, opts).items():
+    for name, lines in service.counts(
+        account, [i.ref for i in done if i.key is not None], opts
+    ).items():
         if lines:
             out[name] = lines
     return {name: ["".join(lines)] for name, lines in out.items()}

@@ -17,7 +17,6 @@ from exporter.huawei.auth import Scope
 from exporter.huawei.listing import ListRequest
 from exporter.metrics.family import Family, Mapper, Options, Table
 from exporter.metrics.lines import Lines
-from exporter.render import Rendered
 from exporter.settings import Account, Settings
 
 Opt = TypeVar("Opt", bound=Options)  # the options a service's mapping takes
@@ -49,9 +48,9 @@ class ListService(Generic[Opt, Ref]):
     # Of an item's ref (or the item, which has the same fields): its state as the state-change
     # counter and `finished_states` see it (None: no state).
     state_of: Callable[[Ref], str | None]
-    # The families over all items at once (counts per state), from the items as rendered,
-    # each key once (paging de-duplicates), so a count need not.
-    counts: Callable[[str, Sequence[Rendered], Opt], Lines]
+    # The families over all items at once (counts per state), from the refs of the items
+    # with an id, each once (paging de-duplicates), so a count need not.
+    counts: Callable[[str, Sequence[Ref], Opt], Lines]
 
     @property
     def families(self) -> tuple[Family, ...]:

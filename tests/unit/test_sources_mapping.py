@@ -143,7 +143,9 @@ def test_servers_are_counted_by_agent_from_their_refs() -> None:
         {"id": None, "connected": True},  # no id: not a server
     ]
     listed = through.rendered(through.SOURCES, servers, SOURCE_OPTS)
-    (lines,) = through.SOURCES.counts("prod", listed, SOURCE_OPTS).values()
+    (lines,) = through.SOURCES.counts(
+        "prod", [s.ref for s in listed if s.key is not None], SOURCE_OPTS
+    ).values()
     assert lines == [
         'huaweicloud_sms_source_servers{account="prod",agent="connected"} 1\n',
         'huaweicloud_sms_source_servers{account="prod",agent="disconnected"} 1\n',

@@ -25,8 +25,7 @@ from exporter.metrics.lines import (
     number,
     truncate,
 )
-from exporter.render import Rendered
-from exporter.services.oms_tasks.payload import OmsErrorReason, OmsTask
+from exporter.services.oms_tasks.payload import OmsErrorReason, OmsRef, OmsTask
 
 OMS_STATUSES = {
     0: "not_started",
@@ -241,14 +240,14 @@ class OmsOptions:
     inactive_states: bool = True  # False: the current status's series only, no zeros
 
 
-def counts(account: str, items: Sequence[Rendered], opts: OmsOptions) -> Lines:
+def counts(account: str, refs: Sequence[OmsRef], opts: OmsOptions) -> Lines:
     """`huaweicloud_oms_tasks`: tasks per status, every known status present (0 included);
-    each item once (paging de-duplicates)."""
+    each once (paging de-duplicates)."""
     if _TASKS not in opts.families:
         return {}
     limit = opts.max_label_length
     counts: Counter[str] = Counter()
-    for raw, n in Counter(item.ref.status for item in items if item.key is not None).items():
+    for raw, n in Counter(ref.status for ref in refs).items():
         name = status_name(raw)  # a few distinct statuses: each is named once
         if name is not None:
             counts[truncate(name, limit)] += n

@@ -17,8 +17,7 @@ from dataclasses import dataclass
 from exporter.huawei.payload import text
 from exporter.metrics.family import Bad, Rows, Table, Write, identity, names
 from exporter.metrics.lines import Lines, escape, labels_text, truncate
-from exporter.render import Rendered
-from exporter.services.sms_sources.payload import SourceServer
+from exporter.services.sms_sources.payload import SourceRef, SourceServer
 
 CYCLES = ("checking", "setting", "replicating", "syncing", "cutovering", "cutovered")
 AGENT = ("connected", "disconnected")
@@ -160,12 +159,12 @@ class SourceOptions:
     finished_details: bool = True
 
 
-def counts(account: str, items: Sequence[Rendered], opts: SourceOptions) -> Lines:
+def counts(account: str, refs: Sequence[SourceRef], opts: SourceOptions) -> Lines:
     """`huaweicloud_sms_source_servers`: servers by agent connection, both present; each
-    item once (paging de-duplicates)."""
+    once (paging de-duplicates)."""
     if _COUNTS not in opts.families:
         return {}
-    counted = Counter(item.ref.connected for item in items if item.key is not None)
+    counted = Counter(ref.connected for ref in refs)
     head = f'{_COUNTS}{{{labels_text([("account", account)])},agent="'
     return {
         _COUNTS: [

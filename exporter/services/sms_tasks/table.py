@@ -30,8 +30,7 @@ from exporter.metrics.lines import (
     number,
     truncate,
 )
-from exporter.render import Rendered
-from exporter.services.sms_tasks.payload import SmsTask
+from exporter.services.sms_tasks.payload import SmsRef, SmsTask
 
 SMS_STATES = (
     "READY",
@@ -390,13 +389,13 @@ class SmsOptions:
 _STATES = StateSet("huaweicloud_sms_task_state", "state", SMS_STATES)
 
 
-def counts(account: str, items: Sequence[Rendered], opts: SmsOptions) -> Lines:
+def counts(account: str, refs: Sequence[SmsRef], opts: SmsOptions) -> Lines:
     """`huaweicloud_sms_tasks`: tasks per state, every known state present (0 included);
-    each item once (paging de-duplicates)."""
+    each once (paging de-duplicates)."""
     if _TASKS not in opts.families:
         return {}
     counts: Counter[str] = Counter()
-    for raw, n in Counter(item.ref.state for item in items if item.key is not None).items():
+    for raw, n in Counter(ref.state for ref in refs).items():
         state = text(raw)  # a few distinct states: each is cut once
         if state is not None:
             counts[truncate(state, opts.max_label_length)] += n
