@@ -147,7 +147,7 @@ class Poller:
             ok = True
         except asyncio.CancelledError:
             raise
-        except Exception as exc:  # the one broad catch: a poll never kills the daemon
+        except Exception as exc:  # a broad catch: a poll never kills the daemon
             reason, message = _describe(exc)
             status.errors[reason] += 1
             status.last_error = f"{reason}: {message}"

@@ -134,7 +134,7 @@ class ItemRenderer:
         except UNREADABLE as exc:  # a field of the wrong type: the API's doing, no bug
             log.debug("item not exported: unreadable", item=key[:64], error=str(exc)[:200])
             return Rendered(key, item.ref, self._nothing, failed=True)
-        except Exception as exc:  # a bug of ours: this item is lost, the others are not
+        except Exception as exc:  # a broad catch: a bug of ours loses this item, not the others
             first = type(exc) not in self._bugs_seen
             self._bugs_seen.add(type(exc))
             log.error(

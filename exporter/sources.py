@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any
 
 import aiohttp
 
@@ -29,9 +29,6 @@ from exporter.settings import Account, Settings
 from exporter.snapshot import Snapshot
 from exporter.telemetry import Telemetry
 from exporter.turns import turn
-
-T = TypeVar("T")
-T_co = TypeVar("T_co", covariant=True)
 
 
 def shard_of(account_name: str, total_shards: int) -> int:

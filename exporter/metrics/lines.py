@@ -15,9 +15,8 @@ import math
 import sys
 from collections.abc import Iterable, Mapping
 
-Lines = dict[
-    str, list[str]
-]  # family name -> its lines in exposition order (a str may hold several)
+# Family name -> its lines in exposition order (a str may hold several).
+Lines = dict[str, list[str]]
 Block = dict[str, list[bytes]]  # family name -> its rendered pieces, in order
 
 
