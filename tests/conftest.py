@@ -121,14 +121,16 @@ class Wiring:
             account=self.tenant.name,
         )
 
-    def password(self, password: str | None = None) -> TokenAuth:
+    def password(
+        self, password: str | None = None, clock: Callable[[], float] = time.time
+    ) -> TokenAuth:
         return TokenAuth(
             session=self.session,
             iam_endpoint=self.url,
             username=self.tenant.username or "",
             password=SecretStr(password or self.tenant.password or ""),
             domain_name=self.tenant.domain_name or "",
-            clock=time.time,
+            clock=clock,
             gates=self.gates,
             account=self.tenant.name,
         )
