@@ -30,6 +30,7 @@ from exporter.huawei.listing import ListRequest
 from exporter.huawei.payload import Listed, RawPage, listed
 from exporter.metrics.lines import Lines
 from exporter.services import SERVICES
+from exporter.services.service import ListService
 from exporter.sources import new_session
 
 Samples = dict[str, list[tuple[list[str], float]]]  # family -> (label values, value)
@@ -65,6 +66,24 @@ def _values(labels: str) -> list[str]:
     if "\\" not in labels:
         return values
     return [re.sub(r"\\[\\\"n]", lambda e: _UNESCAPE[e[0]], v) for v in values]
+
+
+def mapped_lines(
+    service: ListService[Any, Any], opts: Any, names: list[str], items: list[Listed[Any, Any]]
+) -> Lines:
+    """Every item through our mapper, its lines gathered per family, then the counts."""
+    mapper = service.mapper("bench", opts)
+    out: Lines = {name: [] for name in names}
+    seen: set[str] = set()
+    for item in items:
+        if item.key is None or item.key in seen:
+            continue
+        seen.add(item.key)
+        texts, _ = mapper(item.load())
+        for name, text in zip(names, texts, strict=True):
+            if text:
+                out[name].append(text)
+    return out | service.counts("bench", [item.ref for item in items if item.key is not None], opts)
 
 
 def read_back(lines: Lines) -> Samples:
@@ -139,10 +158,7 @@ async def main() -> None:
             with measure(figures, service.name):
                 items = await sequential(endpoint, target.request)
                 started = time.process_time()
-                lines = {
-                    **service.lines("bench", [item.load() for item in items], opts),
-                    **service.counts("bench", items, opts),
-                }
+                lines = mapped_lines(service, opts, names, items)
                 reading[service.name] = refill(exporter, lines, names)
                 figures.render_cpu[service.name] = (
                     time.process_time() - started - reading[service.name]

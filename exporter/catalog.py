@@ -19,9 +19,33 @@ FAMILIES: tuple[Family, ...] = (
     *OWN_FAMILIES,
     *process.FAMILIES,  # read at scrape time and served last (exporter/process.py)
 )
-BY_NAME = {family.name: family for family in FAMILIES}
 
-__all__ = ["BY_NAME", "FAMILIES", "HISTOGRAM_BUCKETS", "Family", "family", "sample_names"]
+
+def by_name(families: tuple[Family, ...]) -> dict[str, Family]:
+    """Name -> family; a name declared twice is refused (two services, or the exporter's own
+    and a service's, would otherwise write one family twice and Prometheus reject the scrape),
+    as client_python's registry refuses a duplicate collector."""
+    found: dict[str, Family] = {}
+    for fam in families:
+        other = found.setdefault(fam.name, fam)
+        if other is not fam:
+            raise ValueError(
+                f"metric family {fam.name} is declared twice ({other.service}, {fam.service})"
+            )
+    return found
+
+
+BY_NAME = by_name(FAMILIES)  # at import: a duplicate stops the exporter before it serves
+
+__all__ = [
+    "BY_NAME",
+    "FAMILIES",
+    "HISTOGRAM_BUCKETS",
+    "Family",
+    "by_name",
+    "family",
+    "sample_names",
+]
 
 
 def family(name: str) -> Family:

@@ -42,6 +42,7 @@ from typing import Any, TypeVar
 
 from exporter import deflate
 from exporter.catalog import FAMILIES
+from exporter.fingerprint import of_page
 from exporter.huawei.payload import ListedPage
 from exporter.metrics.family import Family
 from exporter.metrics.lines import Block
@@ -194,7 +195,7 @@ class Assembly:
         items, as stored. A page of the same JSON as one of the last poll's is that page's
         part again: its items are neither decoded nor rendered."""
         async with turn():
-            fingerprint = page.fingerprint()
+            fingerprint = of_page(page.raws)
             part = self.previous.part_of_page(fingerprint)
             listed = page.listed() if part is None else []
         if part is None:
@@ -265,6 +266,35 @@ class Assembly:
                 families[name] = chunks
         families.update(of_block(summary, self.previous).families)
         return Exposition(families, tuple(parts))
+
+
+class Reuse:
+    """What one source's next poll may reuse: its items as rendered and its last exposition.
+
+    assembly = reuse.assembly()            # a poll begins: pages render into it
+    exposition = await assembly.finish(items, counts)
+    snapshot.replace(key, exposition)
+    reuse.keep(exposition)                 # it succeeded: the next poll starts from it
+    """
+
+    def __init__(self, renderer: ItemRenderer) -> None:
+        self.renderer = renderer
+        self.last: Exposition | None = None
+
+    def assembly(self) -> Assembly:
+        """A new poll's assembly, over the last exposition (the renderer's figures reset)."""
+        self.renderer.start()
+        return Assembly(self.renderer, self.last)
+
+    def keep(self, exposition: Exposition) -> None:
+        """A poll succeeded with `exposition`: the next reuses its items and text, and only them."""
+        self.last = exposition
+        self.renderer.commit(exposition.items)
+
+    def forget(self) -> None:
+        """The source's series were dropped: the next poll renders every item afresh."""
+        self.last = None
+        self.renderer.forget()
 
 
 async def _write(

@@ -20,12 +20,13 @@ from typing import Any
 
 import structlog
 
-from exporter.exposition import Assembly, Exposition
+from exporter.exposition import Reuse
 from exporter.huawei.errors import ApiError, ApiTimeoutError, InternalError
 from exporter.huawei.http import answer_by
 from exporter.huawei.paging import Listing
 from exporter.huawei.payload import ListedPage
 from exporter.memory import release_free_memory
+from exporter.metrics.family import Mapper
 from exporter.metrics.lines import Lines, render_families, truncate
 from exporter.render import ItemRenderer, Rendered
 from exporter.services.service import ListService
@@ -44,7 +45,7 @@ class Source:
     """One list service of one account: how to list it, and how its items become lines."""
 
     account: str
-    service: ListService[Any]
+    service: ListService[Any, Any]
     options: Any  # the service's options for this account: `service.options(settings, account)`
     fetch: Fetch  # lists every item, handing each page to the hook as it arrives
     label_limit: int = 128  # label values are cut to this length
@@ -58,13 +59,15 @@ class Source:
         """The service's family names, in exposition order."""
         return tuple(family.name for family in self.service.families)
 
-    def lines(self, items: Sequence[Any]) -> Lines:
-        """The per-item families of decoded items."""
-        return self.service.lines(self.account, items, self.options)
+    def mapper(self) -> Mapper:
+        """A decoded item -> its text per family."""
+        return self.service.mapper(self.account, self.options)
 
     def summary(self, items: Sequence[Rendered]) -> Lines:
-        """The families over all items at once (counts per state)."""
-        return self.service.counts(self.account, items, self.options)
+        """The families over all items at once (counts per state), from the refs of those
+        with an id."""
+        refs = [item.ref for item in items if item.key is not None]
+        return self.service.counts(self.account, refs, self.options)
 
     def state_of(self, item: Any) -> str | None:
         """An item's state as the state-change counter labels it: cut like any label value."""
@@ -84,14 +87,13 @@ class Poller:
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep  # tests run `run` on a fake clock
     _states: dict[str, str] = field(default_factory=dict)  # task id -> state at the last poll
     _bugs_seen: set[type[BaseException]] = field(default_factory=set)
-    # The last exposition this poller put in: the text its renderer's unchanged items reuse.
-    _exposition: Exposition | None = None
 
     def __post_init__(self) -> None:
         self.status = self.telemetry.source(*self.source.key)
         self.renderer = ItemRenderer(
-            self.source.families, self.source.lines, self.source.label_limit
+            self.source.families, self.source.mapper(), self.source.label_limit
         )
+        self.reuse = Reuse(self.renderer)  # the render cache and the last exposition
 
     async def run(self) -> None:
         """Poll every `interval` seconds until cancelled."""
@@ -122,12 +124,10 @@ class Poller:
     async def _poll(self) -> bool:
         started = self.monotonic()
         status = self.status
-        renderer = self.renderer
         key = self.source.key
         ok = False
         try:
-            renderer.start()
-            assembly = Assembly(renderer, self._exposition)
+            assembly = self.reuse.assembly()
             async with asyncio.timeout(self.interval) as deadline:
                 with answer_by(deadline.when()):  # no retry waits past the poll's end
                     listing = await self.source.fetch(assembly.page)
@@ -138,11 +138,10 @@ class Poller:
                 async with turn():
                     cpu = time.process_time()
                     summary = self.source.summary(items)
-                    status.render_cpu = renderer.cpu + time.process_time() - cpu
+                    status.render_cpu = self.renderer.cpu + time.process_time() - cpu
                 exposition = await assembly.finish(items, render_families(summary))
             self.snapshot.replace(key, exposition)  # one step: scrapes see old or new
-            self._exposition = exposition
-            renderer.commit(exposition.items)
+            self.reuse.keep(exposition)
             skipped = sum(1 for item in items if item.failed)
             status.tasks = len(items)
             status.not_exported = not_fetched + skipped
@@ -162,7 +161,7 @@ class Poller:
             ok = True
         except asyncio.CancelledError:
             raise
-        except Exception as exc:  # the one broad catch: a poll never kills the daemon
+        except Exception as exc:  # a broad catch: a poll never kills the daemon
             reason, message = _describe(exc)
             status.errors[reason] += 1
             status.last_error = f"{reason}: {message}"
@@ -243,8 +242,7 @@ class Poller:
         """Drop the source's series and all this poller kept of the last poll: the next poll
         renders every item afresh, as the first one after a start does."""
         self.snapshot.replace(self.source.key, None)
-        self._exposition = None
-        self.renderer.forget()
+        self.reuse.forget()
 
 
 def _describe(exc: Exception) -> tuple[str, str]:

@@ -84,7 +84,7 @@ class Reloader(Generic[P]):
                 new, prepared = await asyncio.to_thread(self._load_and_prepare)
             except (ConfigError, WebConfigError) as exc:
                 return self._refused(why, str(exc))
-            except Exception as exc:  # not a refusal we wrote, but a refusal all the same
+            except Exception as exc:  # a broad catch: not a refusal we wrote, but a refusal
                 return self._refused(why, f"unexpected {type(exc).__name__} loading it")
             self._apply(new, prepared)
             self.current = new
@@ -132,7 +132,7 @@ class Reloader(Generic[P]):
             try:
                 if await asyncio.to_thread(self.changed):
                     await self.reload("a watched file changed")
-            except Exception as exc:  # the one broad catch here: the watcher must not die
+            except Exception as exc:  # a broad catch: the watcher must not die
                 if type(exc) not in self._watch_errors:
                     self._watch_errors.add(type(exc))
                     log.error(

@@ -9,7 +9,7 @@ found in the previous exposition by those ends. With tasks progressing, a third 
 are unchanged between polls; when nothing changed, a poll renders nothing (and a page whose
 JSON is the same as at the last poll is not even listed: `exposition.Assembly`).
 
-    renderer = ItemRenderer(names, lines=partial(task_lines, "prod", opts=opts), label_limit=128)
+    renderer = ItemRenderer(names, SERVICE.mapper("prod", opts), label_limit=128)
     rendered = renderer.page(listed_items)   # as each page arrives
     renderer.commit(exposition.items)        # after a successful poll: reuse those next time
 """
@@ -19,7 +19,7 @@ from __future__ import annotations
 import gc
 import time
 from array import array
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from itertools import accumulate
 from typing import Any, Protocol
@@ -29,7 +29,8 @@ import structlog
 
 from exporter import fingerprint
 from exporter.huawei.payload import UNREADABLE
-from exporter.metrics.lines import OUT_OF_DOMAIN, Lines, encode, truncate
+from exporter.metrics.family import Mapper
+from exporter.metrics.lines import truncate
 
 log = structlog.get_logger(__name__)
 
@@ -88,12 +89,11 @@ class ItemRenderer:
     def __init__(
         self,
         names: tuple[str, ...],
-        lines: Callable[[Sequence[Any]], Lines],
+        mapper: Mapper,
         label_limit: int,
     ) -> None:
         self.names = names  # the service's families, in exposition order
-        self._index = {name: i for i, name in enumerate(names)}
-        self._lines = lines
+        self._map = mapper
         self._limit = label_limit
         self._nothing = bytes(4 * len(names))
         self._cache: dict[str, Rendered] = {}
@@ -129,13 +129,12 @@ class ItemRenderer:
                 return cached  # same JSON: same id, state and lines
         self.rendered += 1
         try:
-            lines = self._lines([item.load()])
-            dropped = lines.pop(OUT_OF_DOMAIN, ())
-            pieces, ends = self._text(lines)
+            texts, dropped = self._map(item.load())
+            pieces, ends = self._text(texts)
         except UNREADABLE as exc:  # a field of the wrong type: the API's doing, no bug
             log.debug("item not exported: unreadable", item=key[:64], error=str(exc)[:200])
             return Rendered(key, item.ref, self._nothing, failed=True)
-        except Exception as exc:  # a bug of ours: this item is lost, the others are not
+        except Exception as exc:  # a broad catch: a bug of ours loses this item, not the others
             first = type(exc) not in self._bugs_seen
             self._bugs_seen.add(type(exc))
             log.error(
@@ -153,13 +152,12 @@ class ItemRenderer:
             )
         return Rendered(key, item.ref, ends, pieces, found, out_of_domain=len(dropped))
 
-    def _text(self, lines: Lines) -> tuple[tuple[bytes, ...], bytes]:
-        pieces = [b""] * len(self.names)
-        index = self._index
-        for name, rows in lines.items():
-            if rows:
-                pieces[index[name]] = encode(rows)  # KeyError: a family the service lacks
-        return tuple(pieces), array("I", accumulate(map(len, pieces))).tobytes()
+    def _text(self, texts: list[str]) -> tuple[tuple[bytes, ...], bytes]:
+        if len(texts) != len(self.names):
+            raise ValueError(f"{len(texts)} families mapped, the service has {len(self.names)}")
+        # Lone surrogates (JSON allows "\ud800") cannot be UTF-8: replaced rather than fail.
+        pieces = tuple([text.encode("utf-8", "replace") if text else b"" for text in texts])
+        return pieces, array("I", accumulate(map(len, pieces))).tobytes()
 
     def commit(self, items: Sequence[Rendered]) -> None:
         """A poll succeeded with `items` (as stored): reuse them next time, and only them."""

@@ -27,6 +27,7 @@ from exporter.services import SERVICES
 from exporter.services.service import ListService
 from exporter.settings import Account, Settings
 from exporter.telemetry import Telemetry
+from exporter.turns import turn
 
 
 def shard_of(account_name: str, total_shards: int) -> int:
@@ -156,7 +157,7 @@ def account_clients(
 def source_of(
     settings: Settings,
     account: Account,
-    service: ListService[Any],
+    service: ListService[Any, Any],
     clients: AccountClients,
     session: aiohttp.ClientSession,
     telemetry: Telemetry,
@@ -174,6 +175,7 @@ def source_of(
         policy=policy,
         observe=partial(telemetry.request, account.name, service.name),
         network=network,
+        pace=turn,  # pages decode one at a time, between scrapes
     )
     return Source(
         account=account.name,

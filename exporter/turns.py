@@ -3,8 +3,8 @@
 Pages arrive by the dozen at once (32 in flight per list). Were each free to decode and render
 as soon as it arrives, one pass of the loop would run them all, some hundreds of
 milliseconds, before it looked at a scrape again. Each step of a few milliseconds (decoding a
-page, rendering 50 items, putting a page's text together) takes its turn instead: a pass runs
-one such step, and the scrapes waiting are served between two.
+page, rendering 25 items, `exposition.RENDER_BATCH`, putting a page's text together) takes
+its turn instead: a pass runs one such step, and the scrapes waiting are served between two.
 """
 
 from __future__ import annotations

@@ -19,8 +19,9 @@ from pydantic import SecretStr
 from exporter.huawei.auth import AkSkAuth, Authenticator, Scope, TokenAuth
 from exporter.huawei.gate import Gates
 from exporter.huawei.http import AccountGuard, Endpoint, RequestPolicy, TokenBucket
-from exporter.huawei.listing import ListRequest, list_items
+from exporter.huawei.listing import ListRequest, list_mapped
 from exporter.huawei.paging import Listing
+from exporter.huawei.payload import Listed, ListedPage
 from exporter.services.oms_tasks import SERVICE as OMS_TASKS
 from exporter.services.service import ListService
 from exporter.services.sms_tasks import SERVICE as SMS_TASKS
@@ -120,14 +121,16 @@ class Wiring:
             account=self.tenant.name,
         )
 
-    def password(self, password: str | None = None) -> TokenAuth:
+    def password(
+        self, password: str | None = None, clock: Callable[[], float] = time.time
+    ) -> TokenAuth:
         return TokenAuth(
             session=self.session,
             iam_endpoint=self.url,
             username=self.tenant.username or "",
             password=SecretStr(password or self.tenant.password or ""),
             domain_name=self.tenant.domain_name or "",
-            clock=time.time,
+            clock=clock,
             gates=self.gates,
             account=self.tenant.name,
         )
@@ -143,7 +146,7 @@ class Wiring:
             observe=self._observe,
         )
 
-    def client(self, service: ListService[Any], auth: Authenticator | None = None) -> Client:
+    def client(self, service: ListService[Any, Any], auth: Authenticator | None = None) -> Client:
         """One list service of this tenant, requested as the exporter requests it."""
         target = service.target(Account.model_validate(self.tenant.account_config(self.url)))
         return Client(self.endpoint(auth or self.aksk(), target.scope), target.request)
@@ -161,9 +164,14 @@ class Client:
     request: ListRequest[Any, Any]
 
     async def list_items(self, *, max_items: int) -> Listing[Any]:
-        return await list_items(
-            self.endpoint, self.request, max_items=max_items, max_poll_bytes=1 << 30
+        """Every item of the list, each once, listed (not rendered)."""
+        return await list_mapped(
+            self.endpoint, self.request, _listed, max_items=max_items, max_poll_bytes=1 << 30
         )
+
+
+async def _listed(offset: int, page: ListedPage[Any, Any]) -> list[Listed[Any, Any]]:
+    return page.listed()
 
 
 @pytest.fixture

@@ -4,24 +4,24 @@ Test modules import these from here, never from one another."""
 
 from __future__ import annotations
 
-import dataclasses
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from exporter.huawei.paging import Listing
-from exporter.huawei.payload import Listed, ListedPage, RawTasks, decoder
-from exporter.metrics.lines import Lines
+from exporter.huawei.payload import Listed, ListedPage, Model, decoder
 from exporter.poller import PageHook, Source
 from exporter.render import Rendered
-from exporter.services.oms_tasks.mapping import OmsOptions
-from exporter.services.sms_sources.mapping import SourceOptions
-from exporter.services.sms_tasks import SERVICE as SMS_TASKS
-from exporter.services.sms_tasks.mapping import SmsOptions
-from exporter.services.sms_tasks.payload import SmsRef, SmsTask
+from exporter.services.oms_tasks.payload import OmsTask
+from exporter.services.oms_tasks.table import OmsOptions
+from exporter.services.service import ListService
+from exporter.services.sms_sources.table import SourceOptions
+from exporter.services.sms_tasks import SERVICE as SMS
+from exporter.services.sms_tasks.payload import RawSmsTasks, SmsRef, SmsTask
+from exporter.services.sms_tasks.table import SmsOptions
 from exporter.settings import Settings
 from exporter.simulator.cloud import FakeCloud
 
@@ -169,9 +169,21 @@ FULL_SOURCE: dict[str, Any] = {
 }
 
 
+class SmsTaskPage(Model):
+    """A page of SMS tasks decoded whole (the exporter decodes the items one by one)."""
+
+    count: int | None = None
+    tasks: list[SmsTask | None] | None = None
+
+
+class OmsTaskPage(Model):
+    count: int | None = None
+    tasks: list[OmsTask | None] | None = None
+
+
 def sms_page(tasks: Sequence[dict[str, Any]]) -> ListedPage[SmsRef, SmsTask]:
     """SMS tasks as a page of the list holds them: raw JSON slices, as the API sends."""
-    page = decoder(RawTasks).decode(json.dumps({"tasks": list(tasks)}).encode())
+    page = decoder(RawSmsTasks).decode(json.dumps({"tasks": list(tasks)}).encode())
     return ListedPage(page.items or (), SmsRef, SmsTask)
 
 
@@ -182,11 +194,11 @@ def listed_sms(tasks: Sequence[dict[str, Any]]) -> list[Listed[SmsRef, SmsTask]]
 
 def sms_source(
     *pages: Sequence[dict[str, Any]],
-    lines: Callable[[Sequence[Any]], Lines] | None = None,
+    service: ListService[Any, Any] = SMS,
     fetch: Any = None,
 ) -> Source:
     """An SMS source of account "x" that lists `pages` (handing each to the page hook) unless
-    given its own `fetch`, and maps with the real SMS service unless given its own `lines`."""
+    given its own `fetch`, and maps with the real SMS service unless given another."""
 
     async def listing(each_page: PageHook) -> Listing[Rendered]:
         items = []
@@ -194,12 +206,4 @@ def sms_source(
             items += await each_page(number * 1000, sms_page(page))
         return Listing(items=items, count=len(items), not_fetched=0, pages=len(pages))
 
-    service = SMS_TASKS
-    if lines is not None:
-        mapped = lines
-        service = dataclasses.replace(SMS_TASKS, lines=lambda account, items, opts: mapped(items))
     return Source(account="x", service=service, options=SmsOptions(), fetch=fetch or listing)
-
-
-def no_lines(items: Sequence[Any]) -> Lines:
-    return {}

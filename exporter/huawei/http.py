@@ -18,9 +18,10 @@ import math
 import random
 import time
 from collections.abc import Awaitable, Callable, Iterator
+from contextlib import AbstractAsyncContextManager, nullcontext
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import aiohttp
 import msgspec
@@ -45,7 +46,6 @@ from exporter.huawei.network import Network, network_error, redirect_target
 from exporter.huawei.payload import UNREADABLE, ApiErrorBody, decode, decoder, text
 from exporter.huawei.retry_after import retry_after
 from exporter.huawei.signing import Query, host_header
-from exporter.turns import turn
 
 log = structlog.get_logger(__name__)
 
@@ -157,6 +157,9 @@ class Endpoint:
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
     rng: random.Random = field(default_factory=random.Random)
     clock: Callable[[], float] = time.time  # for a Retry-After given as an HTTP date
+    # Taken around decoding a page (a few ms of CPU): the poll's `turns.turn`, so that pages
+    # arriving by the dozen decode one at a time between scrapes. None: decode at once.
+    pace: Callable[[], AbstractAsyncContextManager[Any]] | None = None
 
     def __post_init__(self) -> None:
         url = URL(self.base_url)
@@ -186,7 +189,7 @@ class Endpoint:
         )
         answer = await self._with_retries(unsigned, budget)
         try:
-            async with turn():  # a page is a few ms to decode: one at a time
+            async with self.pace() if self.pace else nullcontext():
                 return decode(model, answer.body)  # a lone surrogate repaired
         except UNREADABLE as exc:  # malformed, wrong shape, nested too deep
             raise BadResponseError(

@@ -1,8 +1,7 @@
 """One list API of one account: what to GET, how it pages, and fetching all of it.
 
-    request = ListRequest(path="/v3/tasks", page=RawTasks, ref=SmsRef, model=SmsTask,
+    request = ListRequest(path="/v3/tasks", page=RawSmsTasks, ref=SmsRef, model=SmsTask,
                           page_limit=200, max_offset=65535)
-    listing = await list_items(endpoint, request, max_items=10_000, max_poll_bytes=...)
     rendered = await list_mapped(endpoint, request, assembly.page, max_items=..., ...)
 
 `list_mapped` hands each page to a function as it arrives (rendering it while the other pages
@@ -23,9 +22,8 @@ import msgspec
 from exporter.huawei.bodies import ByteBudget
 from exporter.huawei.http import Endpoint
 from exporter.huawei.paging import HasKey, Listing, Page, list_all
-from exporter.huawei.payload import Listed, ListedPage, RawPage, Ref
+from exporter.huawei.payload import ListedPage, RawPage, Ref
 from exporter.huawei.signing import QueryValue
-from exporter.turns import turn
 
 R = TypeVar("R", bound=Ref)
 M = TypeVar("M", bound=msgspec.Struct)
@@ -35,22 +33,13 @@ T = TypeVar("T", bound=HasKey)
 @dataclass(frozen=True, slots=True)
 class ListRequest(Generic[R, M]):
     path: str  # e.g. /v3/tasks, /v2/{project_id}/tasks
-    page: type[Any]  # the raw page struct: which field holds the items (payload.RawTasks, ...)
+    page: type[Any]  # the raw page struct (a `RawPage`: which field holds the items)
     ref: type[R]  # decoded for every item at once: its id and what counting needs
     model: type[M]  # the whole item, decoded when it is mapped
     page_limit: int  # the largest `limit` the API accepts
     max_offset: int | None  # the largest `offset` it accepts: items past it cannot be listed
     filters: tuple[tuple[str, QueryValue], ...] = ()
     headers: Mapping[str, str] = field(default_factory=dict)  # signed with the request
-
-
-async def list_items(
-    endpoint: Endpoint, request: ListRequest[R, M], *, max_items: int, max_poll_bytes: int
-) -> Listing[Listed[R, M]]:
-    """Every item of the list, each once; the pages together may hold `max_poll_bytes`."""
-    return await list_mapped(
-        endpoint, request, _as_listed, max_items=max_items, max_poll_bytes=max_poll_bytes
-    )
 
 
 async def list_mapped(
@@ -62,7 +51,7 @@ async def list_mapped(
     max_poll_bytes: int,
 ) -> Listing[T]:
     """`each_page` of every page's offset and items as the page arrives; what it makes of
-    them listed as `list_items` lists items: in API order, each key once."""
+    them listed in API order, each key once; the pages together may hold `max_poll_bytes`."""
     budget = ByteBudget(max_poll_bytes)
 
     async def page(offset: int, limit: int) -> Page[ListedPage[R, M]]:
@@ -81,8 +70,3 @@ async def list_mapped(
         max_offset=request.max_offset,
         max_items=max_items,
     )
-
-
-async def _as_listed(offset: int, page: ListedPage[R, M]) -> list[Listed[R, M]]:
-    async with turn():
-        return page.listed()

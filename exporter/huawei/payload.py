@@ -23,8 +23,6 @@ from typing import Any, Generic, Protocol, TypeVar
 
 import msgspec
 
-from exporter import fingerprint
-
 Text = str | int | float | None  # a text field; numbers become text in the mapping
 Number = float | None  # JSON numbers, or numbers sent as strings
 
@@ -58,16 +56,6 @@ class RawPage(Protocol):
 
     count: int | None
     items: list[msgspec.Raw] | None
-
-
-class RawTasks(Model, rename={"items": "tasks"}):
-    count: int | None = None
-    items: list[msgspec.Raw] | None = None
-
-
-class RawSourceServers(Model, rename={"items": "source_servers"}):
-    count: int | None = None
-    items: list[msgspec.Raw] | None = None
 
 
 class Ref(Protocol):
@@ -106,9 +94,6 @@ class ListedPage(Generic[R, M]):
 
     def __init__(self, raws: Sequence[msgspec.Raw], ref: type[R], model: type[M]) -> None:
         self.raws, self._ref, self._model = raws, ref, model
-
-    def fingerprint(self) -> bytes:
-        return fingerprint.of_page(self.raws)
 
     def listed(self) -> list[Listed[R, M]]:
         return listed(self.raws, self._ref, self._model)

@@ -13,19 +13,13 @@ from __future__ import annotations
 
 import math
 import sys
-from collections.abc import Callable, Iterable, Mapping
-from typing import Protocol, TypeVar
+from collections.abc import Iterable, Mapping
 
-Lines = dict[
-    str, list[str]
-]  # family name -> its lines in exposition order (a str may hold several)
+# Family name -> its lines in exposition order (a str may hold several).
+Lines = dict[str, list[str]]
 Block = dict[str, list[bytes]]  # family name -> its rendered pieces, in order
 
 
-# Where a mapping lists the families whose value it left out as outside their domain: not a
-# family (no metric name starts with "#"); the renderer takes it out and counts it with the
-# item (`render.Rendered.out_of_domain`), so the count survives the render cache.
-OUT_OF_DOMAIN = "#out_of_domain"
 # A value's domain as (lowest, highest), checked `lowest <= value <= highest`: NaN is in none,
 # infinity in none of these (no size, count or time is infinite).
 MAX = sys.float_info.max
@@ -33,14 +27,6 @@ RATIO = (0.0, 1.0)  # _ratio
 NON_NEGATIVE = (0.0, MAX)  # sizes (_bytes), speeds, counts, objects, durations
 POSITIVE = (sys.float_info.min, MAX)  # timestamps: after 1970 (0 means "not set": omitted)
 
-
-class Keyed(Protocol):
-    @property
-    def key(self) -> str | None: ...  # an item's id as text
-
-
-K = TypeVar("K", bound=Keyed)
-V = TypeVar("V")
 
 _ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n"})
 
@@ -82,10 +68,6 @@ def line(name: str, labels: str, value: float) -> str:
     return f"{name}{{{labels}}} {number(value)}\n" if labels else f"{name} {number(value)}\n"
 
 
-def new_lines(names: tuple[str, ...]) -> Lines:
-    return {name: [] for name in names}
-
-
 def truncate(value: str | int | float | None, limit: int) -> str:
     """A label value: `None` is empty, a number its text; longer than `limit` is cut with "…"."""
     if value.__class__ is not str:  # the class test is the fast path: most values are text
@@ -93,17 +75,6 @@ def truncate(value: str | int | float | None, limit: int) -> str:
             return ""
         value = str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
     return value if len(value) <= limit else value[: limit - 1] + "…"
-
-
-def first_by_key(items: Iterable[K], limit: int, value: Callable[[K], V]) -> list[V]:
-    """`value` of each item that has a key, once per key as a label cuts it (the first listed
-    wins, as paging keeps it): what counting by state takes of a list that may repeat ids."""
-    first: dict[str, K] = {}
-    for item in items:
-        key = item.key
-        if key is not None:
-            first.setdefault(truncate(key, limit), item)
-    return [value(item) for item in first.values()]
 
 
 class StateSet:
@@ -160,6 +131,5 @@ def encode(lines: list[str]) -> bytes:
 
 
 def render_families(lines: Lines) -> Block:
-    """Each family's lines as bytes; families without lines are left out (and the list of
-    values out of their domain, which is no family)."""
-    return {name: [encode(rows)] for name, rows in lines.items() if rows and name != OUT_OF_DOMAIN}
+    """Each family's lines as bytes; families without lines are left out."""
+    return {name: [encode(rows)] for name, rows in lines.items() if rows}

@@ -12,4 +12,4 @@ from exporter.services.service import ListService
 from exporter.services.sms_sources import SERVICE as SMS_SOURCES
 from exporter.services.sms_tasks import SERVICE as SMS_TASKS
 
-SERVICES: tuple[ListService[Any], ...] = (SMS_TASKS, SMS_SOURCES, OMS_TASKS)
+SERVICES: tuple[ListService[Any, Any], ...] = (SMS_TASKS, SMS_SOURCES, OMS_TASKS)

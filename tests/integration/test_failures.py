@@ -147,8 +147,7 @@ async def test_tokens_are_refreshed_before_they_expire(wiring: Wiring, cloud: Fa
     clock = [time.time()]
     cloud.clock = lambda: clock[0]
     cloud.token_lifetime = 1000.0
-    auth = wiring.password()
-    auth._clock = lambda: clock[0]
+    auth = wiring.password(clock=lambda: clock[0])
     client = wiring.oms(auth)
     await client.list_items(max_items=100)
     clock[0] += 500

@@ -11,13 +11,12 @@ from aiohttp import web
 
 from exporter.connections import Limits
 from exporter.exposition import of_block
-from exporter.huawei.payload import convert
 from exporter.metrics.lines import render_families
 from exporter.server import CONNECTIONS, listen, make_app, make_runner
-from exporter.services.sms_tasks.mapping import SmsOptions, sms_lines
-from exporter.services.sms_tasks.payload import SmsTask
+from exporter.services.sms_tasks.table import SmsOptions
 from exporter.snapshot import Snapshot
 from exporter.telemetry import Telemetry
+from tests.mapped import SMS, mapped
 from tests.parsing import parse_openmetrics, parse_text
 from tests.payloads import FULL_SMS
 
@@ -28,7 +27,7 @@ async def serving(limits: Limits) -> tuple[web.AppRunner, str]:
     snapshot, telemetry = Snapshot(), Telemetry()
     snapshot.replace(
         ("prod", "sms"),
-        of_block(render_families(sms_lines("prod", [convert(SmsTask, FULL_SMS)], SmsOptions()))),
+        of_block(render_families(mapped(SMS, [FULL_SMS], SmsOptions()))),
     )
     telemetry.source("prod", "sms").polled = True
     snapshot.set_own(telemetry.render())

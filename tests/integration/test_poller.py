@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+import dataclasses
+from collections.abc import Callable
 from typing import Any
 
 import aiohttp
@@ -12,11 +13,10 @@ import structlog.testing
 from prometheus_client.parser import text_string_to_metric_families
 
 from exporter.huawei.paging import Listing
-from exporter.metrics.lines import Lines
 from exporter.poller import PageHook, Poller
 from exporter.render import Rendered
-from exporter.services.sms_tasks import mapping as sms_tasks
-from exporter.services.sms_tasks.mapping import SmsOptions
+from exporter.services.sms_tasks import SERVICE as SMS
+from exporter.services.sms_tasks.table import SmsOptions
 from exporter.simulator.cloud import FakeCloud, Fault
 from exporter.simulator.server import RunningSimulator
 from exporter.snapshot import Snapshot
@@ -170,16 +170,24 @@ async def test_one_failing_account_leaves_the_others_alone(
 
 
 async def test_a_task_the_mapping_cannot_take_is_skipped_counted_and_logged() -> None:
-    def picky(batch: Sequence[Any]) -> Lines:
-        if any(task.key == "t3" for task in batch):
-            raise ValueError("the API sent something the mapping cannot take")
-        return sms_tasks.task_lines("x", batch, SmsOptions())
+    def picky(account: str, opts: SmsOptions) -> Callable[[Any], str]:
+        """The SMS identity labels, but a bug of ours for task t3."""
+        labels = SMS.table.identity(account, opts)
+
+        def of(task: Any) -> str:
+            if task.key == "t3":
+                raise ValueError("the API sent something the mapping cannot take")
+            return labels(task)
+
+        return of
+
+    service = dataclasses.replace(SMS, table=dataclasses.replace(SMS.table, identity=picky))
 
     telemetry = Telemetry()
     snapshot = Snapshot()
     tasks = [{"id": f"t{i}", "state": "RUNNING"} for i in range(5)]
     poller = Poller(
-        source=sms_source(tasks, lines=picky),
+        source=sms_source(tasks, service=service),
         snapshot=snapshot,
         telemetry=telemetry,
         interval=5,

@@ -16,7 +16,8 @@ from exporter.settings import Settings
 from exporter.simulator.scenarios import estate
 from tests.binaries import need
 from tests.conftest import make_tenant
-from tests.payloads import LEAN, listed_sms
+from tests.mapped import mapped
+from tests.payloads import LEAN
 from tests.promql import METRIC, ROOT, RULE_TESTS, RULES, dashboard_queries, rules
 
 LEAN_FILE = ROOT / "examples" / "lean-profile.yaml"
@@ -48,7 +49,7 @@ def series_per_task(config: Settings) -> float:
     opts = sms.options(config, config.accounts[0])
     now = time.time()
     tasks = estate(make_tenant(), sms=300, oms=0, now=now).sms_page(now, 0, 300)
-    lines = sms.lines("prod", [item.load() for item in listed_sms(tasks)], opts)
+    lines = mapped(sms, tasks, opts)
     return sum(text.count("\n") for rows in lines.values() for text in rows) / len(tasks)
 
 

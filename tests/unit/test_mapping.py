@@ -9,12 +9,12 @@ from typing import Any
 import pytest
 
 from exporter.catalog import FAMILIES, family
-from exporter.huawei.payload import convert
 from exporter.metrics.lines import Lines
-from exporter.services.oms_tasks.mapping import OMS_STATUSES, oms_lines
-from exporter.services.oms_tasks.payload import OmsTask, OmsTaskPage
-from exporter.services.sms_tasks.mapping import SMS_STATES, SmsOptions, error_code, sms_lines
-from exporter.services.sms_tasks.payload import SmsTask, SmsTaskPage
+from exporter.services.oms_tasks.payload import OmsTask
+from exporter.services.oms_tasks.table import OMS_STATUSES
+from exporter.services.sms_tasks.payload import SmsTask
+from exporter.services.sms_tasks.table import SMS_STATES, SmsOptions, error_code
+from tests.mapped import OMS, SMS, mapped
 from tests.parsing import parse_lines
 from tests.payloads import FULL_OMS, FULL_SMS, OMS_OPTS, SMS_OPTS
 
@@ -51,7 +51,7 @@ def pick(series: Series, **labels: str) -> float:
 
 
 def test_a_full_sms_task_fills_every_sms_family_with_base_units() -> None:
-    out = flat(sms_lines("prod", [convert(SmsTask, FULL_SMS)], SMS_OPTS))
+    out = flat(mapped(SMS, [FULL_SMS], SMS_OPTS))
     sms_families = {f.name for f in FAMILIES if f.service == "sms"}
     assert set(out) == sms_families
     info = only(out["huaweicloud_sms_task_info"])
@@ -118,8 +118,8 @@ def test_a_full_sms_task_fills_every_sms_family_with_base_units() -> None:
 
 
 def test_the_speed_unit_can_be_megabytes_and_the_speed_limit_stays_in_megabits() -> None:
-    task = convert(SmsTask, FULL_SMS)
-    out = flat(sms_lines("prod", [task], SmsOptions(speed_factor=1_048_576.0)))
+    task = FULL_SMS
+    out = flat(mapped(SMS, [task], SmsOptions(speed_factor=1_048_576.0)))
     assert only(out["huaweicloud_sms_task_migrate_speed_bytes_per_second"]) == 42.5 * 1_048_576
     assert only(out["huaweicloud_sms_agent_disk_io_bytes_per_second"]) == 4 * 1_048_576
     # Every SDK model that names the limit's unit says Mbit/s: the setting does not move it.
@@ -135,7 +135,7 @@ def test_dates_of_zero_mean_not_set_and_are_left_out() -> None:
             {"id": 1, "name": "MIGRATE_BLOCK", "progress": 0, "start_date": 0, "end_date": 0}
         ],
     }
-    out = flat(sms_lines("prod", [convert(SmsTask, zero)], SMS_OPTS))
+    out = flat(mapped(SMS, [zero], SMS_OPTS))
     for gone in (
         "huaweicloud_sms_task_created_timestamp_seconds",
         "huaweicloud_sms_task_estimated_completion_timestamp_seconds",
@@ -147,8 +147,8 @@ def test_dates_of_zero_mean_not_set_and_are_left_out() -> None:
 
 
 def test_an_sms_task_of_nulls_has_identity_state_zeros_and_nothing_else() -> None:
-    task = convert(SmsTask, dict.fromkeys(SmsTask.__struct_fields__) | {"id": "t"})
-    out = flat(sms_lines("prod", [task], SMS_OPTS))
+    task = dict.fromkeys(SmsTask.__struct_fields__) | {"id": "t"}
+    out = flat(mapped(SMS, [task], SMS_OPTS))
     assert set(out) == {
         "huaweicloud_sms_task_info",
         "huaweicloud_sms_task_state",
@@ -159,8 +159,8 @@ def test_an_sms_task_of_nulls_has_identity_state_zeros_and_nothing_else() -> Non
 
 
 def test_an_unknown_sms_state_is_exported_as_observed() -> None:
-    task = convert(SmsTask, {"id": "t", "state": "TELEPORTING"})
-    out = flat(sms_lines("prod", [task], SMS_OPTS))
+    task = {"id": "t", "state": "TELEPORTING"}
+    out = flat(mapped(SMS, [task], SMS_OPTS))
     states = out["huaweicloud_sms_task_state"]
     assert len(states) == len(SMS_STATES) + 1
     assert pick(states, state="TELEPORTING") == 1
@@ -168,14 +168,14 @@ def test_an_unknown_sms_state_is_exported_as_observed() -> None:
 
 
 def test_tasks_without_id_or_seen_twice_are_skipped() -> None:
-    tasks = [convert(SmsTask, t) for t in ({"name": "no id"}, {"id": "a"}, {"id": "a"})]
-    out = flat(sms_lines("prod", tasks, SMS_OPTS))
+    tasks = [{"name": "no id"}, {"id": "a"}, {"id": "a"}]
+    out = flat(mapped(SMS, tasks, SMS_OPTS))
     assert len(out["huaweicloud_sms_task_info"]) == 1
 
 
 def test_subtasks_and_network_check_can_be_switched_off() -> None:
-    task = convert(SmsTask, FULL_SMS)
-    out = flat(sms_lines("prod", [task], SmsOptions(subtasks=False, network_check=False)))
+    task = FULL_SMS
+    out = flat(mapped(SMS, [task], SmsOptions(subtasks=False, network_check=False)))
     assert not any(
         name.startswith(("huaweicloud_sms_subtask", "huaweicloud_sms_network")) for name in out
     )
@@ -199,14 +199,14 @@ def test_error_codes_are_parsed_and_bounded(error_json: str | None, expected: st
 
 
 def test_label_values_are_truncated() -> None:
-    task = convert(SmsTask, {"id": "t", "name": "n" * 500})
-    out = flat(sms_lines("prod", [task], SmsOptions(max_label_length=32)))
+    task = {"id": "t", "name": "n" * 500}
+    out = flat(mapped(SMS, [task], SmsOptions(max_label_length=32)))
     (labels,) = out["huaweicloud_sms_task_info"]
     assert len(dict(labels)["task_name"]) == 32
 
 
 def test_a_full_oms_task_fills_every_oms_family_with_base_units() -> None:
-    out = flat(oms_lines("prod", [convert(OmsTask, FULL_OMS)], OMS_OPTS))
+    out = flat(mapped(OMS, [FULL_OMS], OMS_OPTS))
     assert set(out) == {f.name for f in FAMILIES if f.service == "oms"}
     (labels,) = out["huaweicloud_oms_task_info"]
     assert dict(labels) == {
@@ -260,7 +260,7 @@ def test_a_full_oms_task_fills_every_oms_family_with_base_units() -> None:
 
 @pytest.mark.parametrize(("status", "name"), [(0, "not_started"), (9, "9"), (6, "retrying")])
 def test_oms_status_codes_have_names_or_their_number(status: int, name: str) -> None:
-    out = flat(oms_lines("prod", [convert(OmsTask, {"id": 1, "status": status})], OMS_OPTS))
+    out = flat(mapped(OMS, [{"id": 1, "status": status}], OMS_OPTS))
     assert pick(out["huaweicloud_oms_task_status"], status=name) == 1
     assert pick(out["huaweicloud_oms_tasks"], status=name) == 1
     expected_series = len(OMS_STATUSES) + (0 if status in OMS_STATUSES else 1)
@@ -268,13 +268,13 @@ def test_oms_status_codes_have_names_or_their_number(status: int, name: str) -> 
 
 
 def test_an_oms_task_that_has_not_started_has_no_start_time() -> None:
-    out = flat(oms_lines("prod", [convert(OmsTask, {"id": 1, "start_time": 0})], OMS_OPTS))
+    out = flat(mapped(OMS, [{"id": 1, "start_time": 0}], OMS_OPTS))
     assert "huaweicloud_oms_task_start_timestamp_seconds" not in out
 
 
 def test_an_oms_task_of_nulls_has_identity_status_zeros_and_nothing_else() -> None:
-    task = convert(OmsTask, dict.fromkeys(OmsTask.__struct_fields__) | {"id": 5})
-    out = flat(oms_lines("prod", [task], OMS_OPTS))
+    task = dict.fromkeys(OmsTask.__struct_fields__) | {"id": 5}
+    out = flat(mapped(OMS, [task], OMS_OPTS))
     assert set(out) == {
         "huaweicloud_oms_task_info",
         "huaweicloud_oms_task_status",
@@ -290,9 +290,8 @@ def _reference(name: str) -> Any:
     "name", ["sms-list-tasks.example.json", "sms-list-tasks-2025.example.json"]
 )
 def test_the_sms_reference_examples_map(name: str) -> None:
-    page = convert(SmsTaskPage, _reference(name))
-    tasks = [t for t in page.tasks or [] if t is not None]
-    out = flat(sms_lines("prod", tasks, SMS_OPTS))
+    tasks = [t for t in _reference(name)["tasks"] if t is not None]
+    out = flat(mapped(SMS, tasks, SMS_OPTS))
     # The documentation's three examples share one placeholder id: one series set, not three.
     assert len(out["huaweicloud_sms_task_info"]) == 1
     assert pick(out["huaweicloud_sms_task_state"], state="MIGRATE_SUCCESS") == 1
@@ -302,9 +301,8 @@ def test_the_sms_reference_examples_map(name: str) -> None:
 
 
 def test_the_oms_reference_example_maps() -> None:
-    page = convert(OmsTaskPage, _reference("oms-list-tasks.example.json"))
-    tasks = [t for t in page.tasks or [] if t is not None]
-    out = flat(oms_lines("prod", tasks, OMS_OPTS))
+    tasks = [t for t in _reference("oms-list-tasks.example.json")["tasks"] if t is not None]
+    out = flat(mapped(OMS, tasks, OMS_OPTS))
     assert pick(out["huaweicloud_oms_task_status"], status="not_started") == 1
     assert pick(out["huaweicloud_oms_task_bandwidth_limit_bytes_per_second"], start="00:00") == 0
     assert "huaweicloud_oms_task_start_timestamp_seconds" not in out

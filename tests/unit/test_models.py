@@ -9,8 +9,9 @@ import msgspec
 import pytest
 
 from exporter.huawei.payload import convert, decode, decoder, without_lone_surrogates
-from exporter.services.oms_tasks.payload import OmsTask, OmsTaskPage
-from exporter.services.sms_tasks.payload import SmsTask, SmsTaskPage
+from exporter.services.oms_tasks.payload import OmsTask
+from exporter.services.sms_tasks.payload import SmsTask
+from tests.payloads import OmsTaskPage, SmsTaskPage
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 

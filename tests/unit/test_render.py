@@ -12,17 +12,11 @@ import pytest
 from exporter import deflate, packing
 from exporter.catalog import FAMILIES
 from exporter.exposition import HEADERS, of_block
-from exporter.huawei.payload import convert
 from exporter.metrics.lines import escape, format_value, render_families
-from exporter.services.oms_tasks.mapping import oms_lines
-from exporter.services.oms_tasks.payload import OmsTask
-from exporter.services.sms_sources.mapping import source_lines
-from exporter.services.sms_sources.payload import SourceServer
-from exporter.services.sms_tasks.mapping import sms_lines
-from exporter.services.sms_tasks.payload import SmsTask
 from exporter.snapshot import WRITE_SIZE, Snapshot
 from exporter.telemetry import Telemetry
 from tests.binaries import need
+from tests.mapped import OMS, SMS, SOURCES, mapped
 from tests.parsing import parse_openmetrics, parse_text
 from tests.payloads import FULL_OMS, FULL_SMS, FULL_SOURCE, OMS_OPTS, SMS_OPTS, SOURCE_OPTS
 
@@ -40,28 +34,26 @@ def _fill(snapshot: Snapshot) -> None:
     telemetry = Telemetry()
     for account in ("prod", "dr"):
         sms = [
-            convert(SmsTask, FULL_SMS),
-            convert(SmsTask, {**FULL_SMS, "id": "t2", "name": NASTY, "state": "WEIRD"}),
+            FULL_SMS,
+            {**FULL_SMS, "id": "t2", "name": NASTY, "state": "WEIRD"},
         ]
         oms = [
-            convert(OmsTask, FULL_OMS),
-            convert(OmsTask, {"id": 7, "name": NASTY, "status": 9}),
+            FULL_OMS,
+            {"id": 7, "name": NASTY, "status": 9},
         ]
         snapshot.replace(
-            (account, "sms"), of_block(render_families(sms_lines(account, sms, SMS_OPTS)))
+            (account, "sms"), of_block(render_families(mapped(SMS, sms, SMS_OPTS, account)))
         )
         snapshot.replace(
-            (account, "oms"), of_block(render_families(oms_lines(account, oms, OMS_OPTS)))
+            (account, "oms"), of_block(render_families(mapped(OMS, oms, OMS_OPTS, account)))
         )
         servers = [
-            convert(SourceServer, FULL_SOURCE),
-            convert(
-                SourceServer, {**FULL_SOURCE, "id": "s2", "name": NASTY, "migration_cycle": "x"}
-            ),
+            FULL_SOURCE,
+            {**FULL_SOURCE, "id": "s2", "name": NASTY, "migration_cycle": "x"},
         ]
         snapshot.replace(
             (account, "sms_sources"),
-            of_block(render_families(source_lines(account, servers, SOURCE_OPTS))),
+            of_block(render_families(mapped(SOURCES, servers, SOURCE_OPTS, account))),
         )
         for service in ("sms", "oms", "sms_sources"):
             status = telemetry.source(account, service)
@@ -212,12 +204,9 @@ def test_a_body_is_written_in_writes_of_about_a_megabyte() -> None:
     together are the body, plain and gzip."""
     snapshot = Snapshot()
     for account in range(60):
-        tasks = [
-            convert(SmsTask, {**FULL_SMS, "id": f"t{n}", "name": os.urandom(24).hex()})
-            for n in range(40)
-        ]
+        tasks = [{**FULL_SMS, "id": f"t{n}", "name": os.urandom(24).hex()} for n in range(40)]
         key = (f"account-{account}", "sms")
-        snapshot.replace(key, of_block(render_families(sms_lines(key[0], tasks, SMS_OPTS))))
+        snapshot.replace(key, of_block(render_families(mapped(SMS, tasks, SMS_OPTS, key[0]))))
     plain = snapshot.body(openmetrics=False)
     for gzipped in (False, True):
         body = snapshot.prepared(openmetrics=False, gzip=gzipped)

@@ -5,15 +5,14 @@ what rendering everything afresh gives."""
 from __future__ import annotations
 
 import asyncio
-from functools import partial
 from typing import Any
 
 from exporter.deflate import inflate
 from exporter.exposition import Assembly, Exposition
-from exporter.metrics.lines import encode
 from exporter.render import ItemRenderer, Rendered
-from exporter.services.sms_tasks import mapping
-from exporter.services.sms_tasks.mapping import SmsOptions
+from exporter.services.sms_tasks import SERVICE as SMS
+from exporter.services.sms_tasks import table
+from exporter.services.sms_tasks.table import SmsOptions
 from tests.payloads import FULL_SMS, listed_sms, sms_page
 
 OPTS = SmsOptions()
@@ -24,7 +23,16 @@ def tasks(count: int) -> list[dict[str, Any]]:
 
 
 def renderer() -> ItemRenderer:
-    return ItemRenderer(mapping.NAMES, partial(mapping.task_lines, "x", opts=OPTS), 128)
+    return ItemRenderer(table.NAMES, SMS.mapper("x", OPTS), 128)
+
+
+def whole(payload: list[dict[str, Any]]) -> dict[str, bytes]:
+    """Each family's text of every item, mapped one by one by a mapper of its own (no
+    renderer, no cache); families without lines left out."""
+    mapper = SMS.mapper("x", OPTS)
+    texts = [mapper(item.load())[0] for item in listed_sms(payload)]
+    out = {name: "".join(t[i] for t in texts).encode() for i, name in enumerate(table.NAMES)}
+    return {name: text for name, text in out.items() if text}
 
 
 def poll(render: ItemRenderer, payload: list[dict[str, Any]]) -> list[Rendered]:
@@ -56,18 +64,18 @@ def test_an_unchanged_item_is_not_rendered_again_and_a_changed_one_is() -> None:
     assert third[1].pieces is not None
 
 
-def test_pieces_are_byte_for_byte_the_mapping_of_the_whole_list() -> None:
+def test_pieces_are_byte_for_byte_each_item_mapped_on_its_own() -> None:
     payload = tasks(5)
     items = poll(renderer(), payload)
-    whole = mapping.task_lines("x", [item.load() for item in listed_sms(payload)], OPTS)
-    for index, name in enumerate(mapping.NAMES):
+    expected = whole(payload)
+    for index, name in enumerate(table.NAMES):
         text = b""
         for item in items:
             assert item.pieces is not None
             start, end = item.span(index)
             assert end - start == len(item.pieces[index])
             text += item.pieces[index]
-        assert text == encode(whole[name]), name
+        assert text == expected.get(name, b""), name
 
 
 def failing_once() -> tuple[ItemRenderer, list[str]]:
@@ -75,13 +83,15 @@ def failing_once() -> tuple[ItemRenderer, list[str]]:
     items it was called for."""
     calls: list[str] = []
 
-    def flaky(items: Any) -> Any:
-        calls.append(items[0].key)
+    mapper = SMS.mapper("x", OPTS)
+
+    def flaky(item: Any) -> Any:
+        calls.append(item.key)
         if len(calls) == 1:
             raise ZeroDivisionError
-        return mapping.task_lines("x", items, OPTS)
+        return mapper(item)
 
-    return ItemRenderer(mapping.NAMES, flaky, 128), calls
+    return ItemRenderer(table.NAMES, flaky, 128), calls
 
 
 def test_an_item_the_mapping_failed_on_is_not_kept_for_next_time() -> None:
@@ -148,8 +158,7 @@ def test_unchanged_pages_keep_their_parts_and_the_text_is_as_if_rendered_afresh(
     render = renderer()
     payload = tasks(PAGE * 2 + 10)  # three pages
     first = poll_source(render, payload, None)
-    whole = mapping.task_lines("x", [item.load() for item in listed_sms(payload)], OPTS)
-    assert _plain(first) == {name: encode(rows) for name, rows in whole.items() if rows}
+    assert _plain(first) == whole(payload)
     same = poll_source(render, payload, first, assembly := Assembly(render, first))
     assert render.rendered == 0 and assembly.pages_kept == 3  # not even decoded: the same JSON
     assert all(new is old for new, old in zip(same.parts, first.parts, strict=True))

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from exporter.services.oms_tasks.mapping import OMS_STATUSES
-from exporter.services.sms_tasks.mapping import SMS_STATES
+from exporter.services.oms_tasks.table import OMS_STATUSES
+from exporter.services.sms_tasks.table import SMS_STATES
 from exporter.simulator.scenarios import demo_cloud
 
 T0 = 1_800_000_000.0

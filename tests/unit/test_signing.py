@@ -15,10 +15,10 @@ from pydantic import SecretStr
 from exporter.huawei import signing
 from exporter.huawei.auth import AkSkAuth, Scope
 from exporter.huawei.http import AccountGuard, Endpoint, TokenBucket
-from exporter.services.sms_tasks.payload import SmsTaskPage
 from exporter.simulator.cloud import FakeCloud
 from exporter.simulator.server import RunningSimulator
 from tests.conftest import ACCESS_KEY, SECRET_KEY
+from tests.payloads import SmsTaskPage
 
 SDK_DATE = "20261122T101530Z"
 NOW = datetime(2026, 11, 22, 10, 15, 30, tzinfo=UTC)

@@ -8,10 +8,9 @@ from typing import Any
 import pytest
 
 from exporter.catalog import FAMILIES, family
-from exporter.huawei.payload import convert
 from exporter.metrics.lines import Lines
-from exporter.services.sms_sources.mapping import CYCLES, agent_counts, source_lines
-from exporter.services.sms_sources.payload import SourceRef, SourceServer
+from exporter.services.sms_sources.table import CYCLES
+from tests import mapped as through
 from tests.parsing import parse_lines
 from tests.payloads import FULL_SOURCE, SOURCE_OPTS
 
@@ -35,7 +34,7 @@ def flat(lines: Lines) -> dict[str, Series]:
 
 
 def mapped(*servers: dict[str, Any]) -> dict[str, Series]:
-    return flat(source_lines("prod", [convert(SourceServer, s) for s in servers], SOURCE_OPTS))
+    return flat(through.mapped(through.SOURCES, servers, SOURCE_OPTS))
 
 
 def value(series: Series) -> float:
@@ -136,14 +135,17 @@ def test_checks_that_pass_or_say_nothing_are_left_out_and_repeats_are_one_series
 
 
 def test_servers_are_counted_by_agent_from_their_refs() -> None:
-    refs = [
-        convert(SourceRef, {"id": "a", "connected": True}),
-        convert(SourceRef, {"id": "b", "connected": False}),
-        convert(SourceRef, {"id": "b", "connected": False}),  # listed twice: counted once
-        convert(SourceRef, {"id": "c", "connected": None}),  # unknown: not counted
-        convert(SourceRef, {"id": None, "connected": True}),  # no id: not a server
+    servers = [
+        {"id": "a", "connected": True},
+        {"id": "b", "connected": False},
+        {"id": "b", "connected": False},  # listed twice: counted once
+        {"id": "c", "connected": None},  # unknown: not counted
+        {"id": None, "connected": True},  # no id: not a server
     ]
-    (lines,) = agent_counts("prod", refs, SOURCE_OPTS).values()
+    listed = through.rendered(through.SOURCES, servers, SOURCE_OPTS)
+    (lines,) = through.SOURCES.counts(
+        "prod", [s.ref for s in listed if s.key is not None], SOURCE_OPTS
+    ).values()
     assert lines == [
         'huaweicloud_sms_source_servers{account="prod",agent="connected"} 1\n',
         'huaweicloud_sms_source_servers{account="prod",agent="disconnected"} 1\n',

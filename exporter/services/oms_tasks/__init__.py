@@ -3,22 +3,20 @@ project."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from urllib.parse import quote
 
 from exporter.huawei.auth import Scope
 from exporter.huawei.listing import ListRequest
-from exporter.huawei.payload import Listed, RawTasks
-from exporter.metrics.lines import Lines
-from exporter.services.oms_tasks.mapping import (
+from exporter.services.oms_tasks.payload import OmsRef, OmsTask, RawOmsTasks
+from exporter.services.oms_tasks.table import (
     FAMILIES,
+    FINISHED,
     OMS_STATUSES,
+    TABLE,
     OmsOptions,
-    count_statuses,
+    counts,
     status_name,
-    task_lines,
 )
-from exporter.services.oms_tasks.payload import OmsRef, OmsTask
 from exporter.services.service import ListService, Target, kept
 from exporter.settings import Account, Settings
 
@@ -40,7 +38,7 @@ def target(account: Account) -> Target:
         scope=Scope(project_id=project_id),
         request=ListRequest(
             path=f"/v2/{quote(project_id, safe='')}/tasks",
-            page=RawTasks,
+            page=RawOmsTasks,
             ref=OmsRef,
             model=OmsTask,
             page_limit=PAGE_LIMIT,
@@ -62,22 +60,20 @@ def options(settings: Settings, account: Account) -> OmsOptions:
     )
 
 
-def counts(account: str, items: Sequence[Listed[OmsRef, OmsTask]], opts: OmsOptions) -> Lines:
-    return count_statuses(
-        account, [item.ref.status for item in items if item.key is not None], opts
-    )
+def _status(ref: OmsRef) -> str | None:
+    return status_name(ref.status)
 
 
-SERVICE: ListService[OmsOptions] = ListService(
+SERVICE: ListService[OmsOptions, OmsRef] = ListService(
     name="oms",
-    families=FAMILIES,
+    table=TABLE,
     known_states=frozenset(OMS_STATUSES.values()),
     running_states=frozenset({"migrating", "retrying"}),
     failed_states=frozenset({"failed"}),
+    finished_states=FINISHED,
     enabled=lambda settings, account: account.oms.active,
     target=target,
     options=options,
-    state_of=lambda ref: status_name(ref.status),
-    lines=task_lines,
+    state_of=_status,
     counts=counts,
 )

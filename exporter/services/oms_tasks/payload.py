@@ -3,6 +3,8 @@ the official SDK (`huaweicloudsdkoms` 3.1.219) describe it. Units in the comment
 
 from __future__ import annotations
 
+import msgspec
+
 from exporter.huawei.payload import Model, Number, Text, text
 
 
@@ -103,9 +105,12 @@ class OmsTask(Model):
         return text(self.id)
 
 
-class OmsTaskPage(Model):
+class RawOmsTasks(Model, rename={"items": "tasks"}):
+    """A page of `GET /v2/{project_id}/tasks` as first decoded: the total, the tasks as raw
+    JSON."""
+
     count: int | None = None
-    tasks: list[OmsTask | None] | None = None
+    items: list[msgspec.Raw] | None = None
 
 
 class OmsRef(Model):

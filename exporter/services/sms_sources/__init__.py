@@ -4,22 +4,13 @@ connection, bytes replicated of bytes to copy, time left, failing environment ch
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from exporter.huawei.auth import Scope
 from exporter.huawei.listing import ListRequest
-from exporter.huawei.payload import Listed, RawSourceServers, text
+from exporter.huawei.payload import text
 from exporter.huawei.signing import QueryValue
-from exporter.metrics.lines import Lines
 from exporter.services.service import ListService, Target, kept
-from exporter.services.sms_sources.mapping import (
-    CYCLES,
-    FAMILIES,
-    SourceOptions,
-    count_agents,
-    server_lines,
-)
-from exporter.services.sms_sources.payload import SourceRef, SourceServer
+from exporter.services.sms_sources.payload import RawSourceServers, SourceRef, SourceServer
+from exporter.services.sms_sources.table import CYCLES, FAMILIES, TABLE, SourceOptions, counts
 from exporter.settings import Account
 
 PAGE_LIMIT = 200  # the largest `limit` the source-server list accepts (its default, too)
@@ -45,20 +36,18 @@ def target(account: Account) -> Target:
     )
 
 
-def counts(
-    account: str, items: Sequence[Listed[SourceRef, SourceServer]], opts: SourceOptions
-) -> Lines:
-    return count_agents(
-        account, [item.ref.connected for item in items if item.key is not None], opts
-    )
+def _cycle(ref: SourceRef) -> str | None:
+    """A server's "state" for the state-change counter: its migration cycle."""
+    return text(ref.migration_cycle)
 
 
-SERVICE: ListService[SourceOptions] = ListService(
+SERVICE: ListService[SourceOptions, SourceRef] = ListService(
     name="sms_sources",
-    families=FAMILIES,
+    table=TABLE,
     known_states=frozenset(CYCLES),
     running_states=frozenset({"replicating", "syncing"}),
     failed_states=frozenset(),
+    finished_states=frozenset(),
     enabled=lambda settings, account: account.sms.enabled and settings.collect.source_servers,
     target=target,
     options=lambda settings, account: SourceOptions(
@@ -66,8 +55,6 @@ SERVICE: ListService[SourceOptions] = ListService(
         kept(settings, FAMILIES),
         inactive_states=settings.collect.inactive_states,
     ),
-    # A server's "state" for the state-change counter: its migration cycle.
-    state_of=lambda ref: text(ref.migration_cycle),
-    lines=server_lines,
+    state_of=_cycle,
     counts=counts,
 )

@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import msgspec
+
 from exporter.huawei.payload import Model, Number, Text, text
 
 
@@ -82,3 +84,10 @@ class SourceRef(Model):
     @property
     def key(self) -> str | None:
         return text(self.id)
+
+
+class RawSourceServers(Model, rename={"items": "source_servers"}):
+    """A page of `GET /v3/sources` as first decoded: the total, the servers as raw JSON."""
+
+    count: int | None = None
+    items: list[msgspec.Raw] | None = None

@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from exporter.huawei.auth import Scope
 from exporter.huawei.listing import ListRequest
-from exporter.huawei.payload import Listed, RawTasks, text
+from exporter.huawei.payload import text
 from exporter.huawei.signing import QueryValue
-from exporter.metrics.lines import Lines
 from exporter.services.service import ListService, Target, kept
-from exporter.services.sms_tasks.mapping import (
+from exporter.services.sms_tasks.payload import RawSmsTasks, SmsRef, SmsTask
+from exporter.services.sms_tasks.table import (
     FAMILIES,
+    FINISHED,
     SMS_STATES,
+    TABLE,
     SmsOptions,
-    count_states,
-    task_lines,
+    counts,
 )
-from exporter.services.sms_tasks.payload import SmsRef, SmsTask
 from exporter.settings import Account, Settings
 
 PAGE_LIMIT = 200  # the largest `limit` SMS accepts
@@ -33,7 +31,7 @@ def target(account: Account) -> Target:
         scope=Scope(project_name=account.region),
         request=ListRequest(
             path="/v3/tasks",
-            page=RawTasks,
+            page=RawSmsTasks,
             ref=SmsRef,
             model=SmsTask,
             page_limit=PAGE_LIMIT,
@@ -55,20 +53,20 @@ def options(settings: Settings, account: Account) -> SmsOptions:
     )
 
 
-def counts(account: str, items: Sequence[Listed[SmsRef, SmsTask]], opts: SmsOptions) -> Lines:
-    return count_states(account, [item.ref.state for item in items if item.key is not None], opts)
+def _state(ref: SmsRef) -> str | None:
+    return text(ref.state)
 
 
-SERVICE: ListService[SmsOptions] = ListService(
+SERVICE: ListService[SmsOptions, SmsRef] = ListService(
     name="sms",
-    families=FAMILIES,
+    table=TABLE,
     known_states=frozenset(SMS_STATES),
     running_states=frozenset({"RUNNING", "SYNCING"}),
     failed_states=frozenset({"MIGRATE_FAIL", "SYNC_FAIL"}),
+    finished_states=FINISHED,
     enabled=lambda settings, account: account.sms.enabled,
     target=target,
     options=options,
-    state_of=lambda ref: text(ref.state),
-    lines=task_lines,
+    state_of=_state,
     counts=counts,
 )

@@ -3,6 +3,8 @@ SDK (`huaweicloudsdksms` 3.1.219) describe it. Units in the comments."""
 
 from __future__ import annotations
 
+import msgspec
+
 from exporter.huawei.payload import Model, Number, Text, text
 
 
@@ -96,9 +98,11 @@ class SmsTask(Model):
         return text(self.id)
 
 
-class SmsTaskPage(Model):
+class RawSmsTasks(Model, rename={"items": "tasks"}):
+    """A page of `GET /v3/tasks` as first decoded: the total, the tasks as raw JSON."""
+
     count: int | None = None
-    tasks: list[SmsTask | None] | None = None
+    items: list[msgspec.Raw] | None = None
 
 
 class SmsRef(Model):
