@@ -47,5 +47,5 @@ USER 10001:10001
 EXPOSE 9897
 # No curl in a slim image: the exporter's own module asks /healthz where it listens.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=15s --retries=3 \
-  CMD ["python", "-m", "exporter.healthcheck"]
+  CMD ["python", "-m", "exporter.web.healthcheck"]
 ENTRYPOINT ["huaweicloud-migration-exporter"]

@@ -24,13 +24,13 @@ from typing import Any
 from aiohttp import web
 
 from benchmarks.common import PROFILES, settings
+from exporter.exposition.snapshot import Snapshot
 from exporter.fleet import Fleet
 from exporter.memory import freeze_startup_objects
 from exporter.poller import Poller
-from exporter.server import make_app
-from exporter.snapshot import Snapshot
 from exporter.sources import new_session
 from exporter.telemetry import Telemetry
+from exporter.web.server import make_app
 
 
 async def timed_poll(poller: Poller) -> dict[str, Any]:

@@ -21,9 +21,9 @@ from typing import Any
 
 from benchmarks.common import PROFILES, series_by_service, settings
 from exporter import log
+from exporter.exposition.snapshot import Snapshot
 from exporter.fleet import Fleet
 from exporter.memory import freeze_startup_objects
-from exporter.snapshot import Snapshot
 from exporter.sources import new_session
 from exporter.telemetry import Telemetry
 

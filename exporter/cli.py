@@ -15,13 +15,13 @@ import structlog
 
 from exporter import daemon, log
 from exporter.build import build
+from exporter.exposition.snapshot import Snapshot
 from exporter.fleet import Fleet
 from exporter.memory import freeze_startup_objects
 from exporter.settings import ConfigError, Settings, config_warnings, load
-from exporter.snapshot import Snapshot
 from exporter.sources import new_session
 from exporter.telemetry import Telemetry
-from exporter.web_config import WebConfigError, load_web_config
+from exporter.web.web_config import WebConfigError, load_web_config
 
 logger = structlog.get_logger("exporter")
 

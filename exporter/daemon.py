@@ -17,15 +17,15 @@ import structlog
 from aiohttp import web
 
 from exporter import log
-from exporter.connections import Connections, Limits, descriptor_budget
+from exporter.exposition.snapshot import Snapshot
 from exporter.fleet import Fleet
 from exporter.reload import Reloader
-from exporter.server import CONNECTIONS, listen, make_app, make_runner
 from exporter.settings import Settings
-from exporter.snapshot import Snapshot
 from exporter.sources import new_session
 from exporter.telemetry import Telemetry
-from exporter.web_config import WebConfig, load_web_config
+from exporter.web.connections import Connections, Limits, descriptor_budget
+from exporter.web.server import CONNECTIONS, listen, make_app, make_runner
+from exporter.web.web_config import WebConfig, load_web_config
 
 logger = structlog.get_logger("exporter")
 

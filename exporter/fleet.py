@@ -35,12 +35,12 @@ from typing import Any
 import aiohttp
 import structlog
 
+from exporter.exposition.snapshot import Snapshot
 from exporter.huawei.gate import Gates, Voice
 from exporter.huawei.http import RequestPolicy
 from exporter.poller import Poller
 from exporter.services import SERVICES
 from exporter.settings import Account, Settings
-from exporter.snapshot import Snapshot
 from exporter.sources import (
     AccountClients,
     account_clients,

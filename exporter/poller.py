@@ -20,7 +20,10 @@ from typing import Any
 
 import structlog
 
-from exporter.exposition import Reuse
+from exporter.exposition.assembly import Reuse
+from exporter.exposition.render import ItemRenderer, Rendered
+from exporter.exposition.snapshot import Snapshot
+from exporter.exposition.turns import turn
 from exporter.huawei.errors import ApiError, ApiTimeoutError, InternalError
 from exporter.huawei.http import answer_by
 from exporter.huawei.paging import Listing
@@ -28,11 +31,8 @@ from exporter.huawei.payload import ListedPage
 from exporter.memory import release_free_memory
 from exporter.metrics.family import Mapper
 from exporter.metrics.lines import Lines, render_families, truncate
-from exporter.render import ItemRenderer, Rendered
 from exporter.services.service import ListService
-from exporter.snapshot import Snapshot
 from exporter.telemetry import SourceKey, Telemetry
-from exporter.turns import turn
 
 log = structlog.get_logger(__name__)
 

@@ -21,10 +21,10 @@ from typing import Generic, TypeVar
 
 import structlog
 
+from exporter.exposition.snapshot import Snapshot
 from exporter.settings import ConfigError, Settings
-from exporter.snapshot import Snapshot
 from exporter.telemetry import Telemetry
-from exporter.web_config import WebConfigError
+from exporter.web.web_config import WebConfigError
 
 log = structlog.get_logger(__name__)
 

@@ -16,6 +16,7 @@ from typing import Any
 
 import aiohttp
 
+from exporter.exposition.turns import turn
 from exporter.huawei.auth import AkSkAuth, Authenticator, Rotating, TokenAuth
 from exporter.huawei.gate import Gates
 from exporter.huawei.http import AccountGuard, Endpoint, RequestPolicy, TokenBucket
@@ -27,7 +28,6 @@ from exporter.services import SERVICES
 from exporter.services.service import ListService
 from exporter.settings import Account, Settings
 from exporter.telemetry import Telemetry
-from exporter.turns import turn
 
 
 def shard_of(account_name: str, total_shards: int) -> int:

@@ -17,11 +17,11 @@ from dataclasses import dataclass
 
 import aiohttp
 
+from exporter.exposition.snapshot import Snapshot
 from exporter.fleet import Fleet
 from exporter.huawei.http import RequestPolicy
 from exporter.poller import Poller
 from exporter.settings import Settings
-from exporter.snapshot import Snapshot
 from exporter.sources import new_session
 from exporter.telemetry import Telemetry
 

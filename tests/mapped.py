@@ -13,10 +13,10 @@ from typing import Any
 
 import msgspec
 
+from exporter.exposition.render import ItemRenderer, Rendered
 from exporter.huawei.paging import Listing, Page, list_all
 from exporter.huawei.payload import ListedPage
 from exporter.metrics.lines import Lines
-from exporter.render import ItemRenderer, Rendered
 from exporter.services.oms_tasks import SERVICE as OMS
 from exporter.services.oms_tasks.payload import OmsRef, OmsTask
 from exporter.services.service import ListService

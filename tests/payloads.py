@@ -11,10 +11,10 @@ from typing import Any
 
 import yaml
 
+from exporter.exposition.render import Rendered
 from exporter.huawei.paging import Listing
 from exporter.huawei.payload import Listed, ListedPage, Model, decoder
 from exporter.poller import PageHook, Source
-from exporter.render import Rendered
 from exporter.services.oms_tasks.payload import OmsTask
 from exporter.services.oms_tasks.table import OmsOptions
 from exporter.services.service import ListService

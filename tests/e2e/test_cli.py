@@ -282,11 +282,11 @@ def test_the_healthcheck_asks_where_the_exporter_listens(tmp_path: Path) -> None
         env = {**os.environ, "HWMIG_WEB__LISTEN_ADDRESS": f"0.0.0.0:{proc.port}"}
         proc.wait_ready()
         healthy = subprocess.run(
-            [sys.executable, "-m", "exporter.healthcheck"], env=env, timeout=30
+            [sys.executable, "-m", "exporter.web.healthcheck"], env=env, timeout=30
         )
         env["HWMIG_WEB__LISTEN_ADDRESS"] = f"0.0.0.0:{free_port()}"
         elsewhere = subprocess.run(
-            [sys.executable, "-m", "exporter.healthcheck"], env=env, timeout=30
+            [sys.executable, "-m", "exporter.web.healthcheck"], env=env, timeout=30
         )
     assert healthy.returncode == 0 and elsewhere.returncode == 1
 

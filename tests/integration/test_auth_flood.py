@@ -13,14 +13,14 @@ import bcrypt
 import pytest
 from aiohttp import web
 
-from exporter.connections import Limits
-from exporter.server import listen, make_app, make_runner
+from exporter.exposition.snapshot import Snapshot
 from exporter.simulator.cloud import FakeCloud
 from exporter.simulator.server import SimulatorThread
-from exporter.snapshot import Snapshot
 from exporter.telemetry import Telemetry
-from exporter.throttle import Throttle
-from exporter.web_config import WebConfig, WebConfigFile
+from exporter.web.connections import Limits
+from exporter.web.server import listen, make_app, make_runner
+from exporter.web.throttle import Throttle
+from exporter.web.web_config import WebConfig, WebConfigFile
 from tests.conftest import FAST, make_tenant
 from tests.fleets import build
 from tests.payloads import settings_for

@@ -10,13 +10,13 @@ import aiohttp
 import pytest
 from aiohttp import web
 
+from exporter.exposition.snapshot import Snapshot
 from exporter.fleet import Fleet
-from exporter.server import make_app
 from exporter.settings import Settings
 from exporter.simulator.cloud import FakeCloud
 from exporter.simulator.server import RunningSimulator
-from exporter.snapshot import Snapshot
 from exporter.telemetry import Telemetry
+from exporter.web.server import make_app
 from tests.conftest import make_tenant
 
 

@@ -19,11 +19,11 @@ from typing import Any
 
 import pytest
 
+from exporter.exposition.snapshot import Snapshot
 from exporter.settings import Settings
 from exporter.simulator.cloud import FakeCloud
 from exporter.simulator.scenarios import estate
 from exporter.simulator.server import start
-from exporter.snapshot import Snapshot
 from exporter.sources import new_session
 from exporter.telemetry import Telemetry
 from tests.conftest import FAST, make_tenant

@@ -18,6 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from exporter.exposition.snapshot import Snapshot
 from exporter.huawei.errors import REASONS
 from exporter.services.oms_tasks.payload import OmsTask
 from exporter.services.sms_tasks.payload import (
@@ -30,7 +31,6 @@ from exporter.services.sms_tasks.payload import (
 from exporter.settings import Settings
 from exporter.simulator.cloud import FakeCloud, Fault
 from exporter.simulator.server import SimulatorThread
-from exporter.snapshot import Snapshot
 from exporter.telemetry import Telemetry
 from tests.conftest import FAST, make_tenant
 from tests.fleets import build

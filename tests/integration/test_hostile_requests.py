@@ -9,13 +9,13 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from exporter.connections import Limits
-from exporter.exposition import of_block
+from exporter.exposition.assembly import of_block
+from exporter.exposition.snapshot import Snapshot
 from exporter.metrics.lines import render_families
-from exporter.server import CONNECTIONS, listen, make_app, make_runner
 from exporter.services.sms_tasks.table import SmsOptions
-from exporter.snapshot import Snapshot
 from exporter.telemetry import Telemetry
+from exporter.web.connections import Limits
+from exporter.web.server import CONNECTIONS, listen, make_app, make_runner
 from tests.mapped import SMS, mapped
 from tests.parsing import parse_openmetrics, parse_text
 from tests.payloads import FULL_SMS

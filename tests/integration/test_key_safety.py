@@ -19,12 +19,12 @@ import aiohttp
 import pytest
 from structlog.testing import capture_logs
 
+from exporter.exposition.snapshot import Snapshot
 from exporter.fleet import Fleet
 from exporter.poller import Poller
 from exporter.settings import Settings
 from exporter.simulator.cloud import FakeCloud, Fault, RequestRecord
 from exporter.simulator.server import RunningSimulator
-from exporter.snapshot import Snapshot
 from exporter.telemetry import Telemetry
 from tests.conftest import ACCESS_KEY, SECRET_KEY, make_tenant
 from tests.fleets import build

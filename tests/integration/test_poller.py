@@ -12,14 +12,14 @@ import pytest
 import structlog.testing
 from prometheus_client.parser import text_string_to_metric_families
 
+from exporter.exposition.render import Rendered
+from exporter.exposition.snapshot import Snapshot
 from exporter.huawei.paging import Listing
 from exporter.poller import PageHook, Poller
-from exporter.render import Rendered
 from exporter.services.sms_tasks import SERVICE as SMS
 from exporter.services.sms_tasks.table import SmsOptions
 from exporter.simulator.cloud import FakeCloud, Fault
 from exporter.simulator.server import RunningSimulator
-from exporter.snapshot import Snapshot
 from exporter.telemetry import Telemetry
 from tests.conftest import FAST, make_tenant
 from tests.fleets import build

@@ -17,10 +17,10 @@ from aiohttp import web
 
 from exporter import log
 from exporter.cli import effective_config
-from exporter.server import make_app, make_runner
 from exporter.settings import ConfigError, Settings, load
 from exporter.simulator.cloud import FakeCloud, Fault
 from exporter.simulator.server import RunningSimulator
+from exporter.web.server import make_app, make_runner
 from tests.conftest import FAST, PASSWORD, SECRET_KEY, SECURITY_TOKEN, make_tenant
 from tests.fleets import build
 

@@ -10,12 +10,12 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from exporter.exposition import OPENMETRICS_CONTENT_TYPE, TEXT_CONTENT_TYPE
-from exporter.negotiation import accepts_gzip, wants_openmetrics
+from exporter.exposition.assembly import OPENMETRICS_CONTENT_TYPE, TEXT_CONTENT_TYPE
 from exporter.poller import Poller
-from exporter.server import make_app
 from exporter.simulator.cloud import FakeCloud
 from exporter.simulator.server import RunningSimulator
+from exporter.web.negotiation import accepts_gzip, wants_openmetrics
+from exporter.web.server import make_app
 from tests.conftest import SECRET_KEY
 from tests.fleets import build
 from tests.parsing import parse_openmetrics, parse_text

@@ -9,10 +9,10 @@ from typing import Any
 import aiohttp
 import pytest
 
+from exporter.exposition.snapshot import Snapshot
 from exporter.settings import Settings
 from exporter.simulator.cloud import FakeCloud
 from exporter.simulator.server import RunningSimulator
-from exporter.snapshot import Snapshot
 from tests.conftest import FAST
 from tests.fleets import build
 from tests.parsing import parse_text

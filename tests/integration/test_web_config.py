@@ -14,10 +14,10 @@ import trustme
 import yaml
 from aiohttp import web
 
-from exporter.server import make_app
-from exporter.snapshot import Snapshot
+from exporter.exposition.snapshot import Snapshot
 from exporter.telemetry import Telemetry
-from exporter.web_config import WebConfig, WebConfigError, WebConfigFile, load_web_config
+from exporter.web.server import make_app
+from exporter.web.web_config import WebConfig, WebConfigError, WebConfigFile, load_web_config
 
 PASSWORD = "scrape-PW-7f3a9c"
 HASH = bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(rounds=4)).decode()

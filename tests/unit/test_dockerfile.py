@@ -77,7 +77,7 @@ def test_the_wheel_is_built_by_the_locked_tools_without_fetching_more() -> None:
 def test_it_exposes_the_port_has_a_healthcheck_and_the_console_script() -> None:
     kinds = dict(instructions())
     assert kinds["EXPOSE"] == "9897"
-    assert kinds["HEALTHCHECK"].endswith('CMD ["python", "-m", "exporter.healthcheck"]')
+    assert kinds["HEALTHCHECK"].endswith('CMD ["python", "-m", "exporter.web.healthcheck"]')
     env = next(rest for kw, rest in instructions() if kw == "ENV")
     assert "HWMIG_WEB__LISTEN_ADDRESS=0.0.0.0:9897" in env  # the demo reachable with -p
     assert kinds["ENTRYPOINT"] == '["huaweicloud-migration-exporter"]'

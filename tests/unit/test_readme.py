@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from exporter.devtools.reference import END, START, markdown
 from exporter.huawei.errors import REASONS
-from exporter.reference import END, START, markdown
 
 ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -14,7 +14,7 @@ README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 def test_the_metric_reference_is_generated_from_the_catalogue() -> None:
     block = README[README.index(START) : README.index(END) + len(END)]
-    assert block == markdown(), "run: python -m exporter.reference README.md"
+    assert block == markdown(), "run: python -m exporter.devtools.reference README.md"
 
 
 def test_the_readme_shows_the_two_fresh_machine_commands() -> None:

@@ -12,9 +12,9 @@ import pytest
 import yaml
 from structlog.testing import capture_logs
 
+from exporter.exposition.snapshot import Snapshot
 from exporter.reload import Reloader
 from exporter.settings import Settings, load
-from exporter.snapshot import Snapshot
 from exporter.telemetry import Telemetry
 from tests.conftest import SECRET_KEY
 

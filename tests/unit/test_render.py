@@ -9,11 +9,11 @@ import zlib
 
 import pytest
 
-from exporter import deflate, packing
 from exporter.catalog import FAMILIES
-from exporter.exposition import HEADERS, of_block
+from exporter.exposition import deflate, packing
+from exporter.exposition.assembly import HEADERS, of_block
+from exporter.exposition.snapshot import WRITE_SIZE, Snapshot
 from exporter.metrics.lines import escape, format_value, render_families
-from exporter.snapshot import WRITE_SIZE, Snapshot
 from exporter.telemetry import Telemetry
 from tests.binaries import need
 from tests.mapped import OMS, SMS, SOURCES, mapped

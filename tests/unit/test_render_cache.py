@@ -7,9 +7,9 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from exporter.deflate import inflate
-from exporter.exposition import Assembly, Exposition
-from exporter.render import ItemRenderer, Rendered
+from exporter.exposition.assembly import Assembly, Exposition
+from exporter.exposition.deflate import inflate
+from exporter.exposition.render import ItemRenderer, Rendered
 from exporter.services.sms_tasks import SERVICE as SMS
 from exporter.services.sms_tasks import table
 from exporter.services.sms_tasks.table import SmsOptions

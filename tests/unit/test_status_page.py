@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from exporter.status_page import REFRESH_SECONDS, render
 from exporter.telemetry import Telemetry
+from exporter.web.status_page import REFRESH_SECONDS, render
 
 NOW = 1_800_000_000.0
 

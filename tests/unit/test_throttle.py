@@ -3,7 +3,7 @@ and its bounded memory, on a clock the test moves."""
 
 from __future__ import annotations
 
-from exporter.throttle import Throttle, client_key
+from exporter.web.throttle import Throttle, client_key
 
 
 class Clock:

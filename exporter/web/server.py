@@ -16,16 +16,17 @@ import structlog
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
-from exporter import process, status_page
-from exporter.connections import Connections, GuardedSite, Limits
-from exporter.exposition import (
+from exporter import process
+from exporter.exposition.assembly import (
     OPENMETRICS_CONTENT_TYPE,
     TEXT_CONTENT_TYPE,
 )
+from exporter.exposition.snapshot import Body, Snapshot
 from exporter.log import http_error_logger
-from exporter.negotiation import accepts_gzip, wants_openmetrics
-from exporter.snapshot import Body, Snapshot
 from exporter.telemetry import Telemetry
+from exporter.web import status_page
+from exporter.web.connections import Connections, GuardedSite, Limits
+from exporter.web.negotiation import accepts_gzip, wants_openmetrics
 
 SNAPSHOT = web.AppKey("snapshot", Snapshot)
 TELEMETRY = web.AppKey("telemetry", Telemetry)

@@ -27,7 +27,7 @@ from typing import Any, Protocol
 import msgspec
 import structlog
 
-from exporter import fingerprint
+from exporter.exposition import fingerprint
 from exporter.huawei.payload import UNREADABLE
 from exporter.metrics.family import Mapper
 from exporter.metrics.lines import truncate

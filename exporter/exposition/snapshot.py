@@ -14,9 +14,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import cast
 
-from exporter import deflate
 from exporter.catalog import FAMILIES
-from exporter.exposition import (
+from exporter.exposition import deflate
+from exporter.exposition.assembly import (
     EOF,
     GZ_HEADERS,
     HEADERS,

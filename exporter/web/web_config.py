@@ -37,7 +37,7 @@ from aiohttp.typedefs import Middleware
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from exporter.settings import describe
-from exporter.throttle import Throttle, client_key
+from exporter.web.throttle import Throttle, client_key
 
 OPEN_PATHS = frozenset({"/healthz", "/readyz", "/-/healthy", "/-/ready"})
 REALM = 'Basic realm="huaweicloud-migration-exporter", charset="UTF-8"'

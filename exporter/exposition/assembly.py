@@ -1,13 +1,13 @@
 """One source's exposition as scrapes serve it: per family, its items' text in chunks, each
-held twice, as a piece of a gzip member (raw deflate, `exporter.deflate`) with its CRC-32, and
-as an LZ4 block, and never as text.
+held twice, as a piece of a gzip member (raw deflate, `deflate.py`) with its CRC-32, and as an
+LZ4 block, and never as text.
 
 A gzip scrape is one gzip member: a header, the pieces of the current chunks one after another,
 and a trailer whose CRC-32 is combined from theirs. Pieces are compressed when a poll changed
 them, never at scrape time, and shared by the text format and OpenMetrics: their sample lines
 are the same, only the `# HELP`/`# TYPE` headers (a counter loses `_total` in OpenMetrics) and
 the closing `# EOF` differ, and those are chunks prepared once here. A plain scrape (curl, a
-browser) unpacks the LZ4 blocks as it writes them, at memory speed (`exporter.packing`).
+browser) unpacks the LZ4 blocks as it writes them, at memory speed (`exporter.exposition.packing`).
 
     # HELP huaweicloud_sms_task_state SMS task state: 1 for the current state, 0 for the others.
     # TYPE huaweicloud_sms_task_state gauge
@@ -40,15 +40,15 @@ from itertools import accumulate, repeat
 from operator import sub
 from typing import Any, TypeVar
 
-from exporter import deflate
 from exporter.catalog import FAMILIES
-from exporter.fingerprint import of_page
+from exporter.exposition import deflate
+from exporter.exposition.fingerprint import of_page
+from exporter.exposition.packing import pack, unpack
+from exporter.exposition.render import ItemRenderer, Rendered
+from exporter.exposition.turns import turn, writing
 from exporter.huawei.payload import ListedPage
 from exporter.metrics.family import Family
 from exporter.metrics.lines import Block
-from exporter.packing import pack, unpack
-from exporter.render import ItemRenderer, Rendered
-from exporter.turns import turn, writing
 
 T = TypeVar("T")
 R = TypeVar("R")

@@ -4,8 +4,8 @@ The chart passes `config:` through to the exporter's config file, and each entry
 `accounts:` too, except its `credentials` (the chart's own: which Secret to mount). So their
 schema is the settings model's, and nothing in the chart spells a setting again.
 
-python -m exporter.settings_schema          # print the generated parts
-python -m exporter.settings_schema FILE     # rewrite them in the chart's values.schema.json
+python -m exporter.devtools.settings_schema        # print the generated parts
+python -m exporter.devtools.settings_schema FILE   # rewrite them in values.schema.json
 """
 
 from __future__ import annotations

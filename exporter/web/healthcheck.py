@@ -1,4 +1,4 @@
-"""`python -m exporter.healthcheck`: the container's HEALTHCHECK, asking `/healthz` where the
+"""`python -m exporter.web.healthcheck`: the container's HEALTHCHECK, asking `/healthz` where the
 exporter listens — the address in `HWMIG_WEB__LISTEN_ADDRESS`, over TLS when the web config
 in `HWMIG_WEB__CONFIG_FILE` turns it on. Exit 0 when healthy, 1 otherwise."""
 

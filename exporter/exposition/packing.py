@@ -4,7 +4,7 @@ A plain scrape and a poll reusing unchanged items' text read the text back. On t
 text that 10,000 SMS tasks, their source servers and 10,000 OMS tasks export, in 13 KB pieces,
 LZ4 unpacks at 9.8 GB/s (16 ms for all of it) where ISA-L inflates gzip at 1.8 GB/s, packs at
 2.2 GB/s and holds 27 MB (5.7x). The gzip members a gzip scrape writes are held beside it
-(`exporter.deflate`): each format is made once per change, and no scrape compresses or inflates.
+(`deflate.py`): each format is made once per change, and no scrape compresses or inflates.
 """
 
 from __future__ import annotations

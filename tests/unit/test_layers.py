@@ -1,0 +1,68 @@
+"""The packages' arrows (DESIGN section 1): settings -> huawei/ (the wire) -> services/
+(declarative) -> exposition/ (page to bytes) -> web/; developer tools apart. Read from the
+import statements of every module, so a new upward import fails here, not in review."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[2] / "exporter"
+
+# package (or module) -> what of the exporter it may import, besides itself
+ALLOWED: dict[str, set[str]] = {
+    "huawei": set(),
+    "metrics": set(),
+    "services": {"huawei", "metrics", "settings"},
+    "exposition": {"huawei", "metrics", "catalog", "process", "telemetry", "log"},
+    "web": {"exposition", "metrics", "catalog", "telemetry", "settings", "log", "build", "process"},
+}
+ROOT = {"__version__"}  # the package itself: its version
+
+
+def imports(path: Path) -> set[str]:
+    """The first part of every `exporter.X` a module imports (X a package or module)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            parts = node.module.split(".")
+            if parts[0] != "exporter":
+                continue
+            if len(parts) > 1:
+                found.add(parts[1])
+            else:  # from exporter import x
+                found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                parts = alias.name.split(".")
+                if parts[0] == "exporter" and len(parts) > 1:
+                    found.add(parts[1])
+    return found
+
+
+def modules(package: str) -> list[Path]:
+    return sorted((PACKAGE / package).rglob("*.py"))
+
+
+@pytest.mark.parametrize("package", sorted(ALLOWED))
+def test_a_package_imports_only_what_is_below_it(package: str) -> None:
+    for path in modules(package):
+        upward = imports(path) - ALLOWED[package] - {package} - ROOT
+        assert not upward, f"{path.relative_to(PACKAGE)} imports exporter.{sorted(upward)}"
+
+
+def test_the_running_exporter_never_imports_the_developer_tools() -> None:
+    for path in sorted(PACKAGE.rglob("*.py")):
+        if "devtools" not in path.parts:
+            assert "devtools" not in imports(path), path.relative_to(PACKAGE)
+
+
+def test_the_reader_sees_every_form_of_import(tmp_path: Path) -> None:
+    probe = tmp_path / "probe.py"
+    probe.write_text(
+        "from exporter.exposition.turns import turn\nimport exporter.web.server\n"
+        "from exporter import catalog\nfrom . import sibling\nimport json\n"
+    )
+    assert imports(probe) == {"exposition", "web", "catalog"}
