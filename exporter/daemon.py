@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import signal
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import structlog
@@ -18,7 +19,7 @@ from aiohttp import web
 
 from exporter import log
 from exporter.exposition.snapshot import Snapshot
-from exporter.fleet import Fleet
+from exporter.fleet import Changes, Fleet
 from exporter.reload import Reloader
 from exporter.settings import Settings
 from exporter.sources import new_session
@@ -72,6 +73,47 @@ def watched_files(settings: Settings, config_file: Path | None) -> list[Path]:
     return files
 
 
+def needs_restart(
+    old: Settings, new: Settings, *, tls_at_start: bool, new_web: WebConfig | None
+) -> list[str]:
+    """What of `new` a running server cannot take: the `web.` keys it changes of those fixed
+    at start, and `tls_server_config` when TLS would be switched on or off."""
+    stuck = [key for key in NEEDS_RESTART if getattr(new.web, key) != getattr(old.web, key)]
+    if bool(new_web and new_web.tls) != tls_at_start:
+        stuck.append("tls_server_config")
+    return stuck
+
+
+@dataclass
+class Reconfigure:
+    """A reloaded configuration put in place in the running exporter: log settings, the web
+    config (users, TLS certificates) and the fleet; what needs a restart is logged."""
+
+    current: Callable[[], Settings]  # the configuration in place (the reloader's)
+    web_config: WebConfig  # the live one, swapped in place
+    tls_at_start: bool
+    fleet: Fleet | None = None  # None until the pollers run
+
+    def __call__(self, new: Settings, new_web: WebConfig | None) -> Changes | None:
+        """What changed of the fleet (None: no fleet yet)."""
+        stuck = needs_restart(self.current(), new, tls_at_start=self.tls_at_start, new_web=new_web)
+        if stuck:
+            logger.warning("these settings take effect after a restart", keys=stuck)
+        log.configure(new.log.level, new.log.format)
+        self.web_config.replace(new_web or WebConfig.open())
+        if self.fleet is None:
+            return None
+        changes = self.fleet.apply(new)
+        logger.info(
+            "sources after reload",
+            started=len(changes.started),
+            stopped=len(changes.stopped),
+            restarted=len(changes.restarted),
+            rotated_accounts=changes.rotated,
+        )
+        return changes
+
+
 async def serve(
     settings: Settings,
     *,
@@ -85,27 +127,11 @@ async def serve(
     web_config = started_web or WebConfig.open()
     snapshot = Snapshot()
     telemetry = Telemetry(shard=settings.shard, total_shards=settings.total_shards)
-    fleet: Fleet | None = None
-
-    def apply(new: Settings, new_web: WebConfig | None) -> None:
-        old = reloader.current
-        stuck = [k for k in NEEDS_RESTART if getattr(new.web, k) != getattr(old.web, k)]
-        if bool(new_web and new_web.tls) != bool(started_web and started_web.tls):
-            stuck.append("tls_server_config")
-        if stuck:
-            logger.warning("these settings take effect after a restart", keys=stuck)
-        log.configure(new.log.level, new.log.format)
-        web_config.replace(new_web or WebConfig.open())
-        if fleet is not None:
-            changes = fleet.apply(new)
-            logger.info(
-                "sources after reload",
-                started=len(changes.started),
-                stopped=len(changes.stopped),
-                restarted=len(changes.restarted),
-                rotated_accounts=changes.rotated,
-            )
-
+    apply = Reconfigure(
+        current=lambda: reloader.current,
+        web_config=web_config,
+        tls_at_start=bool(started_web and started_web.tls),
+    )
     reloader: Reloader[WebConfig | None] = Reloader(
         settings,
         load=load or (lambda: reloader.current),
@@ -117,9 +143,8 @@ async def serve(
     )
 
     async def background(app: web.Application) -> AsyncIterator[None]:
-        nonlocal fleet
         async with new_session() as session:
-            fleet = Fleet(snapshot, telemetry, session)
+            fleet = apply.fleet = Fleet(snapshot, telemetry, session)
             fleet.apply(reloader.current)
             watcher = asyncio.create_task(reloader.watch(), name="reload-watcher")
             try:

@@ -59,7 +59,7 @@ class Reloader(Generic[P]):
         *,
         load: Callable[[], Settings],
         prepare: Callable[[Settings], P],
-        apply: Callable[[Settings, P], None],
+        apply: Callable[[Settings, P], object],
         files: Callable[[Settings], list[Path]],
         telemetry: Telemetry,
         snapshot: Snapshot,
