@@ -19,8 +19,10 @@ Kubernetes rotates a projected token in place.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import random
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -449,6 +451,8 @@ class TemporaryAuth:
         pending = Gate("access key", f"{provider.name} (no key yet)", clock=clock, monotonic=clock)
         self._pending = Voice(pending, "", account)
         self.fetches = 0  # keys obtained (for tests and logs)
+        self._timer: asyncio.TimerHandle | None = None
+        self._refreshing: asyncio.Task[None] | None = None
 
     def __repr__(self) -> str:
         return f"TemporaryAuth({self.provider!r})"
@@ -532,6 +536,7 @@ class TemporaryAuth:
         self._failures = 0
         self._retry_at = 0.0
         self.fetches += 1
+        self._schedule(self._refresh_at - now)
         if old is not None and old.voice.gate is not self._signer.voice.gate:
             self._gates.forget(old.voice)
         log.debug(
@@ -543,6 +548,22 @@ class TemporaryAuth:
             refresh_in_s=round(self._refresh_at - now, 3),
         )
 
+    def _schedule(self, delay: float) -> None:
+        """The refresh, ahead of expiry even when no request comes in the margin (a poll
+        interval longer than it). Held weakly: an account removed takes its timer along."""
+        if self._timer is not None:
+            self._timer.cancel()
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        self._timer = loop.call_later(max(delay, 0.0), _wake, weakref.ref(self))
+
+    async def _refresh(self) -> None:
+        # A failure is logged by _failed; the next request tries again after the back-off.
+        with contextlib.suppress(ApiError):
+            await self.prepare()
+
     async def authorize(self, request: Unsigned, scope: Scope) -> signing.SignedRequest:
         # No await before signing: the key signed with is the voice's the request was let in on.
         if self._signer is None or not self._usable(self._clock()):
@@ -552,3 +573,9 @@ class TemporaryAuth:
     def invalidate(self, scope: Scope, credential: str | None) -> None:
         """Nothing to do at once: a refused key is silenced by its gate; the next key has one
         of its own."""
+
+
+def _wake(ref: weakref.ReferenceType[TemporaryAuth]) -> None:
+    auth = ref()
+    if auth is not None:
+        auth._refreshing = asyncio.ensure_future(auth._refresh())
