@@ -40,7 +40,7 @@ from exporter.huawei.gate import Gates, Voice
 from exporter.huawei.http import RequestPolicy
 from exporter.poller import Poller
 from exporter.services import SERVICES
-from exporter.settings import Account, Settings
+from exporter.settings import PROVIDER_KEYS, Account, Settings
 from exporter.sources import (
     AccountClients,
     account_clients,
@@ -94,6 +94,7 @@ def _shapes(settings: Settings, account: Account) -> tuple[str, str]:
             creds.kind,
             creds.username,
             creds.domain_name,
+            creds.model_dump(mode="json", include=set(PROVIDER_KEYS)),
             shared,
         ]
     )

@@ -58,8 +58,65 @@ def _read_secret(path: Path, key: str) -> SecretStr:
     return SecretStr(text)
 
 
+Provider = Literal["ecs_metadata", "pod_identity", "oidc_federation", "oidc_sts", "chain"]
+METADATA_ENDPOINT = "http://169.254.169.254"
+DEFAULT_STS_ENDPOINT = "https://sts.cn-north-4.myhuaweicloud.com"
+# The official SDK's environment variables, read when a key of `credentials` is absent.
+SDK_ENV = {
+    "pod_identity_uri": "HC_CONTAINER_CREDENTIALS_FULL_URI",
+    "pod_identity_token_file": "HC_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+    "provider_urn": "HUAWEICLOUD_OIDC_PROVIDER_URN",
+    "agency_urn": "HUAWEICLOUD_OIDC_AGENCY_URN",
+    "session_name": "HUAWEICLOUD_OIDC_SESSION_NAME",
+    "duration_seconds": "HUAWEICLOUD_OIDC_DURATION_SECONDS",
+    "sts_endpoint": "HUAWEICLOUD_SDK_STS_ENDPOINT",
+}
+FEDERATION_ENV = {
+    "idp_id": "HUAWEICLOUD_SDK_IDP_ID",
+    "id_token_file": "HUAWEICLOUD_SDK_ID_TOKEN_FILE",
+}
+OIDC_TOKEN_FILE_ENV = "HUAWEICLOUD_OIDC_TOKEN_FILE"  # noqa: S105  # a variable's name
+SDK_AKSK_ENV = ("HUAWEICLOUD_SDK_AK", "HUAWEICLOUD_SDK_SK", "HUAWEICLOUD_SDK_SECURITY_TOKEN")
+PROFILE_ENV = "HUAWEICLOUD_SDK_CREDENTIALS_FILE"
+# Keys naming where temporary credentials come from: part of an account's shape.
+PROVIDER_KEYS = (
+    "provider",
+    "metadata_endpoint",
+    "pod_identity_uri",
+    "pod_identity_token_file",
+    "idp_id",
+    "id_token_file",
+    "provider_urn",
+    "agency_urn",
+    "session_name",
+    "duration_seconds",
+    "sts_endpoint",
+)
+
+
+def _environ() -> dict[str, str]:
+    import os
+
+    return {name: value for name, value in os.environ.items() if value}
+
+
+def _profile(env: dict[str, str]) -> dict[str, str]:
+    """The `[basic]` section of the SDK's credentials file, when there is one."""
+    import configparser
+
+    path = Path(env.get(PROFILE_ENV) or Path.home() / ".huaweicloud" / "credentials")
+    parser = configparser.ConfigParser()
+    try:
+        if not path.is_file() or not parser.read(path, encoding="utf-8"):
+            return {}
+    except (OSError, configparser.Error, UnicodeDecodeError):
+        return {}
+    return dict(parser.items("basic")) if parser.has_section("basic") else {}
+
+
 class Credentials(_Strict):
-    """AK/SK (optionally with a security token), or an IAM user's password."""
+    """AK/SK (optionally with a security token), an IAM user's password, or a `provider` of
+    temporary credentials (DESIGN.md section 13): `chain` when none of them is given."""
 
     access_key: SecretStr | None = None
     access_key_file: Path | None = None
@@ -71,6 +128,17 @@ class Credentials(_Strict):
     password: SecretStr | None = None
     password_file: Path | None = None
     domain_name: str | None = None
+    provider: Provider | None = None
+    metadata_endpoint: str = METADATA_ENDPOINT
+    pod_identity_uri: str | None = None
+    pod_identity_token_file: Path | None = None
+    idp_id: str | None = None
+    id_token_file: Path | None = None
+    provider_urn: str | None = None
+    agency_urn: str | None = None
+    session_name: str = "oidc-sts-session"
+    duration_seconds: int = Field(default=3600, ge=900, le=43200)
+    sts_endpoint: str = DEFAULT_STS_ENDPOINT
 
     @model_validator(mode="after")
     def _resolve(self) -> Self:
@@ -87,6 +155,8 @@ class Credentials(_Strict):
         password = self.username is not None or self.password is not None
         if aksk and password:
             raise ValueError("give access_key+secret_key or username+password, not both")
+        if (aksk or password) and self.provider is not None:
+            raise ValueError("give a provider or static credentials, not both")
         if aksk:
             if self.access_key is None or self.secret_key is None:
                 raise ValueError("access_key and secret_key go together")
@@ -94,12 +164,105 @@ class Credentials(_Strict):
             if self.username is None or self.password is None or self.domain_name is None:
                 raise ValueError("username, password and domain_name go together")
         else:
-            raise ValueError("no credentials: give access_key+secret_key or username+password")
+            self._temporary(_environ())
+        for key in ("metadata_endpoint", "pod_identity_uri", "sts_endpoint"):
+            _check_url(getattr(self, key))
         return self
 
+    def _set(self, **values: str | None) -> None:
+        """Keys absent from the configuration, from the environment (validated as the keys)."""
+        for name, value in values.items():
+            if value is None or name in self.model_fields_set:
+                continue
+            converted: Any = value
+            if name.endswith("_file"):
+                converted = Path(value)
+            elif name == "duration_seconds":
+                try:
+                    converted = int(value)
+                except ValueError:
+                    raise ValueError("HUAWEICLOUD_OIDC_DURATION_SECONDS: not a number") from None
+                if not 900 <= converted <= 43200:
+                    raise ValueError("HUAWEICLOUD_OIDC_DURATION_SECONDS: not in 900..43200")
+            object.__setattr__(self, name, converted)
+
+    def _temporary(self, env: dict[str, str]) -> None:
+        """Fill the provider's absent keys from the SDK's variables; `chain` resolved as the
+        SDK orders it: OIDC to STS, the environment (AK/SK or federation), the profile file,
+        then at run time the ECS metadata service and CCE pod identity."""
+        provider: str = self.provider or "chain"
+        self._set(**{key: env.get(var) for key, var in SDK_ENV.items()})
+        if provider == "oidc_sts":
+            self._set(id_token_file=env.get(OIDC_TOKEN_FILE_ENV))
+        if provider == "oidc_federation":
+            self._set(**{key: env.get(var) for key, var in FEDERATION_ENV.items()})
+        if provider == "chain":
+            provider = self._chain(env)
+        object.__setattr__(self, "provider", None if provider == "static" else provider)
+        if provider == "pod_identity" and not (
+            self.pod_identity_uri and self.pod_identity_token_file
+        ):
+            raise ValueError(
+                "pod_identity needs pod_identity_uri and pod_identity_token_file (or "
+                "HC_CONTAINER_CREDENTIALS_FULL_URI and HC_CONTAINER_AUTHORIZATION_TOKEN_FILE)"
+            )
+        if provider == "oidc_federation" and not (self.idp_id and self.id_token_file):
+            raise ValueError(
+                "oidc_federation needs idp_id and id_token_file (or HUAWEICLOUD_SDK_IDP_ID "
+                "and HUAWEICLOUD_SDK_ID_TOKEN_FILE)"
+            )
+        if provider == "oidc_sts" and not (
+            self.provider_urn and self.agency_urn and self.id_token_file
+        ):
+            raise ValueError(
+                "oidc_sts needs provider_urn, agency_urn and id_token_file (or the "
+                "HUAWEICLOUD_OIDC_* variables)"
+            )
+
+    def _chain(self, env: dict[str, str]) -> str:
+        if (
+            self.provider_urn
+            and self.agency_urn
+            and (self.id_token_file or env.get(OIDC_TOKEN_FILE_ENV))
+        ):
+            self._set(id_token_file=env.get(OIDC_TOKEN_FILE_ENV))
+            return "oidc_sts"
+        for source in (env, {SDK_ENV_PROFILE.get(k, k): v for k, v in _profile(env).items()}):
+            if source.get("HUAWEICLOUD_SDK_IDP_ID") and source.get("HUAWEICLOUD_SDK_ID_TOKEN_FILE"):
+                self._set(**{key: source.get(var) for key, var in FEDERATION_ENV.items()})
+                return "oidc_federation"
+            ak, sk, token = (source.get(var) for var in SDK_AKSK_ENV)
+            if ak and sk:
+                object.__setattr__(self, "access_key", SecretStr(ak))
+                object.__setattr__(self, "secret_key", SecretStr(sk))
+                object.__setattr__(self, "security_token", SecretStr(token) if token else None)
+                return "static"
+        return "chain"  # at run time: ecs_metadata, then pod_identity when configured
+
     @property
-    def kind(self) -> Literal["aksk", "password"]:
-        return "aksk" if self.access_key is not None else "password"
+    def kind(self) -> Literal["aksk", "password", "temporary"]:
+        if self.access_key is not None:
+            return "aksk"
+        return "password" if self.username is not None else "temporary"
+
+    @property
+    def chain(self) -> tuple[str, ...]:
+        """The providers tried in turn at run time, for a temporary kind."""
+        if self.provider != "chain":
+            return (self.provider,) if self.provider else ()
+        if self.pod_identity_uri and self.pod_identity_token_file:
+            return ("ecs_metadata", "pod_identity")
+        return ("ecs_metadata",)
+
+
+# The profile file's keys, as the environment's variables.
+SDK_ENV_PROFILE = {
+    "ak": "HUAWEICLOUD_SDK_AK",
+    "sk": "HUAWEICLOUD_SDK_SK",
+    "security_token": "HUAWEICLOUD_SDK_SECURITY_TOKEN",
+    "idp_id": "HUAWEICLOUD_SDK_IDP_ID",
+    "id_token_file": "HUAWEICLOUD_SDK_ID_TOKEN_FILE",
+}
 
 
 class SmsSource(_Strict):
@@ -135,7 +298,7 @@ class Account(_Strict):
     name: str = Field(json_schema_extra={"pattern": _LABEL_SAFE.pattern})
     region: str
     iam_endpoint: str | None = None
-    credentials: Credentials
+    credentials: Credentials = Field(default_factory=lambda: Credentials())
     sms: SmsSource = SmsSource()
     oms: OmsSource = OmsSource()
 
@@ -188,10 +351,22 @@ def config_warnings(settings: Settings) -> list[tuple[str, str]]:
                     " ap-southeast-3): the endpoints derived from it may not exist",
                 )
             )
+        creds = account.credentials
+        # The metadata service is plain http:// by nature (link-local, never routed): it is
+        # the one endpoint not warned of.
+        temporary = (
+            [
+                ("credentials.pod_identity_uri", creds.pod_identity_uri),
+                ("credentials.sts_endpoint", creds.sts_endpoint),
+            ]
+            if creds.kind == "temporary"
+            else []
+        )
         for key, url in (
             ("iam_endpoint", account.iam_endpoint),
             ("sms.endpoint", account.sms.endpoint),
             ("oms.endpoint", account.oms.endpoint),
+            *temporary,
         ):
             host = _plain_http_host(url)
             if host is not None:

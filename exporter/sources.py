@@ -23,10 +23,19 @@ from exporter.huawei.http import AccountGuard, Endpoint, RequestPolicy, TokenBuc
 from exporter.huawei.listing import list_mapped
 from exporter.huawei.network import Network, trust
 from exporter.huawei.paging import pages_of
+from exporter.huawei.temporary import (
+    Chain,
+    EcsMetadata,
+    OidcFederation,
+    OidcSts,
+    PodIdentity,
+    Provider,
+    TemporaryAuth,
+)
 from exporter.poller import Source
 from exporter.services import SERVICES
 from exporter.services.service import ListService
-from exporter.settings import Account, Settings
+from exporter.settings import Account, Credentials, Settings
 from exporter.telemetry import Telemetry
 
 
@@ -79,6 +88,17 @@ def authenticator(
             gates=gates,
             account=account.name,
         )
+    if creds.kind == "temporary":
+        return TemporaryAuth(
+            temporary_provider(account),
+            session=session,
+            clock=clock,
+            gates=gates,
+            network=network,
+            account=account.name,
+            max_body_bytes=policy.max_body_bytes,
+            backoff_seconds=policy.auth_backoff_seconds,
+        )
     assert creds.username and creds.password and creds.domain_name  # validated
     return TokenAuth(
         session=session,
@@ -92,6 +112,33 @@ def authenticator(
         gates=gates,
         account=account.name,
         backoff_seconds=policy.auth_backoff_seconds,
+    )
+
+
+def temporary_provider(account: Account) -> Provider:
+    """Where the account's temporary keys come from (`credentials.provider`, resolved)."""
+    creds = account.credentials
+    chain = [_provider(name, creds, account.iam_url) for name in creds.chain]
+    return chain[0] if creds.provider != "chain" else Chain(chain)
+
+
+def _provider(name: str, creds: Credentials, iam_url: str) -> Provider:
+    if name == "ecs_metadata":
+        return EcsMetadata(creds.metadata_endpoint)
+    if name == "pod_identity":
+        assert creds.pod_identity_uri and creds.pod_identity_token_file  # validated
+        return PodIdentity(creds.pod_identity_uri, creds.pod_identity_token_file)
+    if name == "oidc_federation":
+        assert creds.idp_id and creds.id_token_file  # validated
+        return OidcFederation(iam_url, creds.idp_id, creds.id_token_file)
+    assert name == "oidc_sts" and creds.provider_urn and creds.agency_urn and creds.id_token_file
+    return OidcSts(
+        creds.sts_endpoint,
+        creds.provider_urn,
+        creds.agency_urn,
+        creds.id_token_file,
+        creds.session_name,
+        creds.duration_seconds,
     )
 
 

@@ -74,6 +74,10 @@ class Authenticator(Protocol):
     def voice(self) -> Voice:
         """This credential's voice on its gate: an access key's (AK/SK), a login's (tokens)."""
 
+    async def prepare(self) -> None:
+        """Before a request takes its turn at the gate: credentials fetched or refreshed when
+        due (temporary keys, `temporary.py`); nothing for AK/SK and passwords."""
+
     async def authorize(self, request: Unsigned, scope: Scope) -> signing.SignedRequest: ...
 
     def invalidate(self, scope: Scope, credential: str | None) -> None:
@@ -97,6 +101,9 @@ class Rotating:
     @property
     def voice(self) -> Voice:
         return self.current.voice
+
+    async def prepare(self) -> None:
+        await self.current.prepare()
 
     async def authorize(self, request: Unsigned, scope: Scope) -> signing.SignedRequest:
         return await self.current.authorize(request, scope)
@@ -131,6 +138,9 @@ class AkSkAuth:
 
     def __repr__(self) -> str:
         return "AkSkAuth(access_key=**********, secret_key=**********)"
+
+    async def prepare(self) -> None:
+        """Nothing to fetch: the key is the configuration's."""
 
     async def authorize(self, request: Unsigned, scope: Scope) -> signing.SignedRequest:
         headers = dict(request.headers)
@@ -210,6 +220,9 @@ class TokenAuth:
 
     def __repr__(self) -> str:
         return f"TokenAuth(username={self._username!r}, password=**********)"
+
+    async def prepare(self) -> None:
+        """Tokens are fetched per scope, in `authorize`."""
 
     async def authorize(self, request: Unsigned, scope: Scope) -> signing.SignedRequest:
         token = await self._token(scope)

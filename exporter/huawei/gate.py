@@ -213,6 +213,15 @@ class Gates:
         gate.add(voice)
         return voice
 
+    def forget(self, voice: Voice) -> None:
+        """A temporary key replaced by the next: its gate goes, unless another account still
+        signs with the key."""
+        gate = voice.gate
+        if any(other is not voice for other in list(gate._voices)):
+            return
+        for key in [key for key, known in self._gates.items() if known is gate]:
+            del self._gates[key]
+
     def backoffs(self) -> dict[str, float]:
         """When the back-off of each silenced account's credential ends (wall clock)."""
         out: dict[str, float] = {}

@@ -302,6 +302,7 @@ class Endpoint:
     async def _send(self, unsigned: Unsigned, budget: ByteBudget | None) -> _Answer:
         # AK/SK requests pass their key's gate; a token's are free (its logins are gated).
         gated = not self.auth.refreshable
+        await self.auth.prepare()  # a temporary key fetched or refreshed when due
         if gated:
             self.auth.voice.gate.check()  # silenced: not even a token of the rate limit
         await self.guard.bucket.acquire()

@@ -14,7 +14,8 @@ from typing import Any, Literal
 
 from exporter.simulator.tasks import Payload, Plan, source_of
 
-Service = Literal["sms", "oms", "sms_sources", "iam", "none"]  # "none": no route matched
+# "none": no route matched; "credentials": metadata, pod identity, IAM federation and STS.
+Service = Literal["sms", "oms", "sms_sources", "iam", "credentials", "none"]
 FaultKind = Literal[
     "status", "html", "malformed", "wrong_shape", "reset", "churn", "vanish", "empty", "body"
 ]
@@ -215,6 +216,36 @@ class IssuedToken:
 
 
 @dataclass
+class IssuedKey:
+    """A temporary AK/SK with its security token, issued to `tenant` by `by` until `expires_at`."""
+
+    access_key: str
+    tenant: str
+    secret_key: str = field(repr=False)
+    security_token: str = field(repr=False)
+    expires_at: float = 0.0
+    by: str = ""
+
+
+@dataclass
+class Identities:
+    """Who each source of temporary credentials issues keys for (tenant names), and how."""
+
+    metadata: str | None = None  # the ECS agency of the VM the exporter runs on
+    pod_identity: dict[str, str] = field(default_factory=dict)  # Authorization token -> tenant
+    id_tokens: dict[str, str] = field(default_factory=dict)  # OIDC ID token -> tenant
+    idp_id: str = "sim-idp"
+    provider_urn: str = "iam::sim:identity-provider:sim-idp"
+    agencies: dict[str, str] = field(default_factory=dict)  # agency URN -> tenant
+    lifetime: float = 60.0  # seconds a temporary key lives
+    outage: bool = False  # every source of temporary credentials answers 503
+    metadata_sessions: dict[str, float] = field(default_factory=dict)  # session token -> end
+    issued: dict[str, IssuedKey] = field(default_factory=dict)  # by access key
+    expired_uses: int = 0  # requests signed with a temporary key past its expiry
+    untokened_uses: int = 0  # requests signed with a temporary key without its token
+
+
+@dataclass
 class FakeCloud:
     tenants: list[Tenant] = field(default_factory=list)
     clock: Callable[[], float] = time.time
@@ -225,6 +256,7 @@ class FakeCloud:
     tokens: dict[str, IssuedToken] = field(default_factory=dict)
     ak_failures: Counter[str] = field(default_factory=Counter)
     ak_locked_until: dict[str, float] = field(default_factory=dict)
+    identities: Identities = field(default_factory=Identities)
 
     def tenant(self, name: str) -> Tenant:
         for tenant in self.tenants:

@@ -22,6 +22,7 @@ import msgspec
 from aiohttp import web
 
 from exporter.huawei import signing
+from exporter.simulator import temporary as temporary_credentials
 from exporter.simulator.cloud import (
     AK_LOCK_FAILURES,
     AK_LOCK_SECONDS,
@@ -64,7 +65,7 @@ async def _record(request: web.Request, handler: Handler) -> web.StreamResponse:
     cloud = request.app[CLOUD]
     arrived = cloud.clock()
     # Each route is named after the service it serves; anything else is nobody's.
-    service = cast(Service, request.match_info.route.name or "none")
+    service = cast(Service, (request.match_info.route.name or "none").partition(".")[0])
     cloud.stats.requests[service] += 1
     cloud.stats.in_flight += 1
     in_flight = cloud.stats.in_flight
@@ -114,17 +115,32 @@ def _authenticate(request: web.Request, cloud: FakeCloud, body: bytes = b"") -> 
     now = cloud.clock()
     if cloud.ak_locked_until.get(parsed.access_key, 0.0) > now:
         raise Denied(401, "APIGW.0305", "Access key locked after repeated failures")
-    tenant = cloud.by_access_key(parsed.access_key)
+    tenant: Tenant | None
+    security_token: str | None
+    temporary = cloud.identities.issued.get(parsed.access_key)
+    if temporary is not None:
+        tenant = cloud.tenant(temporary.tenant)
+        secret_key, security_token = temporary.secret_key, temporary.security_token
+        if request.headers.get("X-Security-Token") != security_token:
+            cloud.identities.untokened_uses += 1
+        if now >= temporary.expires_at:
+            cloud.identities.expired_uses += 1
+            raise Denied(401, "APIGW.0301", "The security token has expired")
+    else:
+        found = cloud.by_access_key(parsed.access_key)
+        tenant, secret_key, security_token = (
+            (found, found.secret_key, found.security_token) if found else (None, "", None)
+        )
     sdk_date = request.headers.get("X-Sdk-Date", "")
     if (
         tenant is None
         or not _fresh(sdk_date, now)
-        or not _signature_ok(request, parsed, tenant.secret_key, sdk_date, body)
+        or not _signature_ok(request, parsed, secret_key, sdk_date, body)
     ):
         _count_failure(cloud, parsed.access_key, now)
         raise Denied(401, "APIGW.0301", "Incorrect IAM authentication information")
-    if tenant.security_token is not None and (
-        request.headers.get("X-Security-Token") != tenant.security_token
+    if security_token is not None and (
+        request.headers.get("X-Security-Token") != security_token
         or "x-security-token" not in parsed.signed_headers
     ):
         _count_failure(cloud, parsed.access_key, now)
@@ -276,6 +292,7 @@ def make_app(cloud: FakeCloud) -> web.Application:
     app = web.Application(middlewares=[_record])
     app[CLOUD] = cloud
     app.router.add_post("/v3/auth/tokens", _issue_token, name="iam")
+    temporary_credentials.add_routes(app, CLOUD)
     for sim in LISTS:
         app.router.add_get(sim.path, partial(_list, sim), name=sim.service)
     return app

@@ -591,3 +591,56 @@ def test_the_chart_readme_documents_every_value() -> None:
 
     missing = [key for key in keys(values) if f"`{key}`" not in readme]
     assert not missing, missing
+
+
+TEMPORARY = CHART / "ci" / "temporary-credentials-values.yaml"
+
+
+def test_accounts_on_temporary_credentials_need_no_secret_and_get_a_projected_token(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    docs = render(str(TEMPORARY))
+    assert by_kind(docs, "Secret") == []
+    (deployment,) = by_kind(docs, "Deployment")
+    pod = deployment["spec"]["template"]["spec"]
+    assert pod["serviceAccountName"] == by_kind(docs, "ServiceAccount")[0]["metadata"]["name"]
+    volumes = volumes_of(docs)
+    assert not [name for name in volumes if name.startswith("credentials-")]
+    (source,) = volumes["oidc-token"]["projected"]["sources"]
+    assert source["serviceAccountToken"] == {
+        "path": "token",
+        "audience": "my-idp-client-id",
+        "expirationSeconds": 3600,
+    }
+    mounts = {m["name"]: m["mountPath"] for m in container_of(docs)["volumeMounts"]}
+    assert mounts["oidc-token"] == "/var/run/secrets/hwmig/oidc"
+    # The config the exporter gets: the token where the chart mounts it, accepted as it is
+    # (pod identity's variables as CCE injects them).
+    config_map = next(d for d in by_kind(docs, "ConfigMap") if "config.yaml" in d["data"])
+    text = config_map["data"]["config.yaml"]
+    token = tmp_path / "token"
+    token.write_text("id-token")
+    config = tmp_path / "config.yaml"
+    config.write_text(text.replace("/var/run/secrets/hwmig/oidc/token", str(token)))
+    monkeypatch.setenv("HC_CONTAINER_CREDENTIALS_FULL_URI", "http://169.254.170.2/v1/credential")
+    monkeypatch.setenv("HC_CONTAINER_AUTHORIZATION_TOKEN_FILE", str(token))
+    settings = load(config)
+    assert [a.credentials.provider for a in settings.accounts] == [
+        "pod_identity",
+        "oidc_federation",
+        "oidc_sts",
+    ]
+    assert settings.accounts[1].credentials.idp_id == "my-idp"
+    assert settings.accounts[2].credentials.agency_urn == "iam::1:agency:hwmig"
+
+
+def test_an_oidc_account_without_a_token_audience_fails_at_render() -> None:
+    result = helm(
+        "template",
+        "hwmig",
+        str(CHART),
+        "--set",
+        "accounts[0].name=x,accounts[0].region=r,accounts[0].credentials.provider=oidc_sts",
+    )
+    assert result.returncode != 0
+    assert "serviceAccount.token.audience" in result.stderr

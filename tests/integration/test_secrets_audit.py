@@ -167,3 +167,67 @@ async def test_no_secret_reaches_any_output(
     for secret in (SECRET_KEY, PASSWORD, SECURITY_TOKEN, PROXY_PASSWORD, *cloud.tokens):
         assert secret not in text
     structlog.reset_defaults()
+
+
+@pytest.mark.parametrize("level", ["debug", "info", "warn", "error"])
+async def test_no_temporary_secret_reaches_any_output(
+    cloud: FakeCloud, simulator: RunningSimulator, tmp_path: Path, level: str
+) -> None:
+    """Temporary keys, security tokens, ID tokens, pod identity tokens, IAM tokens and metadata
+    session tokens, through every provider's success, refusal, outage and expiry."""
+    from tests.integration.test_temporary_credentials import (
+        ID_TOKEN,
+        POD_TOKEN,
+        PROVIDERS,
+        Clock,
+        settings_for,
+        trusting,
+    )
+
+    clock = Clock()
+    cloud.clock = clock
+    cloud.identities.lifetime = 60.0
+    stream = io.StringIO()
+    log.configure(level, "json", stream=stream)
+    said: list[str] = []
+    try:
+        async with aiohttp.ClientSession() as session:
+            for provider in PROVIDERS:
+                trusting(cloud, provider)
+                settings = settings_for(cloud, simulator.url, tmp_path, provider)
+                built = build(settings, session, policy=FAST, clock=clock)
+                await built.fleet.poll_once()  # fetched, signed
+                cloud.tenants[0].add_fault(
+                    Fault(service="sms", kind="status", status=401, error_code="APIGW.0301")
+                )
+                await built.fleet.poll_once()  # a temporary key refused
+                cloud.tenants[0].faults.clear()
+                cloud.identities.outage = True
+                for step in (55, 10, 10):  # refresh failed, key expired, still failing
+                    clock.now += step
+                    await built.fleet.poll_once()
+                cloud.identities.outage = False
+                cloud.identities.id_tokens.clear()  # the ID token refused
+                cloud.identities.pod_identity.clear()
+                clock.now += 600
+                await built.fleet.poll_once()
+                said += [status.last_error or "" for status in built.telemetry.sources.values()]
+                said.append(effective_config(settings))
+                said.append(repr(settings))
+                said.append(repr(built.fleet.pollers))
+    finally:
+        log.configure("info", "console")
+    said.append(stream.getvalue())
+    text = "\n".join(said)
+    ids = cloud.identities
+    assert len(ids.issued) >= len(PROVIDERS) and ids.metadata_sessions and cloud.tokens
+    if level == "debug":
+        assert "temporary credentials obtained" in text
+    if level in ("debug", "info", "warn"):
+        assert "temporary credentials not obtained" in text
+    secrets_ = [ID_TOKEN, POD_TOKEN, *ids.metadata_sessions, *cloud.tokens]
+    for key in ids.issued.values():
+        secrets_ += [key.access_key, key.secret_key, key.security_token]
+    for secret in secrets_:
+        assert secret not in text
+    structlog.reset_defaults()

@@ -166,7 +166,14 @@ def test_huaweis_sample_variable_names_are_a_fallback(monkeypatch: pytest.Monkey
             },
             "accounts.0.credentials",
         ),
-        ({"accounts": [account(credentials={})]}, "accounts.0.credentials"),
+        (
+            {"accounts": [account(credentials={"provider": "oidc_sts"})]},
+            "accounts.0.credentials",
+        ),
+        (
+            {"accounts": [account(credentials={"provider": "chain", "secret_key": SECRET})]},
+            "accounts.0.credentials",
+        ),
         ({"accounts": [account(oms={"enabled": True})]}, "accounts.0.oms"),
         ({"accounts": [account(name="has space")]}, "accounts.0.name"),
         ({"accounts": [account(), account()]}, "accounts"),

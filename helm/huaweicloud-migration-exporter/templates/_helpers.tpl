@@ -65,7 +65,17 @@ files mounted from Secrets, never inlined. */}}
 {{- $dir := printf "/etc/hwmig/credentials/%s" .name -}}
 {{- $given := .credentials -}}
 {{- $files := dict -}}
-{{- if eq (default "aksk" $given.type) "password" -}}
+{{- if $given.provider -}}
+{{- $_ := set $files "provider" $given.provider -}}
+{{- range $key, $setting := dict "idpId" "idp_id" "providerUrn" "provider_urn" "agencyUrn" "agency_urn" "sessionName" "session_name" "durationSeconds" "duration_seconds" "stsEndpoint" "sts_endpoint" "metadataEndpoint" "metadata_endpoint" -}}
+{{- if hasKey $given $key -}}
+{{- $_ := set $files $setting (get $given $key) -}}
+{{- end -}}
+{{- end -}}
+{{- if has $given.provider (list "oidc_federation" "oidc_sts") -}}
+{{- $_ := set $files "id_token_file" "/var/run/secrets/hwmig/oidc/token" -}}
+{{- end -}}
+{{- else if eq (default "aksk" $given.type) "password" -}}
 {{- $_ := set $files "username" (required "accounts[].credentials.username is required for type password" $given.username) -}}
 {{- $_ := set $files "domain_name" (required "accounts[].credentials.domainName is required for type password" $given.domainName) -}}
 {{- $_ := set $files "password_file" (printf "%s/password" $dir) -}}
@@ -225,8 +235,17 @@ spec:
           readOnly: true
         {{- end }}
         {{- range .Values.accounts }}
+        {{- if not .credentials.provider }}
         - name: {{ include "hwmig.credentialsVolume" . }}
           mountPath: {{ printf "/etc/hwmig/credentials/%s" .name }}
+          readOnly: true
+        {{- end }}
+        {{- end }}
+        {{- if include "hwmig.oidcToken" . }}
+        # The projected service-account token: an OIDC ID token, rotated by the kubelet in
+        # place, re-read by the exporter at each refresh.
+        - name: oidc-token
+          mountPath: /var/run/secrets/hwmig/oidc
           readOnly: true
         {{- end }}
         {{- with .Values.extraVolumeMounts }}
@@ -252,10 +271,21 @@ spec:
         defaultMode: 0440
     {{- end }}
     {{- range .Values.accounts }}
+    {{- if not .credentials.provider }}
     - name: {{ include "hwmig.credentialsVolume" . }}
       secret:
         secretName: {{ include "hwmig.secretName" (list . $) }}
         defaultMode: 0440
+    {{- end }}
+    {{- end }}
+    {{- if include "hwmig.oidcToken" . }}
+    - name: oidc-token
+      projected:
+        sources:
+          - serviceAccountToken:
+              path: token
+              audience: {{ required "serviceAccount.token.audience: the audience the identity provider expects (its client id) is required with an oidc_federation or oidc_sts account" .Values.serviceAccount.token.audience | quote }}
+              expirationSeconds: {{ .Values.serviceAccount.token.expirationSeconds }}
     {{- end }}
     {{- with .Values.extraVolumes }}
     {{- toYaml . | nindent 4 }}
@@ -272,4 +302,11 @@ spec:
   tolerations:
     {{- toYaml . | nindent 4 }}
   {{- end }}
+{{- end -}}
+
+{{/* "true" when an account federates the pod's service-account token (OIDC). */}}
+{{- define "hwmig.oidcToken" -}}
+{{- range .Values.accounts -}}
+{{- if has (default "" .credentials.provider) (list "oidc_federation" "oidc_sts") -}}true{{- end -}}
+{{- end -}}
 {{- end -}}
