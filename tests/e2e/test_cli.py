@@ -276,6 +276,27 @@ def test_the_demo_serves_live_changing_metrics(tmp_path: Path) -> None:
         assert sum(proc.samples("huaweicloud_oms_task_completed_bytes").values()) > 0
 
 
+def test_the_demo_runs_one_account_on_a_temporary_credential(tmp_path: Path) -> None:
+    """--demo's third account signs with temporary keys from the simulated ECS metadata
+    service, beside the AK/SK and the password accounts, and logs none of them."""
+    with exporter(["--demo", "--log.level", "debug"], tmp_path) as proc:
+        proc.wait_ready()
+        up = proc.samples("huaweicloud_migration_up")
+        accounts = {dict(labels)["account"] for labels in up}
+        assert accounts == {"demo-prod", "demo-dr", "demo-agency"}
+        agency = by(up, account="demo-agency")
+        assert len(agency) >= 3 and set(agency.values()) == {1}  # sms, sms_sources, oms ...
+        logs = proc.logs()
+    obtained = [
+        json.loads(line)
+        for line in logs.splitlines()
+        if line.startswith("{") and '"temporary credentials obtained"' in line
+    ]
+    assert obtained and {e["provider"] for e in obtained} == {"ecs_metadata"}
+    assert {e["account"] for e in obtained} == {"demo-agency"}
+    assert "STS-" not in logs  # the simulator's security tokens: never logged
+
+
 def test_the_healthcheck_asks_where_the_exporter_listens(tmp_path: Path) -> None:
     """The image's HEALTHCHECK: healthy at the address the environment gives, not elsewhere."""
     with exporter(["--demo"], tmp_path) as proc:
