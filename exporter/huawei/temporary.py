@@ -333,7 +333,9 @@ class OidcFederation:
 
 
 class OidcSts:
-    """STS `assume-with-oidc`: an ID token and an agency to a temporary key."""
+    """STS `assume-with-oidc`: an ID token and an agency to a temporary key. The ID token is
+    `id_token_file`'s content at each fetch, or `id_token` as given (the SDK's
+    HUAWEICLOUD_OIDC_ID_TOKEN), exactly one of them."""
 
     name = "oidc_sts"
 
@@ -342,14 +344,19 @@ class OidcSts:
         sts_endpoint: str,
         provider_urn: str,
         agency_urn: str,
-        id_token_file: Path,
+        id_token_file: Path | None,
         session_name: str = "oidc-sts-session",
         duration_seconds: int = OIDC_STS_SECONDS,
+        *,
+        id_token: SecretStr | None = None,
     ) -> None:
+        if (id_token_file is None) == (id_token is None):
+            raise ValueError("OidcSts: give id_token_file or id_token, one of them")
         self.sts_endpoint = sts_endpoint.rstrip("/")
         self.provider_urn = provider_urn
         self.agency_urn = agency_urn
         self.id_token_file = id_token_file
+        self.id_token = id_token
         self.session_name = session_name
         self.duration_seconds = duration_seconds
 
@@ -357,7 +364,10 @@ class OidcSts:
         return f"OidcSts({self.sts_endpoint!r}, agency_urn={self.agency_urn!r})"
 
     async def fetch(self, wire: Wire, now: float) -> TemporaryKey:
-        id_token = read_token(self.id_token_file, "id_token_file")
+        id_token = self.id_token
+        if id_token is None:
+            assert self.id_token_file is not None  # one of them, checked at construction
+            id_token = read_token(self.id_token_file, "id_token_file")
         payload = {
             "provider_urn": self.provider_urn,
             "agency_urn": self.agency_urn,

@@ -3,12 +3,15 @@ warns of, and what is read from the official SDK's environment variables."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
 import yaml
 
-from exporter.settings import config_warnings, load
+from exporter.huawei.temporary import OidcFederation, OidcSts
+from exporter.settings import Account, ConfigError, config_warnings, load
+from exporter.sources import temporary_provider
 
 SDK_VARIABLES = (
     "HUAWEICLOUD_OIDC_PROVIDER_URN",
@@ -117,3 +120,132 @@ def test_the_sdk_variables_are_warned_of_like_the_keys_they_stand_for(
     assert warned(tmp_path, {"provider": "pod_identity"}) == [
         "accounts.0.credentials.pod_identity_uri"
     ]
+
+
+def account_of(tmp_path: Path, credentials: Mapping[str, object], **changes: object) -> Account:
+    account = {
+        "name": "prod",
+        "region": "ap-southeast-3",
+        "credentials": dict(credentials),
+        **changes,
+    }
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump({"accounts": [account]}))
+    (loaded,) = load(path).accounts
+    return loaded
+
+
+FEDERATION = {"provider": "oidc_federation", "idp_id": "k8s", "id_token_file": "/t"}
+
+
+def test_oidc_federation_takes_its_iam_endpoint_from_the_sdk_variable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As the SDK's FederalAccessor: HUAWEICLOUD_SDK_IAM_ENDPOINT when none is configured."""
+    monkeypatch.setenv("HUAWEICLOUD_SDK_IAM_ENDPOINT", "https://iam.ap-southeast-3.example.com/")
+    account = account_of(tmp_path, FEDERATION)
+    assert account.iam_url == "https://iam.ap-southeast-3.example.com"
+    provider = temporary_provider(account)
+    assert isinstance(provider, OidcFederation)
+    assert provider.iam_endpoint == "https://iam.ap-southeast-3.example.com"
+
+
+def test_a_configured_iam_endpoint_beats_the_sdk_variable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HUAWEICLOUD_SDK_IAM_ENDPOINT", "https://iam.from-env.example.com")
+    account = account_of(tmp_path, FEDERATION, iam_endpoint="https://iam.configured.example.com")
+    assert account.iam_url == "https://iam.configured.example.com"
+
+
+def test_the_chain_takes_federation_and_its_iam_endpoint_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HUAWEICLOUD_SDK_IDP_ID", "k8s")
+    monkeypatch.setenv("HUAWEICLOUD_SDK_ID_TOKEN_FILE", "/t")
+    monkeypatch.setenv("HUAWEICLOUD_SDK_IAM_ENDPOINT", "https://iam.from-env.example.com")
+    account = account_of(tmp_path, {})
+    assert account.credentials.provider == "oidc_federation"
+    assert account.iam_url == "https://iam.from-env.example.com"
+
+
+def test_the_chain_takes_the_profile_files_iam_endpoint_for_its_federation(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As the SDK's ProfileCredentialProvider: the file's iam_endpoint before the variable."""
+    profile = tmp_path / "credentials"
+    profile.write_text(
+        "[basic]\nidp_id = k8s\nid_token_file = /t\niam_endpoint = https://iam.profile.example.com\n"
+    )
+    monkeypatch.setenv("HUAWEICLOUD_SDK_CREDENTIALS_FILE", str(profile))
+    monkeypatch.setenv("HUAWEICLOUD_SDK_IAM_ENDPOINT", "https://iam.from-env.example.com")
+    account = account_of(tmp_path, {})
+    assert account.credentials.provider == "oidc_federation"
+    assert account.iam_url == "https://iam.profile.example.com"
+
+
+@pytest.mark.parametrize(
+    "credentials",
+    [{"provider": "ecs_metadata"}, {"access_key": "AK", "secret_key": "SK-never-shown"}],
+)
+def test_the_sdk_iam_variable_is_left_alone_where_the_sdk_does_not_use_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, credentials: dict[str, object]
+) -> None:
+    monkeypatch.setenv("HUAWEICLOUD_SDK_IAM_ENDPOINT", "https://iam.from-env.example.com")
+    assert account_of(tmp_path, credentials).iam_endpoint is None
+
+
+def test_a_bad_sdk_iam_variable_is_refused_by_its_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HUAWEICLOUD_SDK_IAM_ENDPOINT", "iam.example.com")
+    with pytest.raises(ConfigError, match="HUAWEICLOUD_SDK_IAM_ENDPOINT"):
+        account_of(tmp_path, FEDERATION)
+
+
+INLINE = "eyJhbGciOiJSUzI1NiJ9.INLINE-ID-TOKEN-in-the-environment.signature"
+STS = {
+    "provider": "oidc_sts",
+    "provider_urn": "iam::1:identity-provider:k8s",
+    "agency_urn": "iam::1:agency:exporter",
+}
+
+
+def test_oidc_sts_takes_an_inline_id_token_from_the_sdk_variable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """HUAWEICLOUD_OIDC_ID_TOKEN, before HUAWEICLOUD_OIDC_TOKEN_FILE, as the SDK orders them."""
+    monkeypatch.setenv("HUAWEICLOUD_OIDC_ID_TOKEN", INLINE)
+    monkeypatch.setenv("HUAWEICLOUD_OIDC_TOKEN_FILE", "/from-env")
+    account = account_of(tmp_path, STS)
+    provider = temporary_provider(account)
+    assert isinstance(provider, OidcSts)
+    assert provider.id_token_file is None
+    assert provider.id_token is not None and provider.id_token.get_secret_value() == INLINE
+    assert INLINE not in repr(account) + repr(provider) + str(account.model_dump())
+
+
+def test_a_configured_id_token_file_beats_the_inline_variable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HUAWEICLOUD_OIDC_ID_TOKEN", INLINE)
+    provider = temporary_provider(account_of(tmp_path, {**STS, "id_token_file": "/configured"}))
+    assert isinstance(provider, OidcSts)
+    assert (provider.id_token_file, provider.id_token) == (Path("/configured"), None)
+
+
+def test_the_chain_goes_to_sts_on_the_urns_and_an_inline_id_token(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HUAWEICLOUD_OIDC_PROVIDER_URN", "iam::1:identity-provider:k8s")
+    monkeypatch.setenv("HUAWEICLOUD_OIDC_AGENCY_URN", "iam::1:agency:exporter")
+    monkeypatch.setenv("HUAWEICLOUD_OIDC_ID_TOKEN", INLINE)
+    account = account_of(tmp_path, {})
+    assert account.credentials.provider == "oidc_sts"
+    assert "oidc_sts needs" not in repr(account)
+
+
+def test_oidc_sts_without_any_id_token_names_every_way_to_give_one(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="HUAWEICLOUD_OIDC_ID_TOKEN") as refused:
+        account_of(tmp_path, STS)
+    assert INLINE not in str(refused.value)
