@@ -52,6 +52,10 @@ log = structlog.get_logger(__name__)
 Clock = Callable[[], float]
 MIN_MARGIN = 3.0  # seconds ahead of expires_at a refresh is due, at least
 SIGN_GUARD = 1.0  # a key this close to its expiry signs nothing: it would arrive expired
+# Two fetches this far apart at least, whatever the key's expiry says: a service handing out
+# its cached key near its end (or a clock ahead of the cloud's) would make a refresh due at
+# once after every fetch, a storm of requests to it.
+MIN_FETCH_INTERVAL = 2.0
 MAX_ANSWER_BYTES = 1024 * 1024
 METADATA_ENDPOINT = "http://169.254.169.254"  # the SDK's MetadataAccessor
 STS_ENDPOINT = "https://sts.cn-north-4.myhuaweicloud.com"  # the SDK's StsHelper default
@@ -533,7 +537,8 @@ class TemporaryAuth:
         old = self._signer
         lifetime = key.expires_at - now
         ahead = margin(lifetime)
-        self._refresh_at = key.expires_at - ahead - self._rng.uniform(0.0, ahead / 2)
+        due = key.expires_at - ahead - self._rng.uniform(0.0, ahead / 2)
+        self._refresh_at = max(due, now + MIN_FETCH_INTERVAL)
         self._key = key
         self._signer = AkSkAuth(
             key.access_key,
