@@ -19,6 +19,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     SecretStr,
     ValidationError,
     field_serializer,
@@ -76,6 +77,8 @@ FEDERATION_ENV = {
     "id_token_file": "HUAWEICLOUD_SDK_ID_TOKEN_FILE",
 }
 OIDC_TOKEN_FILE_ENV = "HUAWEICLOUD_OIDC_TOKEN_FILE"  # noqa: S105  # a variable's name
+OIDC_ID_TOKEN_ENV = "HUAWEICLOUD_OIDC_ID_TOKEN"  # noqa: S105  # a variable's name
+IAM_ENDPOINT_ENV = "HUAWEICLOUD_SDK_IAM_ENDPOINT"  # the SDK's IamHelper, for federation
 SDK_AKSK_ENV = ("HUAWEICLOUD_SDK_AK", "HUAWEICLOUD_SDK_SK", "HUAWEICLOUD_SDK_SECURITY_TOKEN")
 PROFILE_ENV = "HUAWEICLOUD_SDK_CREDENTIALS_FILE"
 # Keys naming where temporary credentials come from: part of an account's shape.
@@ -139,6 +142,12 @@ class Credentials(_Strict):
     session_name: str = "oidc-sts-session"
     duration_seconds: int = Field(default=3600, ge=900, le=43200)
     sts_endpoint: str = DEFAULT_STS_ENDPOINT
+    # From the SDK's variables only, no key of their own: oidc_sts's inline ID token
+    # (HUAWEICLOUD_OIDC_ID_TOKEN, a secret) and oidc_federation's IAM endpoint
+    # (HUAWEICLOUD_SDK_IAM_ENDPOINT, or the profile file's iam_endpoint), which the account
+    # takes when it configures no iam_endpoint.
+    _id_token: SecretStr | None = PrivateAttr(default=None)
+    _iam_endpoint: str | None = PrivateAttr(default=None)
 
     @model_validator(mode="after")
     def _resolve(self) -> Self:
@@ -193,9 +202,10 @@ class Credentials(_Strict):
         provider: str = self.provider or "chain"
         self._set(**{key: env.get(var) for key, var in SDK_ENV.items()})
         if provider == "oidc_sts":
-            self._set(id_token_file=env.get(OIDC_TOKEN_FILE_ENV))
+            self._oidc_id_token(env)
         if provider == "oidc_federation":
             self._set(**{key: env.get(var) for key, var in FEDERATION_ENV.items()})
+            self._sdk_iam_endpoint(env.get(IAM_ENDPOINT_ENV))
         if provider == "chain":
             provider = self._chain(env)
         object.__setattr__(self, "provider", None if provider == "static" else provider)
@@ -212,24 +222,43 @@ class Credentials(_Strict):
                 "and HUAWEICLOUD_SDK_ID_TOKEN_FILE)"
             )
         if provider == "oidc_sts" and not (
-            self.provider_urn and self.agency_urn and self.id_token_file
+            self.provider_urn and self.agency_urn and (self.id_token_file or self._id_token)
         ):
             raise ValueError(
                 "oidc_sts needs provider_urn, agency_urn and id_token_file (or the "
-                "HUAWEICLOUD_OIDC_* variables)"
+                "HUAWEICLOUD_OIDC_* variables: an ID token in HUAWEICLOUD_OIDC_ID_TOKEN or "
+                "HUAWEICLOUD_OIDC_TOKEN_FILE)"
             )
+
+    def _oidc_id_token(self, env: dict[str, str]) -> None:
+        """oidc_sts's ID token: the configured file, else as the SDK's OidcSts provider looks
+        for one, HUAWEICLOUD_OIDC_ID_TOKEN (inline, never re-read) before
+        HUAWEICLOUD_OIDC_TOKEN_FILE."""
+        if self.id_token_file is None and env.get(OIDC_ID_TOKEN_ENV):
+            self._id_token = SecretStr(env[OIDC_ID_TOKEN_ENV])
+        else:
+            self._set(id_token_file=env.get(OIDC_TOKEN_FILE_ENV))
+
+    def _sdk_iam_endpoint(self, value: str | None) -> None:
+        if value:
+            try:
+                self._iam_endpoint = _check_url(value)
+            except ValueError:
+                raise ValueError(f"{IAM_ENDPOINT_ENV}: must be an http(s) URL") from None
 
     def _chain(self, env: dict[str, str]) -> str:
         if (
             self.provider_urn
             and self.agency_urn
-            and (self.id_token_file or env.get(OIDC_TOKEN_FILE_ENV))
+            and (self.id_token_file or env.get(OIDC_ID_TOKEN_ENV) or env.get(OIDC_TOKEN_FILE_ENV))
         ):
-            self._set(id_token_file=env.get(OIDC_TOKEN_FILE_ENV))
+            self._oidc_id_token(env)
             return "oidc_sts"
         for source in (env, {SDK_ENV_PROFILE.get(k, k): v for k, v in _profile(env).items()}):
             if source.get("HUAWEICLOUD_SDK_IDP_ID") and source.get("HUAWEICLOUD_SDK_ID_TOKEN_FILE"):
                 self._set(**{key: source.get(var) for key, var in FEDERATION_ENV.items()})
+                # The profile's iam_endpoint first, as the SDK's ProfileCredentialProvider.
+                self._sdk_iam_endpoint(source.get(IAM_ENDPOINT_ENV) or env.get(IAM_ENDPOINT_ENV))
                 return "oidc_federation"
             ak, sk, token = (source.get(var) for var in SDK_AKSK_ENV)
             if ak and sk:
@@ -238,6 +267,16 @@ class Credentials(_Strict):
                 object.__setattr__(self, "security_token", SecretStr(token) if token else None)
                 return "static"
         return "chain"  # at run time: ecs_metadata, then pod_identity when configured
+
+    @property
+    def inline_id_token(self) -> SecretStr | None:
+        """oidc_sts's ID token from HUAWEICLOUD_OIDC_ID_TOKEN, when no file gives it."""
+        return self._id_token
+
+    @property
+    def sdk_iam_endpoint(self) -> str | None:
+        """oidc_federation's IAM endpoint from the SDK's variable or profile file."""
+        return self._iam_endpoint
 
     @property
     def kind(self) -> Literal["aksk", "password", "temporary"]:
@@ -262,6 +301,7 @@ SDK_ENV_PROFILE = {
     "security_token": "HUAWEICLOUD_SDK_SECURITY_TOKEN",
     "idp_id": "HUAWEICLOUD_SDK_IDP_ID",
     "id_token_file": "HUAWEICLOUD_SDK_ID_TOKEN_FILE",
+    "iam_endpoint": IAM_ENDPOINT_ENV,
 }
 
 
@@ -318,6 +358,9 @@ class Account(_Strict):
     def _endpoints(self) -> Self:
         _check_url(self.sms.endpoint)
         _check_url(self.oms.endpoint)
+        if self.iam_endpoint is None and self.credentials.sdk_iam_endpoint is not None:
+            # oidc_federation, as the SDK's FederalAccessor finds IAM (frozen: set once, here)
+            object.__setattr__(self, "iam_endpoint", self.credentials.sdk_iam_endpoint)
         return self
 
     @property

@@ -131,7 +131,7 @@ def _provider(name: str, creds: Credentials, iam_url: str) -> Provider:
     if name == "oidc_federation":
         assert creds.idp_id and creds.id_token_file  # validated
         return OidcFederation(iam_url, creds.idp_id, creds.id_token_file)
-    assert name == "oidc_sts" and creds.provider_urn and creds.agency_urn and creds.id_token_file
+    assert name == "oidc_sts" and creds.provider_urn and creds.agency_urn  # validated
     return OidcSts(
         creds.sts_endpoint,
         creds.provider_urn,
@@ -139,6 +139,7 @@ def _provider(name: str, creds: Credentials, iam_url: str) -> Provider:
         creds.id_token_file,
         creds.session_name,
         creds.duration_seconds,
+        id_token=None if creds.id_token_file else creds.inline_id_token,
     )
 
 

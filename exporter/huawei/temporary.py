@@ -52,6 +52,10 @@ log = structlog.get_logger(__name__)
 Clock = Callable[[], float]
 MIN_MARGIN = 3.0  # seconds ahead of expires_at a refresh is due, at least
 SIGN_GUARD = 1.0  # a key this close to its expiry signs nothing: it would arrive expired
+# Two fetches this far apart at least, whatever the key's expiry says: a service handing out
+# its cached key near its end (or a clock ahead of the cloud's) would make a refresh due at
+# once after every fetch, a storm of requests to it.
+MIN_FETCH_INTERVAL = 2.0
 MAX_ANSWER_BYTES = 1024 * 1024
 METADATA_ENDPOINT = "http://169.254.169.254"  # the SDK's MetadataAccessor
 STS_ENDPOINT = "https://sts.cn-north-4.myhuaweicloud.com"  # the SDK's StsHelper default
@@ -333,7 +337,9 @@ class OidcFederation:
 
 
 class OidcSts:
-    """STS `assume-with-oidc`: an ID token and an agency to a temporary key."""
+    """STS `assume-with-oidc`: an ID token and an agency to a temporary key. The ID token is
+    `id_token_file`'s content at each fetch, or `id_token` as given (the SDK's
+    HUAWEICLOUD_OIDC_ID_TOKEN), exactly one of them."""
 
     name = "oidc_sts"
 
@@ -342,14 +348,19 @@ class OidcSts:
         sts_endpoint: str,
         provider_urn: str,
         agency_urn: str,
-        id_token_file: Path,
+        id_token_file: Path | None,
         session_name: str = "oidc-sts-session",
         duration_seconds: int = OIDC_STS_SECONDS,
+        *,
+        id_token: SecretStr | None = None,
     ) -> None:
+        if (id_token_file is None) == (id_token is None):
+            raise ValueError("OidcSts: give id_token_file or id_token, one of them")
         self.sts_endpoint = sts_endpoint.rstrip("/")
         self.provider_urn = provider_urn
         self.agency_urn = agency_urn
         self.id_token_file = id_token_file
+        self.id_token = id_token
         self.session_name = session_name
         self.duration_seconds = duration_seconds
 
@@ -357,7 +368,10 @@ class OidcSts:
         return f"OidcSts({self.sts_endpoint!r}, agency_urn={self.agency_urn!r})"
 
     async def fetch(self, wire: Wire, now: float) -> TemporaryKey:
-        id_token = read_token(self.id_token_file, "id_token_file")
+        id_token = self.id_token
+        if id_token is None:
+            assert self.id_token_file is not None  # one of them, checked at construction
+            id_token = read_token(self.id_token_file, "id_token_file")
         payload = {
             "provider_urn": self.provider_urn,
             "agency_urn": self.agency_urn,
@@ -523,7 +537,8 @@ class TemporaryAuth:
         old = self._signer
         lifetime = key.expires_at - now
         ahead = margin(lifetime)
-        self._refresh_at = key.expires_at - ahead - self._rng.uniform(0.0, ahead / 2)
+        due = key.expires_at - ahead - self._rng.uniform(0.0, ahead / 2)
+        self._refresh_at = max(due, now + MIN_FETCH_INTERVAL)
         self._key = key
         self._signer = AkSkAuth(
             key.access_key,

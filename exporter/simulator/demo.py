@@ -13,14 +13,22 @@ from exporter.simulator.server import start
 
 
 def demo_settings(url: str, cloud: FakeCloud, overrides: dict[str, Any]) -> Settings:
-    """The demo cloud's two accounts as a user would configure them: AK/SK and IAM password."""
-    prod, dr = cloud.tenants
+    """The demo cloud's accounts as a user would configure them: AK/SK, IAM password, and
+    `provider: ecs_metadata` (the simulator is the metadata service: temporary keys, refreshed
+    ahead of their expiry)."""
+    prod, dr, agency = cloud.tenants
+    temporary = agency.account_config(url)
+    temporary["credentials"] = {"provider": "ecs_metadata", "metadata_endpoint": url}
     web = {"listen_address": "127.0.0.1:9897", **overrides.get("web", {})}
     # model_validate, not Settings(...): the demo ignores HWMIG_* variables and config files.
     return Settings.model_validate(
         {
             "poll_interval_seconds": 10,
-            "accounts": [prod.account_config(url), dr.account_config(url, password=True)],
+            "accounts": [
+                prod.account_config(url),
+                dr.account_config(url, password=True),
+                temporary,
+            ],
             **overrides,
             "web": web,
         }

@@ -5,12 +5,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from exporter.simulator.cloud import FakeCloud, Tenant
+from exporter.simulator.cloud import FakeCloud, Identities, Tenant
 from exporter.simulator.tasks import Plan, oms_task, sms_task
 
 DEMO_ACCESS_KEY = "DEMOACCESSKEY0000001"
 DEMO_SECRET_KEY = "demo-secret-key-not-a-real-one"  # obviously fake: the demo's own cloud
 DEMO_PASSWORD = "demo-password-not-real"
+DEMO_AGENCY_ACCOUNT = "demo-agency"  # the account of the ECS agency (temporary keys)
 
 
 SMS_ROUTE_CYCLE = (
@@ -79,7 +80,8 @@ def estate(
 
 
 def demo_cloud(clock: Callable[[], float] = time.time) -> FakeCloud:
-    """Two accounts: one with AK/SK, one with an IAM password; tasks in every state."""
+    """Three accounts: one with AK/SK, one with an IAM password, tasks in every state; and one
+    on the ECS agency of the VM, whose metadata service hands out 60 s temporary keys."""
     now = clock()
     aksk = Tenant(
         name="demo-prod",
@@ -97,7 +99,18 @@ def demo_cloud(clock: Callable[[], float] = time.time) -> FakeCloud:
         password=DEMO_PASSWORD,
         domain_name="demo-domain",
     )
+    agency = Tenant(
+        name=DEMO_AGENCY_ACCOUNT,
+        access_key="DEMOACCESSKEY0000003",  # never sent: the account signs with temporary keys
+        secret_key=DEMO_SECRET_KEY,
+        project_id="0" * 31 + "3",
+    )
     return FakeCloud(
-        tenants=[estate(aksk, sms=12, oms=8, now=now), estate(password, sms=6, oms=5, now=now)],
+        tenants=[
+            estate(aksk, sms=12, oms=8, now=now),
+            estate(password, sms=6, oms=5, now=now),
+            estate(agency, sms=3, oms=2, now=now, failures=False),
+        ],
         clock=clock,
+        identities=Identities(metadata=DEMO_AGENCY_ACCOUNT),
     )

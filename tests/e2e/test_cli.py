@@ -186,6 +186,31 @@ def test_check_config_prints_the_endpoints_in_use_and_warns_of_odd_ones(tmp_path
     ]
 
 
+def test_check_config_warns_of_plain_http_sts_but_not_of_the_metadata_service(
+    tmp_path: Path,
+) -> None:
+    tenant = make_tenant()
+    sts = account_config(tenant, "http://127.0.0.1:1") | {"name": "sts"}
+    sts["credentials"] = {
+        "provider": "oidc_sts",
+        "provider_urn": "iam::1:identity-provider:k8s",
+        "agency_urn": "iam::1:agency:exporter",
+        "id_token_file": str(tmp_path / "token"),
+        "sts_endpoint": "http://sts.example.com",
+    }
+    ecs = account_config(tenant, "http://127.0.0.1:1") | {"name": "ecs"}
+    ecs["credentials"] = {"provider": "ecs_metadata"}  # http://169.254.169.254
+    result = run_cli(
+        "--check-config", "--config.file", str(write_config(tmp_path / "c.yaml", [sts, ecs]))
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines() == [
+        "huaweicloud-migration-exporter: warning: accounts.0.credentials.sts_endpoint: plain"
+        " http:// to sts.example.com: requests, signed or with a token, cross the network"
+        " unencrypted"
+    ]
+
+
 def test_the_daemon_logs_the_same_warnings_at_start(tmp_path: Path) -> None:
     config = questionable(tmp_path)
     with exporter(["--config.file", str(config), "--log.format", "json"], tmp_path) as proc:
@@ -274,6 +299,27 @@ def test_the_demo_serves_live_changing_metrics(tmp_path: Path) -> None:
             "the demo's speeds to move on the next poll",
         )
         assert sum(proc.samples("huaweicloud_oms_task_completed_bytes").values()) > 0
+
+
+def test_the_demo_runs_one_account_on_a_temporary_credential(tmp_path: Path) -> None:
+    """--demo's third account signs with temporary keys from the simulated ECS metadata
+    service, beside the AK/SK and the password accounts, and logs none of them."""
+    with exporter(["--demo", "--log.level", "debug"], tmp_path) as proc:
+        proc.wait_ready()
+        up = proc.samples("huaweicloud_migration_up")
+        accounts = {dict(labels)["account"] for labels in up}
+        assert accounts == {"demo-prod", "demo-dr", "demo-agency"}
+        agency = by(up, account="demo-agency")
+        assert len(agency) >= 3 and set(agency.values()) == {1}  # sms, sms_sources, oms ...
+        logs = proc.logs()
+    obtained = [
+        json.loads(line)
+        for line in logs.splitlines()
+        if line.startswith("{") and '"temporary credentials obtained"' in line
+    ]
+    assert obtained and {e["provider"] for e in obtained} == {"ecs_metadata"}
+    assert {e["account"] for e in obtained} == {"demo-agency"}
+    assert "STS-" not in logs  # the simulator's security tokens: never logged
 
 
 def test_the_healthcheck_asks_where_the_exporter_listens(tmp_path: Path) -> None:

@@ -55,7 +55,14 @@ def environment(provider: str, url: str, tmp_path: Path) -> dict[str, str]:
     pod_token_file.write_text(POD_TOKEN)
     # No profile file: the chain must not find the developer's own.
     env = {"HUAWEICLOUD_SDK_CREDENTIALS_FILE": str(tmp_path / "no-profile")}
-    if provider == "oidc_sts":
+    if provider == "oidc_sts_inline":  # the ID token itself in the environment, no file
+        env |= {
+            "HUAWEICLOUD_OIDC_PROVIDER_URN": "iam::sim:identity-provider:sim-idp",
+            "HUAWEICLOUD_OIDC_AGENCY_URN": AGENCY,
+            "HUAWEICLOUD_OIDC_ID_TOKEN": ID_TOKEN,
+            "HUAWEICLOUD_SDK_STS_ENDPOINT": url,
+        }
+    elif provider == "oidc_sts":
         env |= {
             "HUAWEICLOUD_OIDC_PROVIDER_URN": "iam::sim:identity-provider:sim-idp",
             "HUAWEICLOUD_OIDC_AGENCY_URN": AGENCY,
@@ -95,7 +102,7 @@ async def exporter_key(
 
     account = cloud.tenants[0].account_config(url)
     del account["credentials"]  # none named: the chain, as the SDK's default
-    account["iam_endpoint"] = url
+    # No iam_endpoint either: federation finds IAM as the SDK does (HUAWEICLOUD_SDK_IAM_ENDPOINT)
     settings = Settings.model_validate({"accounts": [account]})
     creds = settings.accounts[0].credentials
     creds_metadata = creds.model_copy(update={"metadata_endpoint": url})
@@ -112,7 +119,7 @@ def issued(cloud: FakeCloud, access_key: str) -> IssuedKey:
 
 
 @pytest.mark.parametrize(
-    "provider", ["oidc_sts", "oidc_federation", "ecs_metadata", "pod_identity"]
+    "provider", ["oidc_sts", "oidc_sts_inline", "oidc_federation", "ecs_metadata", "pod_identity"]
 )
 async def test_the_sdk_and_the_exporter_obtain_the_same_credentials_from_the_same_environment(
     cloud: FakeCloud,
@@ -138,7 +145,8 @@ async def test_the_sdk_and_the_exporter_obtain_the_same_credentials_from_the_sam
     sdk_issued = issued(cloud, theirs.ak)
     our_issued = issued(cloud, ours.access_key.get_secret_value())
     assert sdk_issued.access_key != our_issued.access_key  # two fetches, two keys
-    assert sdk_issued.by == our_issued.by == provider  # from the same source
+    source = provider.removesuffix("_inline")
+    assert sdk_issued.by == our_issued.by == source  # from the same source
     assert sdk_issued.tenant == our_issued.tenant == "acct-a"
     assert (theirs.sk, theirs.security_token) == (sdk_issued.secret_key, sdk_issued.security_token)
     assert (ours.secret_key.get_secret_value(), ours.security_token.get_secret_value()) == (
@@ -150,4 +158,4 @@ async def test_the_sdk_and_the_exporter_obtain_the_same_credentials_from_the_sam
     text = time.strftime(ISO.replace(".%f", ""), time.gmtime(sdk_issued.expires_at))
     assert theirs._expired_at == time.mktime(time.strptime(text, ISO.replace(".%f", "")))
     assert ours.expires_at == pytest.approx(our_issued.expires_at, abs=1e-5)
-    assert name == ("chain" if provider in ("ecs_metadata", "pod_identity") else provider)
+    assert name == ("chain" if provider in ("ecs_metadata", "pod_identity") else source)

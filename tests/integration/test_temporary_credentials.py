@@ -7,6 +7,7 @@ signed with an expired key, or without its security token: there must be none.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import time
 from collections.abc import Callable
@@ -19,6 +20,7 @@ from pydantic import SecretStr
 
 from exporter.huawei.auth import AkSkAuth
 from exporter.huawei.errors import AuthError
+from exporter.huawei.temporary import MIN_FETCH_INTERVAL
 from exporter.settings import Settings
 from exporter.simulator.cloud import FakeCloud
 from exporter.simulator.server import RunningSimulator
@@ -213,3 +215,23 @@ async def test_temporary_keys_sign_only_with_their_token_and_before_expiry(
     with pytest.raises(AuthError):
         await wiring.sms(signed).list_items(max_items=10)
     assert cloud.identities.expired_uses == 1
+
+
+async def test_a_key_handed_out_near_its_expiry_brings_no_refresh_storm(
+    cloud: FakeCloud,
+    simulator: RunningSimulator,
+    session: aiohttp.ClientSession,
+    tmp_path: Path,
+    clock: Clock,
+) -> None:
+    """A metadata service handing out keys with 3 s left (its cached key near its end): the
+    refresh is due at once, yet keys are fetched at most once per MIN_FETCH_INTERVAL."""
+    cloud.identities.lifetime = 3.0
+    built = fleet(cloud, simulator, session, tmp_path, "ecs_metadata", clock)
+    assert await poll(built) == [True, True, True]
+    await asyncio.sleep(0.2)  # the refresh timer's turn, the clock standing still
+    assert len(cloud.identities.issued) == 1
+    clock.now += MIN_FETCH_INTERVAL + 0.5  # past the key's last second of use: a new one
+    assert await poll(built) == [True, True, True]
+    assert len(cloud.identities.issued) == 2
+    assert cloud.identities.expired_uses == 0
