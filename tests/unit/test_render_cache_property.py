@@ -391,6 +391,7 @@ class CacheMachine(RuleBasedStateMachine):
     @precondition(lambda self: self._objects())
     @rule(data=st.data(), at=POSITIONS)
     def edit(self, data: st.DataObject, at: int) -> None:
+        """A field of an item gets another value (maybe its own again)."""
         objects = self._objects()
         n = objects[at % len(objects)]
         field = data.draw(st.sampled_from(sorted(self.spec.edits)), label="field")
@@ -468,8 +469,9 @@ class CacheMachine(RuleBasedStateMachine):
 
     @invariant()
     def polled_every_few_steps(self) -> None:
-        """A poll at least every third step: a run may leave out the `poll` rule (hypothesis
-        enables a random subset of the rules in each run), and changes unpolled prove nothing."""
+        """A poll after three steps without one: a run may leave out the `poll` rule
+        (hypothesis enables a random subset of the rules in each run), and changes never
+        polled prove nothing."""
         self.unpolled += 1
         if self.unpolled > 3:
             note("the invariant polls: state.poll(skew=0)")
