@@ -19,8 +19,9 @@ Kubernetes rotates a projected token in place.
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import dataclasses
 import json
+import math
 import random
 import weakref
 from collections.abc import Callable, Mapping, Sequence
@@ -56,6 +57,10 @@ SIGN_GUARD = 1.0  # a key this close to its expiry signs nothing: it would arriv
 # its cached key near its end (or a clock ahead of the cloud's) would make a refresh due at
 # once after every fetch, a storm of requests to it.
 MIN_FETCH_INTERVAL = 2.0
+# No temporary key lives longer than a day or two (STS: 12 h at most): an expiry further out
+# (an epoch in milliseconds, a provider's "never") is taken as this, so the key is refreshed.
+MAX_LIFETIME = 48 * 3600.0
+MAX_TOKEN_BYTES = 64 * 1024  # an ID token is a few KB: a larger file is the wrong file
 MAX_ANSWER_BYTES = 1024 * 1024
 METADATA_ENDPOINT = "http://169.254.169.254"  # the SDK's MetadataAccessor
 STS_ENDPOINT = "https://sts.cn-north-4.myhuaweicloud.com"  # the SDK's StsHelper default
@@ -139,9 +144,13 @@ class Provider(Protocol):
 
 
 def read_token(path: Path, what: str) -> SecretStr:
-    """An ID token (or a pod identity token) as the file holds it now."""
+    """An ID token (or a pod identity token) as the file holds it now (at most 64 KiB)."""
     try:
-        text = path.read_text(encoding="utf-8").strip()
+        with path.open("rb") as file:
+            data = file.read(MAX_TOKEN_BYTES + 1)
+        if len(data) > MAX_TOKEN_BYTES:
+            raise AuthError(f"{what}: {path} holds more than {MAX_TOKEN_BYTES} bytes")
+        text = data.decode("utf-8").strip()
     except OSError as exc:
         raise AuthError(
             f"{what}: cannot read {path}: {exc.strerror or type(exc).__name__}"
@@ -454,7 +463,7 @@ class TemporaryAuth:
         self._account = account
         self._backoff_seconds = backoff_seconds
         self._rng = rng or random.Random()
-        self._lock = asyncio.Lock()
+        self._fetching: asyncio.Future[None] | None = None  # the fetch under way, if any
         self._key: TemporaryKey | None = None
         self._signer: AkSkAuth | None = None
         self._refresh_at = 0.0
@@ -483,13 +492,19 @@ class TemporaryAuth:
         return self._key is not None and now < self._key.expires_at - SIGN_GUARD
 
     async def prepare(self) -> None:
-        """A key that is good to sign with: fetched now when none is, or a refresh is due."""
-        if not self._due(self._clock()):
+        """A key that is good to sign with: fetched now when none is. A refresh that is due
+        runs on its own: requests go on signing with the key in hand while it lasts, and a
+        request cancelled while waiting (its poll's deadline) does not cancel the fetch."""
+        now = self._clock()
+        if not self._due(now):
             return
-        async with self._lock:
-            now = self._clock()
-            if self._due(now):  # not refreshed by the request this one waited for
-                await self._fetch(now)
+        fetching = self._fetching
+        if fetching is None or fetching.done():
+            fetching = self._fetching = asyncio.ensure_future(self._fetch(now))
+            fetching.add_done_callback(_retrieved)
+        if self._usable(now):
+            return
+        await asyncio.shield(fetching)
 
     def _due(self, now: float) -> bool:
         if now < self._refresh_at and self._usable(now):
@@ -506,10 +521,15 @@ class TemporaryAuth:
     async def _fetch(self, now: float) -> None:
         try:
             key = await self.provider.fetch(self._wire, now)
+            if not math.isfinite(key.expires_at):
+                raise BadResponseError(f"{self.provider.name}: the key answered has no expiry")
             if key.expires_at - SIGN_GUARD <= self._clock():
                 raise BadResponseError(f"{self.provider.name}: the key answered is expired")
+            ceiling = self._clock() + MAX_LIFETIME
+            if key.expires_at > ceiling:
+                key = dataclasses.replace(key, expires_at=ceiling)
         except ApiError as exc:
-            self._failed(exc, now)
+            self._failed(exc, self._clock())  # the back-off counts from the failure
             if self._usable(self._clock()):
                 return
             raise AuthError(
@@ -575,9 +595,19 @@ class TemporaryAuth:
         self._timer = loop.call_later(max(delay, 0.0), _wake, weakref.ref(self))
 
     async def _refresh(self) -> None:
-        # A failure is logged by _failed; the next request tries again after the back-off.
-        with contextlib.suppress(ApiError):
+        try:
             await self.prepare()
+            if self._fetching is not None:
+                await asyncio.shield(self._fetching)
+        except ApiError:
+            pass  # logged by _failed; the next request tries again after the back-off
+        except Exception as exc:  # a broad catch: a timer's refresh must not fail unseen
+            log.warning(
+                "temporary credentials not refreshed",
+                account=self._account,
+                provider=self.provider.name,
+                error=f"unexpected {type(exc).__name__}",
+            )
 
     async def authorize(self, request: Unsigned, scope: Scope) -> signing.SignedRequest:
         # No await before signing: the key signed with is the voice's the request was let in on.
@@ -588,6 +618,13 @@ class TemporaryAuth:
     def invalidate(self, scope: Scope, credential: str | None) -> None:
         """Nothing to do at once: a refused key is silenced by its gate; the next key has one
         of its own."""
+
+
+def _retrieved(fetch: asyncio.Future[None]) -> None:
+    """A fetch nobody waited for (a refresh while the key still signs): its failure is logged
+    by `_failed`, not left as "exception never retrieved"."""
+    if not fetch.cancelled():
+        fetch.exception()
 
 
 def _wake(ref: weakref.ReferenceType[TemporaryAuth]) -> None:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Generic, Literal, Protocol, TypeVar
+from typing import Any, Generic, Literal, Protocol, TypeVar, cast
 
 from exporter.metrics.lines import (
     NON_NEGATIVE,
@@ -79,10 +79,15 @@ class Row(Generic[Opt]):
     """One family written from one item, or a few written together (`group`)."""
 
     families: tuple[Family, ...]
-    # The writer for these options (None: the options leave the family out). A group's
-    # writer returns one string per family, in order, and "" for a family `kept` leaves out.
-    make: Callable[[Opt], Any]
+    # The writer for these options (None: the options leave the family out): a `Write` for
+    # one family, a `GroupWrite` for several (one string per family, in order, and "" for a
+    # family the options leave out).
+    make: Callable[[Opt], Write | GroupWrite | None]
     finished: bool = False  # written for a finished item too (finished_details off)
+
+    def __post_init__(self) -> None:
+        if self.finished and len(self.families) > 1:
+            raise ValueError("a group of families is not written for finished items")
 
 
 class Rows(Generic[Opt]):
@@ -110,17 +115,16 @@ class Rows(Generic[Opt]):
         domain: Domain = NON_NEGATIVE,
         finished: bool = False,
         when: Callable[[Opt], bool] | None = None,
-        as_is: bool = False,
     ) -> Row[Opt]:
         """`item.attr` (or `item.of.attr`) * scale / divide, left out when null and counted
-        when outside `domain`. `as_is`: the value unscaled, as the API spelled it."""
+        when outside `domain`."""
         family = self.family(name, help_)
 
         def make(opts: Opt) -> Write | None:
             if when is not None and not when(opts):
                 return None
             factor = scale(opts) if callable(scale) else scale
-            return _gauge(family.name, attr, of, factor, divide, domain, as_is)
+            return _gauge(family.name, attr, of, factor, divide, domain)
 
         return Row((family,), make, finished)
 
@@ -209,7 +213,7 @@ class Rows(Generic[Opt]):
 
 
 def _gauge(
-    name: str, attr: str, of: str | None, factor: float, divide: float, domain: Domain, as_is: bool
+    name: str, attr: str, of: str | None, factor: float, divide: float, domain: Domain
 ) -> Write:
     head = name + "{"
     low, high = domain
@@ -222,8 +226,7 @@ def _gauge(
         value = getattr(item, attr)
         if value is None:
             return ""
-        if not as_is:
-            value = value * factor / divide
+        value = value * factor / divide
         if low <= value <= high:
             return f"{head}{labels}}} {number(value)}\n"
         bad(name)
@@ -322,11 +325,12 @@ class Table(Generic[Opt]):
             write = row.make(opts) if any(on) else None
             if write is not None:
                 if len(row.families) == 1:
-                    singles.append((start, write))
+                    single = cast("Write", write)
+                    singles.append((start, single))
                     if row.finished:
-                        finished_singles.append((start, write))
+                        finished_singles.append((start, single))
                 else:
-                    groups.append((start, end, write))
+                    groups.append((start, end, cast("GroupWrite", write)))
             start = end
         blank = [""] * len(self.families)
         labels_of = self.identity(account, opts)

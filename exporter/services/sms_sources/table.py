@@ -109,7 +109,6 @@ TABLE: Table[SourceOptions] = Table(
             "Estimated time left for the source server's current task.",
             "remain_seconds",
             of="current_task",
-            as_is=True,
         ),
         _rows.date(
             "source_server_estimated_completion_timestamp_seconds",
