@@ -119,7 +119,7 @@ def poll_pages(settings: Settings, account: Account) -> dict[str, int]:
         if service.enabled(settings, account):
             request = service.target(account).request
             pages[service.name] = pages_of(
-                request.page_limit, request.max_offset, settings.max_tasks_per_source
+                request.page_limit, request.max_offset, request.cap(settings.max_tasks_per_source)
             )
     return pages
 

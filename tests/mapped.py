@@ -20,17 +20,20 @@ from exporter.metrics.lines import Lines
 from exporter.services.oms_tasks import SERVICE as OMS
 from exporter.services.oms_tasks.payload import OmsRef, OmsTask
 from exporter.services.service import ListService
+from exporter.services.sms_projects import SERVICE as PROJECTS
+from exporter.services.sms_projects.payload import MigrationProject, ProjectRef
 from exporter.services.sms_sources import SERVICE as SOURCES
 from exporter.services.sms_sources.payload import SourceRef, SourceServer
 from exporter.services.sms_tasks import SERVICE as SMS
 from exporter.services.sms_tasks.payload import SmsRef, SmsTask
 
-__all__ = ["OMS", "SMS", "SOURCES", "listed_page", "mapped", "rendered"]
+__all__ = ["OMS", "PROJECTS", "SMS", "SOURCES", "listed_page", "mapped", "rendered"]
 
 _KINDS: dict[str, tuple[type[Any], type[Any]]] = {
     "sms": (SmsRef, SmsTask),
     "oms": (OmsRef, OmsTask),
     "sms_sources": (SourceRef, SourceServer),
+    "sms_projects": (ProjectRef, MigrationProject),
 }
 
 

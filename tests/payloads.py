@@ -18,6 +18,7 @@ from exporter.poller import PageHook, Source
 from exporter.services.oms_tasks.payload import OmsTask
 from exporter.services.oms_tasks.table import OmsOptions
 from exporter.services.service import ListService
+from exporter.services.sms_projects.table import ProjectOptions
 from exporter.services.sms_sources.table import SourceOptions
 from exporter.services.sms_tasks import SERVICE as SMS
 from exporter.services.sms_tasks.payload import RawSmsTasks, SmsRef, SmsTask
@@ -33,6 +34,7 @@ LEAN: dict[str, Any] = yaml.safe_load(
 SMS_OPTS = SmsOptions()
 OMS_OPTS = OmsOptions(region="ap-southeast-3", project_id="p" * 32)
 SOURCE_OPTS = SourceOptions()
+PROJECT_OPTS = ProjectOptions()
 
 
 def settings_for(url: str, cloud: FakeCloud, **top: Any) -> Settings:
@@ -207,3 +209,31 @@ def sms_source(
         return Listing(items=items, count=len(items), not_fetched=0, pages=len(pages))
 
     return Source(account="x", service=service, options=SmsOptions(), fetch=fetch or listing)
+
+
+# The lists of a wave's objects (DESIGN.md section 12) off, and the source servers too: the
+# collect settings of a test about the task lists alone (which sources, how many requests).
+NO_WAVES: dict[str, bool] = {
+    "migration_projects": False,
+    "source_server_overview": False,
+    "task_groups": False,
+    "sync_tasks": False,
+}
+TASK_LISTS_ONLY: dict[str, bool] = {"source_servers": False, **NO_WAVES}
+
+# An SMS migration project (`GET /v3/migprojects`) with every field the SDK knows set.
+FULL_PROJECT: dict[str, Any] = {
+    "id": "mp-1",
+    "name": "wave-erp",
+    "description": "the ERP servers",
+    "isdefault": False,
+    "region": "ap-southeast-3",
+    "type": "MIGRATE_BLOCK",
+    "speed_limit": 100,
+    "syncing": True,
+    "start_target_server": True,
+    "use_public_ip": False,
+    "start_network_check": True,
+    "exist_server": True,
+    "enterprise_project": "default",
+}

@@ -40,6 +40,13 @@ class ListRequest(Generic[R, M]):
     max_offset: int | None  # the largest `offset` it accepts: items past it cannot be listed
     filters: tuple[tuple[str, QueryValue], ...] = ()
     headers: Mapping[str, str] = field(default_factory=dict)  # signed with the request
+    # The most items this list is ever read to (its own cap, under max_tasks_per_source): a
+    # list of tens (migration projects, task groups) costs a poll a few pages at worst.
+    max_items: int | None = None
+
+    def cap(self, max_items: int) -> int:
+        """`max_items` (max_tasks_per_source), under the list's own cap."""
+        return max_items if self.max_items is None else min(max_items, self.max_items)
 
 
 async def list_mapped(
@@ -68,5 +75,5 @@ async def list_mapped(
         each_page,
         limit=request.page_limit,
         max_offset=request.max_offset,
-        max_items=max_items,
+        max_items=request.cap(max_items),
     )

@@ -9,7 +9,8 @@ from typing import Any
 
 from exporter.services.oms_tasks import SERVICE as OMS_TASKS
 from exporter.services.service import ListService
+from exporter.services.sms_projects import SERVICE as SMS_PROJECTS
 from exporter.services.sms_sources import SERVICE as SMS_SOURCES
 from exporter.services.sms_tasks import SERVICE as SMS_TASKS
 
-SERVICES: tuple[ListService[Any, Any], ...] = (SMS_TASKS, SMS_SOURCES, OMS_TASKS)
+SERVICES: tuple[ListService[Any, Any], ...] = (SMS_TASKS, SMS_SOURCES, OMS_TASKS, SMS_PROJECTS)

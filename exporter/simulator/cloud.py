@@ -14,7 +14,18 @@ from typing import Any, Literal
 
 from exporter.simulator.tasks import Payload, Plan, source_of
 
-Service = Literal["sms", "oms", "sms_sources", "iam", "none"]  # "none": no route matched
+Service = Literal[
+    "sms",
+    "oms",
+    "sms_sources",
+    # the objects a wave is made of
+    "sms_projects",
+    "sms_overview",
+    "oms_groups",
+    "oms_sync",
+    "iam",
+    "none",  # no route matched
+]
 FaultKind = Literal[
     "status", "html", "malformed", "wrong_shape", "reset", "churn", "vanish", "empty", "body"
 ]
@@ -69,6 +80,7 @@ class Tenant:
     security_token: str | None = None
     sms_tasks: list[Payload] = field(default_factory=list)
     oms_tasks: list[Payload] = field(default_factory=list)
+    sms_projects: list[Payload] = field(default_factory=list)  # SMS migration projects
     sms_plans: dict[str, Plan] = field(default_factory=dict)
     oms_plans: dict[str, Plan] = field(default_factory=dict)
     # Fields forced onto a task after its plan ran: how tests fail and recover a task.

@@ -15,7 +15,7 @@ from typing import Any
 from aiohttp import web
 
 from exporter.simulator.cloud import Denied, Service, Tenant
-from exporter.simulator.tasks import Payload, oms_task, sms_task
+from exporter.simulator.tasks import Payload, migration_project, oms_task, sms_task
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,5 +136,19 @@ LISTS: tuple[SimList, ...] = (
         everything=lambda tenant: tenant.sms_tasks,
         view=lambda tenant, now, offset, limit: tenant.sources_page(now, offset, limit),
         fresh=lambda index, now_ms: sms_task(index, now_ms=now_ms),
+    ),
+    SimList(
+        service="sms_projects",
+        path="/v3/migprojects",
+        items="migprojects",
+        code="SMS",
+        min_limit=0,
+        max_limit=100,
+        default_limit=100,
+        max_offset=65535,
+        filters=(),
+        everything=lambda tenant: tenant.sms_projects,
+        view=lambda tenant, now, offset, limit: tenant.sms_projects[offset : offset + limit],
+        fresh=lambda index, now_ms: migration_project(index),
     ),
 )

@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable
 
 from exporter.simulator.cloud import FakeCloud, Tenant
-from exporter.simulator.tasks import Plan, oms_task, sms_task
+from exporter.simulator.tasks import Plan, migration_project, oms_task, sms_task
 
 DEMO_ACCESS_KEY = "DEMOACCESSKEY0000001"
 DEMO_SECRET_KEY = "demo-secret-key-not-a-real-one"  # obviously fake: the demo's own cloud
@@ -40,17 +40,23 @@ def estate(
     subtasks: int = 10,
     plans: bool = True,
     failures: bool = True,
+    projects: int = 0,
 ) -> Tenant:
     """Fill `tenant` with `sms` + `oms` tasks; with `plans`, tasks move as time goes by.
 
     Tasks start spread over a ten-minute cycle that repeats, each on a route through the
     states (SMS_ROUTE_CYCLE, OMS_ROUTE_CYCLE): twelve SMS tasks and eight OMS tasks pass
     through every documented state and status in each cycle. Without `failures`, no task
-    fails.
+    fails. With `projects`, the SMS tasks are spread over that many migration projects (the
+    first the default), each task naming its own in `enterprise_project_id`.
     """
     now_ms = int(now * 1000)
+    made = [migration_project(n, seed=tenant.name, region=tenant.region) for n in range(projects)]
+    tenant.sms_projects += made
     for i in range(sms):
         task = sms_task(i, seed=tenant.name, now_ms=now_ms, subtasks=subtasks)
+        if made:
+            task["enterprise_project_id"] = made[i % len(made)]["id"]
         tenant.sms_tasks.append(task)
         if plans:
             route = SMS_ROUTE_CYCLE[i % len(SMS_ROUTE_CYCLE)]
@@ -98,6 +104,9 @@ def demo_cloud(clock: Callable[[], float] = time.time) -> FakeCloud:
         domain_name="demo-domain",
     )
     return FakeCloud(
-        tenants=[estate(aksk, sms=12, oms=8, now=now), estate(password, sms=6, oms=5, now=now)],
+        tenants=[
+            estate(aksk, sms=12, oms=8, now=now, projects=3),
+            estate(password, sms=6, oms=5, now=now, projects=2),
+        ],
         clock=clock,
     )

@@ -154,6 +154,30 @@ def oms_task(
     }
 
 
+DEFAULT_MIGRATION_PROJECT = "0"  # the id every task of an estate without projects names
+
+
+def migration_project(index: int, *, seed: str = "sim", region: str = "ap-southeast-3") -> Payload:
+    """An SMS migration project (`GET /v3/migprojects`): the first of an account is its
+    default, with the id its tasks name when no other project was made."""
+    default = index == 0
+    return {
+        "id": DEFAULT_MIGRATION_PROJECT if default else task_uuid(seed + "-migproject", index),
+        "name": "default" if default else f"wave-{seed}-{index:02d}",
+        "description": "" if default else f"migration wave {index}",
+        "isdefault": default,
+        "region": region,
+        "type": "MIGRATE_FILE" if index % 3 == 2 else "MIGRATE_BLOCK",
+        "speed_limit": 0 if index % 2 == 0 else 100 * index,
+        "syncing": index % 2 == 1,
+        "start_target_server": True,
+        "use_public_ip": index % 4 != 3,
+        "start_network_check": index % 2 == 0,
+        "exist_server": True,
+        "enterprise_project": "default",
+    }
+
+
 def _clamp(value: float) -> float:
     return min(max(value, 0.0), 1.0)
 

@@ -24,6 +24,7 @@ from exporter.settings import Settings
 from exporter.simulator.cloud import FakeCloud
 from exporter.simulator.scenarios import estate
 from exporter.simulator.server import start
+from exporter.simulator.tasks import migration_project
 from exporter.sources import new_session
 from exporter.telemetry import Telemetry
 from tests.conftest import FAST, make_tenant
@@ -88,6 +89,16 @@ EDGE_OMS: list[dict[str, Any]] = [
     },
 ]
 
+EDGE_PROJECTS: list[dict[str, Any]] = [
+    # Nulls everywhere, a name that needs escaping and cutting.
+    {"id": "mp-nulls", "name": 'quote " backslash \\ ' + "long " * 20, "isdefault": None},
+    # Numbers sent as strings and as numbers; a limit past any link, kept.
+    {"id": 42, "name": 7, "speed_limit": "1000", "syncing": "true", "type": "MIGRATE_FILE"},
+    {"id": "mp-negative", "name": "negative", "speed_limit": -1},  # outside its domain: counted
+    {"id": None, "name": "listed without an id"},
+    {"id": "mp-nulls", "name": "a duplicate id, dropped"},
+]
+
 
 def fixture_tasks(name: str) -> list[dict[str, Any]]:
     tasks: list[dict[str, Any]] = json.loads((FIXTURES / name).read_text())["tasks"]
@@ -102,6 +113,9 @@ def golden_cloud() -> FakeCloud:
         *EDGE_SMS,
     ]
     tenant.oms_tasks += [*fixture_tasks("oms-list-tasks.example.json"), *EDGE_OMS]
+    # Its tasks all name "0", the default project's id: the others hold none of them.
+    projects = [migration_project(n, seed=tenant.name, region=tenant.region) for n in range(4)]
+    tenant.sms_projects += [*projects, *EDGE_PROJECTS]
     return FakeCloud(tenants=[tenant], clock=lambda: NOW)
 
 
@@ -162,7 +176,7 @@ def compare(name: str, body: bytes, update: bool) -> None:
     assert text == path.read_text(), f"{name} differs from its golden file (--update-golden)"
 
 
-@pytest.mark.parametrize("service", ["sms", "oms", "sms_sources"])
+@pytest.mark.parametrize("service", ["sms", "oms", "sms_sources", "sms_projects"])
 @pytest.mark.parametrize("openmetrics", [False, True], ids=["text", "openmetrics"])
 async def test_task_families_match_their_golden_files(
     service: str, openmetrics: bool, update_golden: bool

@@ -39,6 +39,9 @@ FAULTS = [
     Fault(service="oms", kind="wrong_shape"),
     Fault(service="sms", kind="empty", times=3),
     Fault(service="iam", kind="status", status=500),
+    # The lists of a wave's objects fail alike.
+    Fault(service="sms_projects", kind="status", status=401, error_code="APIGW.0301"),
+    Fault(service="sms_projects", kind="malformed"),
 ]
 
 
