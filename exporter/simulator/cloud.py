@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from exporter.simulator.tasks import Payload, Plan, source_of
+from exporter.simulator.tasks import Payload, Plan, group_view, source_of
 
 Service = Literal[
     "sms",
@@ -81,6 +81,9 @@ class Tenant:
     sms_tasks: list[Payload] = field(default_factory=list)
     oms_tasks: list[Payload] = field(default_factory=list)
     sms_projects: list[Payload] = field(default_factory=list)  # SMS migration projects
+    oms_groups: list[Payload] = field(default_factory=list)  # OMS task groups, as defined
+    oms_sync_tasks: list[Payload] = field(default_factory=list)
+    sync_stops: dict[str, float] = field(default_factory=dict)  # sync task id -> when it stops
     sms_plans: dict[str, Plan] = field(default_factory=dict)
     oms_plans: dict[str, Plan] = field(default_factory=dict)
     # Fields forced onto a task after its plan ran: how tests fail and recover a task.
@@ -142,6 +145,28 @@ class Tenant:
             server = source_of(task, index, now, self.sms_plans.get(str(task.get("id"))))
             server.update(self.source_overrides.get(str(server.get("id")), {}))
             out.append(server)
+        return out
+
+    def groups_page(self, now: float, offset: int, limit: int) -> list[Payload]:
+        """The OMS task groups at [offset, offset+limit), their counters those of their tasks
+        at `now` (every task, when there is a group)."""
+        page = self.oms_groups[offset : offset + limit]
+        if not page:
+            return []
+        members: dict[str, list[Payload]] = {}
+        for task in self.oms_page(now, 0, len(self.oms_tasks)):
+            if task.get("group_id"):
+                members.setdefault(str(task["group_id"]), []).append(task)
+        return [group_view(g, members.get(str(g.get("group_id")), [])) for g in page]
+
+    def sync_page(self, now: float, offset: int, limit: int) -> list[Payload]:
+        """The OMS sync tasks at [offset, offset+limit); one past its stop time is STOPPED."""
+        out = []
+        for task in self.oms_sync_tasks[offset : offset + limit]:
+            stops = self.sync_stops.get(str(task.get("sync_task_id")))
+            if stops is not None and now >= stops:
+                task = {**task, "status": "STOPPED"}
+            out.append(task)
         return out
 
 

@@ -20,6 +20,8 @@ from hypothesis import strategies as st
 
 from exporter.exposition.snapshot import Snapshot
 from exporter.huawei.errors import REASONS
+from exporter.services.oms_groups.payload import TaskGroup
+from exporter.services.oms_sync.payload import SyncTask
 from exporter.services.oms_tasks.payload import OmsTask
 from exporter.services.sms_projects.payload import MigrationProject
 from exporter.services.sms_tasks.payload import (
@@ -134,6 +136,24 @@ WAVE_ITEMS: dict[str, tuple[st.SearchStrategy[dict[str, Any]], str]] = {
             {"id": st.one_of(st.uuids().map(str), st.integers(0, 10**9), weird_text, st.none())},
         ),
         "migprojects",
+    ),
+    "oms_groups": (
+        record(
+            TaskGroup,
+            {
+                "group_id": st.one_of(st.uuids().map(str), weird_text, st.none()),
+                "status": st.one_of(st.integers(-5, 12), st.sampled_from(["5", "x"]), anything),
+                "src_node": st.one_of(st.none(), anything, st.dictionaries(weird_text, anything)),
+            },
+        ),
+        "taskgroups",
+    ),
+    "oms_sync": (
+        record(
+            SyncTask,
+            {"sync_task_id": st.one_of(st.uuids().map(str), weird_text, st.none())},
+        ),
+        "tasks",
     ),
 }
 

@@ -42,6 +42,10 @@ FAULTS = [
     # The lists of a wave's objects fail alike.
     Fault(service="sms_projects", kind="status", status=401, error_code="APIGW.0301"),
     Fault(service="sms_projects", kind="malformed"),
+    Fault(service="oms_groups", kind="status", status=403, error_code="OMS.0005"),
+    Fault(service="oms_groups", kind="wrong_shape"),
+    Fault(service="oms_sync", kind="status", status=401, error_code="APIGW.0301"),
+    Fault(service="oms_sync", kind="html"),
 ]
 
 

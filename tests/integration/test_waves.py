@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from huaweicloudsdkoms.v2 import OmsClient
 from huaweicloudsdksms.v3 import SmsClient
 
 from exporter.services.sms_projects import SERVICE as SMS_PROJECTS
@@ -77,3 +78,120 @@ async def test_the_exported_migration_projects_are_the_sdks_in_base_units(
         assert labels["default"] == str(project.isdefault).lower()
         assert speed[project.id] == project.speed_limit * 1_000_000 / 8  # Mbit/s -> bytes/s
         assert syncing[project.id] == int(project.syncing)
+
+
+# OMS task groups and sync tasks ----------------------------------------------------------
+
+
+async def oms_get(wiring: Wiring, what: str, limit: int = 100) -> Any:
+    path = f"/v2/{wiring.tenant.project_id}/{what}"
+    return await signed_get(wiring, path, [("limit", limit), ("offset", 0)], oms=True)
+
+
+async def test_the_official_sdk_reads_the_task_groups_and_sync_tasks_unchanged(
+    wiring: Wiring, cloud: FakeCloud
+) -> None:
+    estate(cloud.tenants[0], sms=0, oms=16, now=time.time() - 300, groups=3, syncs=5)
+    answer = await oms_get(wiring, "taskgroups")
+    model = OmsClient()._deserialize(answer, "ListTaskGroupResponse")
+    assert model.count == 4 and len(model.taskgroups) == 4  # 3, and the one that failed
+    same([group.to_dict() for group in model.taskgroups], answer["taskgroups"])
+    answer = await oms_get(wiring, "sync-tasks")
+    synced = OmsClient()._deserialize(answer, "ListSyncTasksResponse")
+    assert synced.count == 5 and len(synced.tasks) == 5
+    same([task.to_dict() for task in synced.tasks], answer["tasks"])
+
+
+async def test_a_groups_counters_add_up_from_its_tasks(wiring: Wiring, cloud: FakeCloud) -> None:
+    now = time.time()
+    cloud.clock = lambda: now  # the tasks stand still between the two lists
+    estate(cloud.tenants[0], sms=0, oms=24, now=now - 400, groups=3)
+    groups = (await oms_get(wiring, "taskgroups"))["taskgroups"]
+    tasks = [t.load() for t in (await wiring.oms().list_items(max_items=1000)).items]
+    made = [g for g in groups if g["status"] != 4]
+    assert len(made) == 3
+    for group in made:
+        mine = [t for t in tasks if t.group_id == group["group_id"]]
+        assert group["total_task_num"] == len(mine) == 8
+        assert group["complete_task_num"] == sum(t.status == 5 for t in mine)
+        assert group["failed_task_num"] == sum(t.status == 4 for t in mine)
+        assert group["total_size"] == sum(t.total_size or 0 for t in mine)
+        assert group["complete_size"] == sum(t.complete_size or 0 for t in mine)
+        assert group["success_num"] == sum(t.successful_num or 0 for t in mine)
+
+
+async def test_a_group_that_fails_to_create_its_tasks_is_create_failed(
+    wiring: Wiring, cloud: FakeCloud
+) -> None:
+    estate(cloud.tenants[0], sms=0, oms=4, now=time.time() - 100, groups=1)
+    text = await polled(wiring, cloud)
+    failed = [
+        s["group_id"]
+        for s, v in samples(text, "huaweicloud_oms_task_group_status")
+        if s["status"] == "create_failed" and v == 1
+    ]
+    (group_id,) = failed
+    tasks = {
+        s["state"]: v
+        for s, v in samples(text, "huaweicloud_oms_task_group_tasks")
+        if s["group_id"] == group_id
+    }
+    assert tasks["total"] == 3 and tasks["created"] == 0
+
+
+async def test_a_sync_task_that_stops_is_exported_as_stopped(
+    wiring: Wiring, cloud: FakeCloud
+) -> None:
+    now = time.time()
+    estate(cloud.tenants[0], sms=0, oms=0, now=now, syncs=3)
+    name = "huaweicloud_oms_sync_task_synchronizing"
+    before = await polled(wiring, cloud)
+    assert [v for _, v in samples(before, name)] == [1, 1, 1]
+    cloud.clock = lambda: now + 300  # past the first one's stop
+    after = await polled(wiring, cloud)
+    first = cloud.tenants[0].oms_sync_tasks[0]["sync_task_id"]
+    assert {s["sync_task_id"]: v for s, v in samples(after, name)}[first] == 0
+    assert sorted(v for _, v in samples(after, name)) == [0, 1, 1]
+
+
+async def test_the_exported_groups_and_sync_tasks_are_the_sdks_in_base_units(
+    wiring: Wiring, cloud: FakeCloud
+) -> None:
+    now = time.time()
+    cloud.clock = lambda: now  # the SDK and the exporter read the same moment
+    estate(cloud.tenants[0], sms=0, oms=12, now=now - 250, groups=2, syncs=2)
+    sdk = OmsClient()._deserialize(await oms_get(wiring, "taskgroups"), "ListTaskGroupResponse")
+    text = await polled(wiring, cloud)
+    P = "huaweicloud_oms_task_group_"
+
+    def of(name: str, label: str | None = None) -> dict[tuple[str, str], float]:
+        return {(s["group_id"], s.get(label or "", "")): v for s, v in samples(text, P + name)}
+
+    tasks, objects = of("tasks", "state"), of("objects", "result")
+    size, done = of("size_bytes"), of("completed_bytes")
+    start, duration = of("start_timestamp_seconds"), of("duration_seconds")
+    status = {k[0]: k[1] for k, v in of("status", "status").items() if v == 1}
+    names = {
+        0: "waiting",
+        2: "monitoring",
+        3: "paused",
+        4: "create_failed",
+        5: "failed",
+        6: "completed",
+    }
+    for group in sdk.taskgroups:
+        gid = group.group_id
+        assert status[gid] == names[group.status]
+        assert tasks[gid, "total"] == group.total_task_num
+        assert tasks[gid, "completed"] == group.complete_task_num
+        assert objects[gid, "succeeded"] == group.success_num
+        assert size[gid, ""] == group.total_size and done[gid, ""] == group.complete_size
+        if group.start_time:
+            assert start[gid, ""] == group.start_time / 1000
+        assert duration[gid, ""] == group.total_time / 1000
+    synced = OmsClient()._deserialize(await oms_get(wiring, "sync-tasks"), "ListSyncTasksResponse")
+    last = {
+        s["sync_task_id"]: v
+        for s, v in samples(text, "huaweicloud_oms_sync_task_last_start_timestamp_seconds")
+    }
+    assert last == {t.sync_task_id: t.last_start_time / 1000 for t in synced.tasks}

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from exporter.huawei.payload import text
-from exporter.metrics.family import Bad, Rows, Table, Write, identity, names
+from exporter.metrics.family import Bad, Options, Rows, Table, Write, identity, names
 from exporter.metrics.lines import (
     NON_NEGATIVE,
     RATIO,
@@ -129,6 +129,30 @@ def _error_code(reason: OmsErrorReason | str | None) -> str | None:
     if not code:
         return None
     return code if _ERROR_CODE.match(code) else "unknown"
+
+
+def failed_object_list(name: str, opts: Options) -> Write:
+    """`_failed_object_list_info{list_file_key, upload_error_code}` of an OMS task or group
+    with a `failed_object_record` naming its list file: where the list of the objects that
+    failed went, and the code of uploading it (empty when none was given)."""
+    limit = opts.max_label_length
+
+    def write(item: OmsTask, labels: str, bad: Bad) -> str:
+        record = item.failed_object_record
+        if record is None:
+            return ""
+        key = text(record.list_file_key)
+        if not key:
+            return ""
+        code = (text(record.error_code) or "").strip()
+        if code and not _ERROR_CODE.match(code):
+            code = "unknown"
+        return (
+            f'{name}{{{labels},list_file_key="{escape(truncate(key, limit))}",'
+            f'upload_error_code="{escape(truncate(code, limit))}"}} 1\n'
+        )
+
+    return write
 
 
 def _source(account: str, opts: OmsOptions) -> tuple[tuple[str, str], ...]:
