@@ -22,7 +22,6 @@ from exporter.huawei.gate import Gates
 from exporter.huawei.http import AccountGuard, Endpoint, RequestPolicy, TokenBucket
 from exporter.huawei.listing import list_mapped
 from exporter.huawei.network import Network, trust
-from exporter.huawei.paging import pages_of
 from exporter.poller import Source
 from exporter.services import SERVICES
 from exporter.services.service import ListService
@@ -118,9 +117,7 @@ def poll_pages(settings: Settings, account: Account) -> dict[str, int]:
     for service in SERVICES:
         if service.enabled(settings, account):
             request = service.target(account).request
-            pages[service.name] = pages_of(
-                request.page_limit, request.max_offset, request.cap(settings.max_tasks_per_source)
-            )
+            pages[service.name] = request.pages(settings.max_tasks_per_source)
     return pages
 
 

@@ -24,6 +24,8 @@ from exporter.services.oms_sync.payload import SyncRef, SyncTask
 from exporter.services.oms_tasks import SERVICE as OMS
 from exporter.services.oms_tasks.payload import OmsRef, OmsTask
 from exporter.services.service import ListService
+from exporter.services.sms_overview import SERVICE as OVERVIEW
+from exporter.services.sms_overview.payload import Overview, OverviewRef
 from exporter.services.sms_projects import SERVICE as PROJECTS
 from exporter.services.sms_projects.payload import MigrationProject, ProjectRef
 from exporter.services.sms_sources import SERVICE as SOURCES
@@ -34,6 +36,7 @@ from exporter.services.sms_tasks.payload import SmsRef, SmsTask
 __all__ = [
     "GROUPS",
     "OMS",
+    "OVERVIEW",
     "PROJECTS",
     "SMS",
     "SOURCES",
@@ -48,6 +51,7 @@ _KINDS: dict[str, tuple[type[Any], type[Any]]] = {
     "oms": (OmsRef, OmsTask),
     "sms_sources": (SourceRef, SourceServer),
     "sms_projects": (ProjectRef, MigrationProject),
+    "sms_overview": (OverviewRef, Overview),
     "oms_groups": (GroupRef, TaskGroup),
     "oms_sync": (SyncRef, SyncTask),
 }

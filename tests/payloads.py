@@ -20,6 +20,7 @@ from exporter.services.oms_sync.table import SyncOptions
 from exporter.services.oms_tasks.payload import OmsTask
 from exporter.services.oms_tasks.table import OmsOptions
 from exporter.services.service import ListService
+from exporter.services.sms_overview.table import OverviewOptions
 from exporter.services.sms_projects.table import ProjectOptions
 from exporter.services.sms_sources.table import SourceOptions
 from exporter.services.sms_tasks import SERVICE as SMS
@@ -37,6 +38,7 @@ SMS_OPTS = SmsOptions()
 OMS_OPTS = OmsOptions(region="ap-southeast-3", project_id="p" * 32)
 SOURCE_OPTS = SourceOptions()
 PROJECT_OPTS = ProjectOptions()
+OVERVIEW_OPTS = OverviewOptions()
 GROUP_OPTS = GroupOptions(region="ap-southeast-3")
 SYNC_OPTS = SyncOptions(region="ap-southeast-3")
 
@@ -313,4 +315,21 @@ FULL_SYNC: dict[str, Any] = {
     "object_overwrite_mode": "SIZE_LAST_MODIFIED_COMPARISON_OVERWRITE",
     "dst_storage_policy": "STANDARD",
     "consistency_check": "size_last_modified",
+}
+# The SMS source-server overview (`GET /v3/sources/overview`): one object, every field set.
+FULL_OVERVIEW: dict[str, Any] = {
+    "waiting": 3,
+    "replicate": 12,
+    "syncing": 5,
+    "stopped": 1,
+    "deleting": 0,
+    "cutovering": 2,
+    "unavailable": 4,
+    "stopping": 0,
+    "skipping": 0,
+    "finished": 40,
+    "initialize": 1,
+    "error": 2,
+    "cloning": 0,
+    "unconfigured": 7,
 }

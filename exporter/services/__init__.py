@@ -11,6 +11,7 @@ from exporter.services.oms_groups import SERVICE as OMS_GROUPS
 from exporter.services.oms_sync import SERVICE as OMS_SYNC
 from exporter.services.oms_tasks import SERVICE as OMS_TASKS
 from exporter.services.service import ListService
+from exporter.services.sms_overview import SERVICE as SMS_OVERVIEW
 from exporter.services.sms_projects import SERVICE as SMS_PROJECTS
 from exporter.services.sms_sources import SERVICE as SMS_SOURCES
 from exporter.services.sms_tasks import SERVICE as SMS_TASKS
@@ -21,6 +22,7 @@ SERVICES: tuple[ListService[Any, Any], ...] = (
     OMS_TASKS,
     # the objects a wave is made of (DESIGN.md section 12)
     SMS_PROJECTS,
+    SMS_OVERVIEW,
     OMS_GROUPS,
     OMS_SYNC,
 )

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from exporter.simulator.tasks import Payload, Plan, group_view, source_of
+from exporter.simulator.tasks import OVERVIEW_STATES, Payload, Plan, group_view, source_of
 
 Service = Literal[
     "sms",
@@ -146,6 +146,14 @@ class Tenant:
             server.update(self.source_overrides.get(str(server.get("id")), {}))
             out.append(server)
         return out
+
+    def overview(self, now: float) -> Payload:
+        """`GET /v3/sources/overview`: the source servers counted by state at `now` (every
+        field, 0 included; a state the overview has no field for is in none)."""
+        counted = Counter(
+            str(server.get("state")) for server in self.sources_page(now, 0, len(self.sms_tasks))
+        )
+        return {state: counted[state] for state in OVERVIEW_STATES}
 
     def groups_page(self, now: float, offset: int, limit: int) -> list[Payload]:
         """The OMS task groups at [offset, offset+limit), their counters those of their tasks

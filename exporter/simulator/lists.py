@@ -41,6 +41,8 @@ class SimList:
     view: Callable[[Tenant, float, int, int], list[Payload]]
     fresh: Callable[[int, int], Payload]  # (index, now_ms) -> a new item, for the churn fault
     check: Callable[[web.Request, Tenant], None] = lambda request, tenant: None
+    # One object and no paging (the source-server overview): the answer at a given time.
+    whole: Callable[[Tenant, float], Payload] | None = None
 
     def paging(self, request: web.Request) -> tuple[int, int]:
         try:
@@ -187,5 +189,20 @@ LISTS: tuple[SimList, ...] = (
         view=lambda tenant, now, offset, limit: tenant.sync_page(now, offset, limit),
         fresh=lambda index, now_ms: sync_task(index, now_ms=now_ms),
         check=_check_oms,
+    ),
+    SimList(
+        service="sms_overview",
+        path="/v3/sources/overview",
+        items="",
+        code="SMS",
+        min_limit=0,
+        max_limit=0,
+        default_limit=0,
+        max_offset=0,
+        filters=(),
+        everything=lambda tenant: tenant.sms_tasks,
+        view=lambda tenant, now, offset, limit: [],
+        fresh=lambda index, now_ms: sms_task(index, now_ms=now_ms),
+        whole=lambda tenant, now: tenant.overview(now),
     ),
 )

@@ -154,6 +154,23 @@ def oms_task(
     }
 
 
+# The fields of `GET /v3/sources/overview`, in the SDK's order: counts of servers by state.
+OVERVIEW_STATES = (
+    "waiting",
+    "replicate",
+    "syncing",
+    "stopped",
+    "deleting",
+    "cutovering",
+    "unavailable",
+    "stopping",
+    "skipping",
+    "finished",
+    "initialize",
+    "error",
+    "cloning",
+    "unconfigured",
+)
 DEFAULT_MIGRATION_PROJECT = "0"  # the id every task of an estate without projects names
 
 

@@ -230,7 +230,8 @@ def compare(name: str, body: bytes, update: bool) -> None:
 
 
 @pytest.mark.parametrize(
-    "service", ["sms", "oms", "sms_sources", "sms_projects", "oms_groups", "oms_sync"]
+    "service",
+    ["sms", "oms", "sms_sources", "sms_projects", "sms_overview", "oms_groups", "oms_sync"],
 )
 @pytest.mark.parametrize("openmetrics", [False, True], ids=["text", "openmetrics"])
 async def test_task_families_match_their_golden_files(

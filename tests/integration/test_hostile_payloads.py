@@ -23,6 +23,7 @@ from exporter.huawei.errors import REASONS
 from exporter.services.oms_groups.payload import TaskGroup
 from exporter.services.oms_sync.payload import SyncTask
 from exporter.services.oms_tasks.payload import OmsTask
+from exporter.services.sms_overview.payload import Overview
 from exporter.services.sms_projects.payload import MigrationProject
 from exporter.services.sms_tasks.payload import (
     SmsNetworkCheck,
@@ -292,6 +293,25 @@ def test_well_formed_pages_of_a_waves_lists_always_succeed(
     body = data.draw(well_formed_page(items, field))
     sim, config = hostile
     check_served(*asyncio.run(poll_with(sim, config, service, body)), service)
+
+
+overview = record(Overview)
+
+
+@SETTINGS
+@given(body=st.one_of(overview.map(lambda o: json.dumps(o).encode()), st.binary(max_size=64)))
+def test_hostile_overviews_never_break_the_poller(hostile: Any, body: bytes) -> None:
+    sim, config = hostile
+    check(*asyncio.run(poll_with(sim, config, "sms_overview", body)), "sms_overview")
+
+
+@SETTINGS
+@given(body=overview.map(lambda o: json.dumps(finite(o), allow_nan=False).encode()))
+def test_a_well_formed_overview_always_succeeds(hostile: Any, body: bytes) -> None:
+    """An object of the documented shape succeeds, whatever its fields hold: a count that
+    cannot be read loses the overview (counted as not exported), not the poll."""
+    sim, config = hostile
+    check_served(*asyncio.run(poll_with(sim, config, "sms_overview", body)), "sms_overview")
 
 
 @pytest.mark.parametrize(

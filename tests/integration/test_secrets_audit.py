@@ -42,6 +42,8 @@ FAULTS = [
     # The lists of a wave's objects fail alike.
     Fault(service="sms_projects", kind="status", status=401, error_code="APIGW.0301"),
     Fault(service="sms_projects", kind="malformed"),
+    Fault(service="sms_overview", kind="status", status=429, retry_after=0, times=3),
+    Fault(service="sms_overview", kind="body", body=b"[1, 2]"),
     Fault(service="oms_groups", kind="status", status=403, error_code="OMS.0005"),
     Fault(service="oms_groups", kind="wrong_shape"),
     Fault(service="oms_sync", kind="status", status=401, error_code="APIGW.0301"),

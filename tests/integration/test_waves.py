@@ -11,10 +11,11 @@ from huaweicloudsdkoms.v2 import OmsClient
 from huaweicloudsdksms.v3 import SmsClient
 
 from exporter.services.sms_projects import SERVICE as SMS_PROJECTS
-from exporter.simulator.cloud import FakeCloud
+from exporter.services.sms_sources import SERVICE as SMS_SOURCES
+from exporter.simulator.cloud import FakeCloud, Fault
 from exporter.simulator.scenarios import estate
 from tests.conftest import FAST, Wiring
-from tests.fleets import poll_all
+from tests.fleets import build, poll_all
 from tests.parsing import parse_text
 from tests.payloads import settings_for
 from tests.sdk import same, signed_get
@@ -195,3 +196,51 @@ async def test_the_exported_groups_and_sync_tasks_are_the_sdks_in_base_units(
         for s, v in samples(text, "huaweicloud_oms_sync_task_last_start_timestamp_seconds")
     }
     assert last == {t.sync_task_id: t.last_start_time / 1000 for t in synced.tasks}
+
+
+# The SMS source-server overview ---------------------------------------------------------
+
+
+async def test_the_official_sdk_reads_the_overview_unchanged_and_it_counts_the_servers(
+    wiring: Wiring, cloud: FakeCloud
+) -> None:
+    now = time.time()
+    cloud.clock = lambda: now
+    estate(cloud.tenants[0], sms=40, oms=0, now=now - 300)
+    answer = await signed_get(wiring, "/v3/sources/overview", [])
+    model = SmsClient()._deserialize(answer, "ShowOverviewResponse")
+    same({state: getattr(model, state) for state in answer}, answer)
+    assert set(answer) == set(model.openapi_types)  # every field the SDK knows, no other
+    assert len(answer) == 14 and sum(answer.values()) <= 40
+    servers = [s.load() for s in (await wiring.client(SMS_SOURCES).list_items(max_items=100)).items]
+    assert answer["replicate"] == sum(s.state == "replicate" for s in servers)
+    assert answer["finished"] == sum(s.state == "finished" for s in servers)
+
+
+async def test_the_overview_is_one_request_without_paging_and_its_values_the_sdks(
+    wiring: Wiring, cloud: FakeCloud
+) -> None:
+    now = time.time()
+    cloud.clock = lambda: now
+    estate(cloud.tenants[0], sms=25, oms=0, now=now - 200)
+    sdk = SmsClient()._deserialize(
+        await signed_get(wiring, "/v3/sources/overview", []), "ShowOverviewResponse"
+    )
+    cloud.stats.reset()
+    text = await polled(wiring, cloud)
+    (request,) = [r for r in cloud.stats.log if r.path == "/v3/sources/overview"]
+    assert request.query == "" and request.status == 200
+    exported = {s["state"]: v for s, v in samples(text, "huaweicloud_sms_overview_source_servers")}
+    assert exported == {state: getattr(sdk, state) for state in exported} and len(exported) == 14
+
+
+async def test_an_overview_that_is_not_an_object_fails_the_poll_as_bad_response(
+    wiring: Wiring, cloud: FakeCloud
+) -> None:
+    settings = settings_for(wiring.url, cloud)
+    for body in (b"[]", b'"overview"', b"12", b"null"):
+        cloud.tenants[0].faults[:] = [Fault(service="sms_overview", kind="body", body=body)]
+        built = build(settings, wiring.session, policy=FAST)
+        poller = built.poller("sms_overview")
+        assert not await poller.poll_once()
+        assert poller.status.errors["bad_response"] == 1, body

@@ -19,8 +19,8 @@ from tests.conftest import SECRET_KEY
 from tests.payloads import NO_WAVES
 
 # The lists of a wave's objects: each capped at 1,000 items, so 10 pages at worst (one at
-# realistic sizes), whatever max_tasks_per_source allows.
-WAVES = {"sms_projects": 10, "oms_groups": 10, "oms_sync": 10}
+# realistic sizes), whatever max_tasks_per_source allows; the overview is one request.
+WAVES = {"sms_projects": 10, "sms_overview": 1, "oms_groups": 10, "oms_sync": 10}
 
 
 def config(**top: Any) -> dict[str, Any]:

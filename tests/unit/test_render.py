@@ -16,17 +16,19 @@ from exporter.exposition.snapshot import WRITE_SIZE, Snapshot
 from exporter.metrics.lines import escape, format_value, render_families
 from exporter.telemetry import Telemetry
 from tests.binaries import need
-from tests.mapped import GROUPS, OMS, PROJECTS, SMS, SOURCES, SYNC, mapped
+from tests.mapped import GROUPS, OMS, OVERVIEW, PROJECTS, SMS, SOURCES, SYNC, mapped
 from tests.parsing import parse_openmetrics, parse_text
 from tests.payloads import (
     FULL_GROUP,
     FULL_OMS,
+    FULL_OVERVIEW,
     FULL_PROJECT,
     FULL_SMS,
     FULL_SOURCE,
     FULL_SYNC,
     GROUP_OPTS,
     OMS_OPTS,
+    OVERVIEW_OPTS,
     PROJECT_OPTS,
     SMS_OPTS,
     SOURCE_OPTS,
@@ -83,7 +85,19 @@ def _fill(snapshot: Snapshot) -> None:
             (account, "oms_sync"),
             of_block(render_families(mapped(SYNC, syncs, SYNC_OPTS, account))),
         )
-        for service in ("sms", "oms", "sms_sources", "sms_projects", "oms_groups", "oms_sync"):
+        snapshot.replace(
+            (account, "sms_overview"),
+            of_block(render_families(mapped(OVERVIEW, [FULL_OVERVIEW], OVERVIEW_OPTS, account))),
+        )
+        for service in (
+            "sms",
+            "oms",
+            "sms_sources",
+            "sms_projects",
+            "sms_overview",
+            "oms_groups",
+            "oms_sync",
+        ):
             status = telemetry.source(account, service)
             status.up = True
             status.last_success = 1_700_000_000.0

@@ -13,9 +13,11 @@ from tests import mapped as through
 from tests.parsing import parse_lines
 from tests.payloads import (
     FULL_GROUP,
+    FULL_OVERVIEW,
     FULL_PROJECT,
     FULL_SYNC,
     GROUP_OPTS,
+    OVERVIEW_OPTS,
     PROJECT_OPTS,
     SYNC_OPTS,
 )
@@ -260,3 +262,28 @@ def test_a_sync_task_is_synchronizing_until_it_stops() -> None:
     assert one(syncs(FULL_SYNC)[ST + "synchronizing"])[1] == 1
     assert one(syncs({**FULL_SYNC, "status": "STOPPED"})[ST + "synchronizing"])[1] == 0
     assert ST + "synchronizing" not in syncs({**FULL_SYNC, "status": None})
+
+
+# The SMS source-server overview ----------------------------------------------------------
+
+OV = "huaweicloud_sms_overview_source_servers"
+
+
+def overview(item: dict[str, Any]) -> dict[str, Series]:
+    return flat(through.mapped(through.OVERVIEW, [item], OVERVIEW_OPTS))
+
+
+def test_the_overview_is_one_series_per_field_zeros_included() -> None:
+    out = overview(FULL_OVERVIEW)
+    assert set(out) == {f.name for f in FAMILIES if f.service == "sms_overview"} == {OV}
+    assert family(OV).labels == ("account", "state")
+    assert by(out[OV], "state") == FULL_OVERVIEW  # all 14, the zeros too
+    assert {dict(labels)["account"] for labels in out[OV]} == {"prod"}
+
+
+def test_the_overview_leaves_out_a_null_or_negative_count() -> None:
+    item = {**FULL_OVERVIEW, "waiting": None, "error": -2}
+    counted = by(overview(item)[OV], "state")
+    assert "waiting" not in counted and "error" not in counted and len(counted) == 12
+    assert through.out_of_domain(through.OVERVIEW, [item], OVERVIEW_OPTS) == 1
+    assert overview({}) == {}
