@@ -104,6 +104,7 @@ FULL_SMS: dict[str, Any] = {
     "agent_mem_usage": 150.0,
     "total_disk_io": 10.0,
     "agent_disk_io": 4.0,
+    "need_migration_test": True,
 }
 
 FULL_OMS: dict[str, Any] = {
@@ -131,6 +132,8 @@ FULL_OMS: dict[str, Any] = {
     "src_node": {"bucket": "src-b", "cloud_type": "AWS", "region": "us-east-1"},
     "dst_node": {"bucket": "dst-b", "region": "ap-southeast-3"},
     "error_reason": {"error_code": "OMS.0012", "error_msg": "denied"},
+    "enable_failed_object_recording": True,
+    "failed_object_record": {"result": True, "list_file_key": "oms/failed/42.txt"},
 }
 
 

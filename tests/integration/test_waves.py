@@ -4,12 +4,15 @@ paged; the exporter's poll of them, its values the SDK's in base units."""
 
 from __future__ import annotations
 
+import io
 import time
 from typing import Any
 
+import structlog
 from huaweicloudsdkoms.v2 import OmsClient
 from huaweicloudsdksms.v3 import SmsClient
 
+from exporter import log
 from exporter.services.sms_projects import SERVICE as SMS_PROJECTS
 from exporter.services.sms_sources import SERVICE as SMS_SOURCES
 from exporter.simulator.cloud import FakeCloud, Fault
@@ -244,3 +247,59 @@ async def test_an_overview_that_is_not_an_object_fails_the_poll_as_bad_response(
         poller = built.poller("sms_overview")
         assert not await poller.poll_once()
         assert poller.status.errors["bad_response"] == 1, body
+
+
+# Of an OMS node only cloud, region and bucket are ever said ------------------------------
+
+SOURCE_KEYS = {
+    "ak": "SRC-AK-ECHOED-0a1b2c3d",
+    "sk": "SRC-SK-ECHOED-4e5f6a7b",
+    "security_token": "SRC-TOKEN-ECHOED-8c9d0e1f",
+    "connection_string": "SRC-CONN-ECHOED-2a3b4c5d",
+    "json_auth_file": "SRC-JSON-ECHOED-6e7f8a9b",
+    "kms_key_id": "SRC-KMS-ECHOED-0c1d2e3f",
+}
+
+
+def echoing(node: dict[str, Any]) -> dict[str, Any]:
+    return {**node, **SOURCE_KEYS}
+
+
+async def test_source_cloud_keys_echoed_in_oms_answers_appear_nowhere(
+    wiring: Wiring, cloud: FakeCloud
+) -> None:
+    """The request models carry the source cloud's keys; an answer echoing them (a future API
+    version, a broken gateway) has them in no label, log line or error, readable or not."""
+    tenant = cloud.tenants[0]
+    estate(tenant, sms=0, oms=6, now=time.time() - 200, groups=2, syncs=2)
+    for task in tenant.oms_tasks:
+        task["src_node"] = echoing(task["src_node"])
+    for group in tenant.oms_groups:
+        group["src_node"] = echoing(group["src_node"])
+    for sync in tenant.oms_sync_tasks:
+        sync.update(SOURCE_KEYS)
+    # An unreadable group and task too: the path that logs why an item was not exported.
+    tenant.oms_groups.append(
+        {"group_id": "g-bad", "status": "x", "src_node": echoing({"bucket": {"no": 1}})}
+    )
+    tenant.oms_tasks.append({"id": 42, "status": 2, "src_node": echoing({"region": []})})
+    stream = io.StringIO()
+    log.configure("debug", "json", stream=stream)
+    try:
+        polled = await poll_all(
+            settings_for(wiring.url, cloud), session=wiring.session, policy=FAST
+        )
+    finally:
+        log.configure("info", "console")
+    said = [
+        polled.snapshot.body(openmetrics=False).decode(),
+        polled.snapshot.body(openmetrics=True).decode(),
+        stream.getvalue(),
+        *(status.last_error or "" for status in polled.telemetry.sources.values()),
+    ]
+    text = "\n".join(said)
+    assert "huaweicloud_oms_task_group_info" in text and "src-group-00" in text  # it ran
+    assert "not exported" in stream.getvalue()  # and so did the unreadable items' path
+    for key, secret in SOURCE_KEYS.items():
+        assert secret not in text, key
+    structlog.reset_defaults()

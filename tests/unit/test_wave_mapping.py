@@ -13,12 +13,16 @@ from tests import mapped as through
 from tests.parsing import parse_lines
 from tests.payloads import (
     FULL_GROUP,
+    FULL_OMS,
     FULL_OVERVIEW,
     FULL_PROJECT,
+    FULL_SMS,
     FULL_SYNC,
     GROUP_OPTS,
+    OMS_OPTS,
     OVERVIEW_OPTS,
     PROJECT_OPTS,
+    SMS_OPTS,
     SYNC_OPTS,
 )
 
@@ -287,3 +291,39 @@ def test_the_overview_leaves_out_a_null_or_negative_count() -> None:
     assert "waiting" not in counted and "error" not in counted and len(counted) == 12
     assert through.out_of_domain(through.OVERVIEW, [item], OVERVIEW_OPTS) == 1
     assert overview({}) == {}
+
+
+# Fields already fetched, now exported ----------------------------------------------------
+
+
+def test_an_sms_tasks_info_names_its_migration_project_and_whether_it_needs_a_test() -> None:
+    def info(task: dict[str, Any]) -> dict[str, str]:
+        out = flat(through.mapped(through.SMS, [task], SMS_OPTS))
+        return one(out["huaweicloud_sms_task_info"])[0]
+
+    labels = info({**FULL_SMS, "enterprise_project_id": "mp-1"})
+    assert labels["migration_project_id"] == labels["enterprise_project_id"] == "mp-1"
+    assert labels["need_migration_test"] == "true"
+    assert info({**FULL_SMS, "need_migration_test": False})["need_migration_test"] == "false"
+    absent = {k: v for k, v in FULL_SMS.items() if k != "need_migration_test"}
+    assert info(absent)["need_migration_test"] == ""
+    labels = info({**FULL_SMS, "enterprise_project_id": None})
+    assert labels["migration_project_id"] == labels["enterprise_project_id"] == ""
+
+
+def test_an_oms_tasks_failed_object_list_is_exported_where_present() -> None:
+    name = "huaweicloud_oms_task_failed_object_list_info"
+
+    def lists(task: dict[str, Any]) -> dict[str, Series]:
+        return flat(through.mapped(through.OMS, [task], OMS_OPTS))
+
+    labels, value = one(lists(FULL_OMS)[name])
+    assert value == 1 and (labels["list_file_key"], labels["upload_error_code"]) == (
+        "oms/failed/42.txt",
+        "",
+    )
+    assert labels["task_id"] == "42" and labels["region"] == "ap-southeast-3"
+    assert name not in lists({**FULL_OMS, "failed_object_record": None})
+    failed = {"result": False, "list_file_key": "k", "error_code": "OMS.0404"}
+    labels, _ = one(lists({**FULL_OMS, "failed_object_record": failed})[name])
+    assert labels["upload_error_code"] == "OMS.0404"

@@ -242,6 +242,13 @@ TABLE: Table[OmsOptions] = Table(
             _bandwidth,
         ),
         _rows.custom("task_error_info", "OMS task error code, value 1.", ("error_code",), _error),
+        _rows.custom(
+            "task_failed_object_list_info",
+            "Where the OMS task's list of failed objects went, and the code of its upload"
+            " (empty: uploaded), value 1.",
+            ("list_file_key", "upload_error_code"),
+            failed_object_list,
+        ),
     ),
     counted=(
         _rows.counted("tasks", "Number of OMS tasks per status.", ("account", "region", "status")),
