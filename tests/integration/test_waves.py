@@ -8,6 +8,7 @@ import io
 import time
 from typing import Any
 
+import pytest
 import structlog
 from huaweicloudsdkoms.v2 import OmsClient
 from huaweicloudsdksms.v3 import SmsClient
@@ -303,3 +304,22 @@ async def test_source_cloud_keys_echoed_in_oms_answers_appear_nowhere(
     for key, secret in SOURCE_KEYS.items():
         assert secret not in text, key
     structlog.reset_defaults()
+
+
+@pytest.mark.parametrize(
+    ("toggle", "service"),
+    [
+        ("migration_projects", "sms_projects"),
+        ("source_server_overview", "sms_overview"),
+        ("task_groups", "oms_groups"),
+        ("sync_tasks", "oms_sync"),
+    ],
+)
+async def test_each_list_of_a_waves_objects_has_its_collect_toggle(
+    wiring: Wiring, cloud: FakeCloud, toggle: str, service: str
+) -> None:
+    on = build(settings_for(wiring.url, cloud), wiring.session)
+    off = build(settings_for(wiring.url, cloud, collect={toggle: False}), wiring.session)
+    assert service in {p.source.service.name for p in on.pollers}
+    names = {p.source.service.name for p in off.pollers}
+    assert service not in names and len(names) == len(on.pollers) - 1
