@@ -860,6 +860,20 @@ def sms_servers() -> JSON:
                     h=10,
                 ),
             ],
+            [
+                series(
+                    20,
+                    "Servers by state (SMS's count)",
+                    "SMS's own count of the source servers by lifecycle state (GET "
+                    "/v3/sources/overview): right even past what the exporter lists.",
+                    (
+                        f"sum by (state) ({m('huaweicloud_sms_overview_source_servers')}) > 0",
+                        "{{state}}",
+                    ),
+                    stack=True,
+                    w=24,
+                ),
+            ],
             [row(8, "Server $source_server", repeat="source_server")],
             [
                 timeline(

@@ -42,7 +42,7 @@ class Family:
     type: MetricType
     help: str
     labels: tuple[str, ...]
-    service: str  # the list service that fills it ("sms", "oms", "sms_sources"), or "self"
+    service: str  # the list service that fills it ("sms", "oms", "oms_groups", ...), or "self"
 
     @property
     def openmetrics_name(self) -> str:

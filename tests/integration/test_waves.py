@@ -17,7 +17,9 @@ from exporter import log
 from exporter.services.sms_projects import SERVICE as SMS_PROJECTS
 from exporter.services.sms_sources import SERVICE as SMS_SOURCES
 from exporter.simulator.cloud import FakeCloud, Fault
-from exporter.simulator.scenarios import estate
+from exporter.simulator.demo import demo_settings
+from exporter.simulator.scenarios import demo_cloud, estate
+from exporter.simulator.server import start
 from tests.conftest import FAST, Wiring
 from tests.fleets import build, poll_all
 from tests.parsing import parse_text
@@ -323,3 +325,46 @@ async def test_each_list_of_a_waves_objects_has_its_collect_toggle(
     assert service in {p.source.service.name for p in on.pollers}
     names = {p.source.service.name for p in off.pollers}
     assert service not in names and len(names) == len(on.pollers) - 1
+
+
+@pytest.mark.parametrize("service", ["sms_projects", "sms_overview", "oms_groups", "oms_sync"])
+async def test_an_unchanged_answer_of_a_wave_list_is_not_rendered_again(
+    wiring: Wiring, cloud: FakeCloud, service: str
+) -> None:
+    now = time.time()
+    cloud.clock = lambda: now  # the same JSON at every poll
+    estate(cloud.tenants[0], sms=20, oms=20, now=now - 200, projects=3, groups=3, syncs=5)
+    built = build(settings_for(wiring.url, cloud), wiring.session, policy=FAST)
+    poller = built.poller(service)
+
+    def listed() -> list[bytes]:  # the list's lines, not the exporter's own (times, counts)
+        body = built.snapshot.body(openmetrics=False)
+        return [line for line in body.split(b"\n") if b"huaweicloud_migration_" not in line]
+
+    assert await poller.poll_once()
+    first = listed()
+    assert poller.renderer.rendered > 0
+    poller.renderer.start()
+    assert await poller.poll_once()
+    assert poller.renderer.rendered == 0  # the page's part kept, not even decoded
+    assert listed() == first
+
+
+async def test_the_demo_shows_the_objects_a_wave_is_made_of() -> None:
+    cloud = demo_cloud()
+    simulator = await start(cloud)
+    try:
+        polled = await poll_all(demo_settings(simulator.url, cloud, {}), policy=FAST)
+        assert polled.ok
+        text = polled.snapshot.body(openmetrics=False).decode()
+    finally:
+        await simulator.close()
+    for family in (
+        "huaweicloud_sms_migration_project_info",
+        "huaweicloud_sms_overview_source_servers",
+        "huaweicloud_oms_task_group_status",
+        "huaweicloud_oms_sync_task_synchronizing",
+    ):
+        assert {s["account"] for s, _ in samples(text, family)} == {"demo-prod", "demo-dr"}, family
+    failed = [s for s, v in samples(text, "huaweicloud_oms_task_group_status") if v == 1]
+    assert any(s["status"] == "create_failed" for s in failed)
