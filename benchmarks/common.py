@@ -33,6 +33,15 @@ PROFILES: dict[str, dict[str, Any]] = {
     "finished tasks without details": {"collect": {"finished_task_details": False}},
     "no sub-task series": {"metrics": {"denylist": ["huaweicloud_sms_subtask_.*"]}},
     "lean": yaml.safe_load((ROOT / "examples" / "lean-profile.yaml").read_text()),
+    # Before the lists of a wave's objects: the task lists and source servers alone.
+    "without the wave lists": {
+        "collect": {
+            "migration_projects": False,
+            "source_server_overview": False,
+            "task_groups": False,
+            "sync_tasks": False,
+        }
+    },
 }
 
 

@@ -34,10 +34,12 @@ from exporter.web.server import make_app
 
 
 async def timed_poll(poller: Poller) -> dict[str, Any]:
+    requests = sum(poller.status.requests.values())
     wall, cpu = time.perf_counter(), time.process_time()
     ok = await poller.poll_once()
     return {
         "ok": ok,
+        "requests": sum(poller.status.requests.values()) - requests,
         "wall": time.perf_counter() - wall,
         "cpu": time.process_time() - cpu,
         "render_cpu": poller.status.render_cpu or 0.0,

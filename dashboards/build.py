@@ -34,6 +34,9 @@ OMS_FAILED = 'status="failed"'
 OMS_MIGRATING = 'status="migrating"'
 DISCONNECTED = 'agent="disconnected"'
 CONNECTED = 'agent="connected"'
+GROUP_FAILED = 'status=~"failed|create_failed"'  # the group table's 5 and 4
+IN_PROJECT = 'migration_project_name=~"$migration_project"'
+IN_GROUP = 'group_id=~"$task_group"'
 
 
 def m(name: str, matchers: str = "", scope: str = 'job=~"$job", account=~"$account"') -> str:
@@ -347,6 +350,78 @@ def variables(*extra: JSON) -> list[JSON]:
     return [source, job, account, *extra]
 
 
+def migration_project() -> JSON:
+    """The SMS migration projects (waves) of the chosen accounts, all by default."""
+    return variable(
+        "migration_project",
+        "Migration project",
+        'label_values(huaweicloud_sms_migration_project_info{job=~"$job", account=~"$account"}, migration_project_name)',
+    )
+
+
+def task_group() -> JSON:
+    """The OMS task groups (waves) of the chosen accounts, all by default."""
+    return variable(
+        "task_group",
+        "Task group",
+        'label_values(huaweicloud_oms_task_group_info{job=~"$job", account=~"$account"}, group_id)',
+    )
+
+
+def groups_table(pid: int, title: str, w: int = 24) -> JSON:
+    """Each OMS task group of `$task_group`: status, buckets, tasks done of all, bytes."""
+    return table(
+        pid,
+        title,
+        "OMS task groups (waves of buckets): their status (the group table), buckets, tasks"
+        " completed and failed of all, and bytes completed of the total.",
+        f"({m('huaweicloud_oms_task_group_status', IN_GROUP)} == 1) * on (job, account, region, group_id) group_left (src_bucket, dst_bucket) {m('huaweicloud_oms_task_group_info')}",
+        m("huaweicloud_oms_task_group_tasks", f'{IN_GROUP}, state="total"'),
+        m("huaweicloud_oms_task_group_tasks", f'{IN_GROUP}, state="completed"'),
+        m("huaweicloud_oms_task_group_tasks", f'{IN_GROUP}, state="failed"'),
+        m("huaweicloud_oms_task_group_completed_bytes", IN_GROUP),
+        m("huaweicloud_oms_task_group_size_bytes", IN_GROUP),
+        columns={
+            "account": "account",
+            "group_id": "group",
+            "status": "status",
+            "src_bucket": "from",
+            "dst_bucket": "to",
+            "Value #B": "tasks",
+            "Value #C": "completed",
+            "Value #D": "failed",
+            "Value #E": "bytes done",
+            "Value #F": "bytes",
+        },
+        units={"bytes done": "bytes", "bytes": "bytes"},
+        w=w,
+    )
+
+
+def projects_table(pid: int, title: str, w: int = 24) -> JSON:
+    """Each SMS migration project of `$migration_project`, with its tasks."""
+    tasks = f"count by (job, account, migration_project_id) ({m('huaweicloud_sms_task_info')})"
+    return table(
+        pid,
+        title,
+        "SMS migration projects (waves of servers): type, default, speed limit and how many"
+        " tasks each holds.",
+        m("huaweicloud_sms_migration_project_info", IN_PROJECT),
+        f"{m('huaweicloud_sms_migration_project_speed_limit_bytes_per_second', IN_PROJECT)}",
+        f"{tasks} * on (job, account, migration_project_id) group_left (migration_project_name) {m('huaweicloud_sms_migration_project_info', IN_PROJECT)}",
+        columns={
+            "account": "account",
+            "migration_project_name": "project",
+            "type": "type",
+            "default": "default",
+            "Value #B": "speed limit",
+            "Value #C": "tasks",
+        },
+        units={"speed limit": "Bps"},
+        w=w,
+    )
+
+
 def dashboard(
     uid: str, title: str, description: str, extra: list[JSON], strips: list[list[JSON]]
 ) -> JSON:
@@ -391,7 +466,7 @@ def overview() -> JSON:
         "hwmig-overview",
         "Huawei Cloud migration / overview",
         "The migration wave at a glance: what failed, what stalls, how much is left, and when it ends.",
-        [],
+        [migration_project(), task_group()],
         [
             [
                 stat(
@@ -535,6 +610,39 @@ def overview() -> JSON:
                     w=8,
                 ),
             ],
+            [
+                stat(
+                    15,
+                    "Failed task groups",
+                    "OMS task groups failed or unable to create their tasks: each pages.",
+                    f"count({m('huaweicloud_oms_task_group_status', f'{IN_GROUP}, {GROUP_FAILED}')} == 1) or vector(0)",
+                    red_from=1,
+                ),
+                stat(
+                    16,
+                    "Migration projects",
+                    "SMS migration projects: the waves of servers.",
+                    f"count({m('huaweicloud_sms_migration_project_info', IN_PROJECT)})",
+                ),
+                stat(
+                    17,
+                    "Sync tasks stopped",
+                    "OMS synchronization tasks no longer keeping their bucket converged.",
+                    f"count({m('huaweicloud_oms_sync_task_synchronizing')} == 0) or vector(0)",
+                    red_from=1,
+                ),
+                bars(
+                    18,
+                    "Source servers by state (SMS's count)",
+                    "SMS's own count of the source servers by lifecycle state, right even past"
+                    " what the exporter lists.",
+                    f"sum by (state) ({m('huaweicloud_sms_overview_source_servers')})",
+                    "{{state}}",
+                    unit="short",
+                    w=12,
+                ),
+            ],
+            [projects_table(19, "Migration projects", w=12), groups_table(20, "Task groups", w=12)],
         ],
     )
 
@@ -569,7 +677,7 @@ def sms() -> JSON:
         "hwmig-sms",
         "Huawei Cloud migration / SMS tasks",
         "SMS server migration tasks: the wave by state, failures, and the detail of the tasks picked in Task.",
-        [picked],
+        [migration_project(), picked],
         [
             [
                 series(
@@ -597,6 +705,19 @@ def sms() -> JSON:
                         "source_server_ip": "address",
                     },
                     w=12,
+                ),
+            ],
+            [
+                projects_table(30, "Migration projects", w=12),
+                series(
+                    31,
+                    "Tasks by migration project",
+                    "How many SMS tasks each migration project holds, over time.",
+                    (
+                        f"count by (job, account, migration_project_id) ({m('huaweicloud_sms_task_info')}) * on (job, account, migration_project_id) group_left (migration_project_name) {m('huaweicloud_sms_migration_project_info', IN_PROJECT)}",
+                        "{{migration_project_name}}",
+                    ),
+                    stack=True,
                 ),
             ],
             [row(3, "Task $task", repeat="task")],
@@ -739,6 +860,20 @@ def sms_servers() -> JSON:
                     h=10,
                 ),
             ],
+            [
+                series(
+                    20,
+                    "Servers by state (SMS's count)",
+                    "SMS's own count of the source servers by lifecycle state (GET "
+                    "/v3/sources/overview): right even past what the exporter lists.",
+                    (
+                        f"sum by (state) ({m('huaweicloud_sms_overview_source_servers')}) > 0",
+                        "{{state}}",
+                    ),
+                    stack=True,
+                    w=24,
+                ),
+            ],
             [row(8, "Server $source_server", repeat="source_server")],
             [
                 timeline(
@@ -790,7 +925,7 @@ def oms() -> JSON:
     picked = variable(
         "task",
         "Task",
-        'label_values(huaweicloud_oms_task_info{job=~"$job", account=~"$account"}, task_name)',
+        'label_values(huaweicloud_oms_task_info{job=~"$job", account=~"$account", group_id=~"$task_group"}, task_name)',
         every=False,
     )
     migrating = f"({m('huaweicloud_oms_task_status', OMS_MIGRATING)} == 1)"
@@ -798,7 +933,7 @@ def oms() -> JSON:
         "hwmig-oms",
         "Huawei Cloud migration / OMS buckets",
         "OMS object storage migration tasks: the wave by status, bytes, failures, and the detail of the tasks picked in Task.",
-        [picked],
+        [task_group(), picked],
         [
             [
                 series(
@@ -858,6 +993,39 @@ def oms() -> JSON:
                     units={"time left": "s"},
                     sort="time left",
                     w=12,
+                ),
+            ],
+            [
+                groups_table(20, "Task groups", w=16),
+                table(
+                    21,
+                    "Sync tasks",
+                    "OMS synchronization tasks: their buckets, whether they still synchronize, and"
+                    " when they last started.",
+                    f"{m('huaweicloud_oms_sync_task_synchronizing')} * on (job, account, region, sync_task_id) group_left (src_bucket, dst_bucket) {m('huaweicloud_oms_sync_task_info')}",
+                    f"{m('huaweicloud_oms_sync_task_last_start_timestamp_seconds')} * 1000",
+                    columns={
+                        "account": "account",
+                        "src_bucket": "from",
+                        "dst_bucket": "to",
+                        "Value #A": "synchronizing",
+                        "Value #B": "last start",
+                    },
+                    units={"last start": "dateTimeAsIso"},
+                    w=8,
+                ),
+            ],
+            [
+                series(
+                    22,
+                    "Task group bytes completed",
+                    "Bytes each OMS task group has completed, over time.",
+                    (
+                        m("huaweicloud_oms_task_group_completed_bytes", IN_GROUP),
+                        "{{group_id}}",
+                    ),
+                    unit="bytes",
+                    w=24,
                 ),
             ],
             [row(6, "Task $task", repeat="task")],

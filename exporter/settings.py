@@ -442,6 +442,11 @@ class Collect(_Strict):
     subtasks: bool = True
     network_check: bool = True
     source_servers: bool = True  # GET /v3/sources where SMS is polled
+    # The objects a wave is made of (DESIGN.md section 12), each one list service:
+    migration_projects: bool = True  # GET /v3/migprojects where SMS is polled
+    source_server_overview: bool = True  # GET /v3/sources/overview where SMS is polled
+    task_groups: bool = True  # GET /v2/{project_id}/taskgroups where OMS is polled
+    sync_tasks: bool = True  # GET /v2/{project_id}/sync-tasks where OMS is polled
     # False: a task in a final state (SMS MIGRATE_SUCCESS, ABORT; OMS succeeded) exports only
     # its _info, its state or status, and its byte totals.
     finished_task_details: bool = True

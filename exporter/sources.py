@@ -22,7 +22,6 @@ from exporter.huawei.gate import Gates
 from exporter.huawei.http import AccountGuard, Endpoint, RequestPolicy, TokenBucket
 from exporter.huawei.listing import list_mapped
 from exporter.huawei.network import Network, trust
-from exporter.huawei.paging import pages_of
 from exporter.huawei.temporary import (
     Chain,
     EcsMetadata,
@@ -159,16 +158,17 @@ def poll_pages(settings: Settings, account: Account) -> dict[str, int]:
     holds `max_tasks_per_source` items or all its offsets reach: its rate limit's burst by
     default (`api.burst` unset), so that a cold poll waits for no token.
 
-        {"sms": 50, "sms_sources": 50, "oms": 100}      # max_tasks_per_source 10,000
-        {"sms": 329, "sms_sources": 329, "oms": 101}    # 100,000: past both offset ceilings
+        {"sms": 50, "sms_sources": 50, "oms": 100, "sms_projects": 10, "sms_overview": 1,
+         "oms_groups": 10, "oms_sync": 10}     # max_tasks_per_source 10,000
+        {"sms": 329, "sms_sources": 329, "oms": 101, ...}  # 100,000: past both offset ceilings
+
+    (The lists of a wave's objects stop at their own cap of 1,000 items: 10 pages at most.)
     """
     pages = {}
     for service in SERVICES:
         if service.enabled(settings, account):
             request = service.target(account).request
-            pages[service.name] = pages_of(
-                request.page_limit, request.max_offset, settings.max_tasks_per_source
-            )
+            pages[service.name] = request.pages(settings.max_tasks_per_source)
     return pages
 
 

@@ -17,20 +17,43 @@ from exporter.exposition.render import ItemRenderer, Rendered
 from exporter.huawei.paging import Listing, Page, list_all
 from exporter.huawei.payload import ListedPage
 from exporter.metrics.lines import Lines
+from exporter.services.oms_groups import SERVICE as GROUPS
+from exporter.services.oms_groups.payload import GroupRef, TaskGroup
+from exporter.services.oms_sync import SERVICE as SYNC
+from exporter.services.oms_sync.payload import SyncRef, SyncTask
 from exporter.services.oms_tasks import SERVICE as OMS
 from exporter.services.oms_tasks.payload import OmsRef, OmsTask
 from exporter.services.service import ListService
+from exporter.services.sms_overview import SERVICE as OVERVIEW
+from exporter.services.sms_overview.payload import Overview, OverviewRef
+from exporter.services.sms_projects import SERVICE as PROJECTS
+from exporter.services.sms_projects.payload import MigrationProject, ProjectRef
 from exporter.services.sms_sources import SERVICE as SOURCES
 from exporter.services.sms_sources.payload import SourceRef, SourceServer
 from exporter.services.sms_tasks import SERVICE as SMS
 from exporter.services.sms_tasks.payload import SmsRef, SmsTask
 
-__all__ = ["OMS", "SMS", "SOURCES", "listed_page", "mapped", "rendered"]
+__all__ = [
+    "GROUPS",
+    "OMS",
+    "OVERVIEW",
+    "PROJECTS",
+    "SMS",
+    "SOURCES",
+    "SYNC",
+    "listed_page",
+    "mapped",
+    "rendered",
+]
 
 _KINDS: dict[str, tuple[type[Any], type[Any]]] = {
     "sms": (SmsRef, SmsTask),
     "oms": (OmsRef, OmsTask),
     "sms_sources": (SourceRef, SourceServer),
+    "sms_projects": (ProjectRef, MigrationProject),
+    "sms_overview": (OverviewRef, Overview),
+    "oms_groups": (GroupRef, TaskGroup),
+    "oms_sync": (SyncRef, SyncTask),
 }
 
 

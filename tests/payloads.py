@@ -15,9 +15,13 @@ from exporter.exposition.render import Rendered
 from exporter.huawei.paging import Listing
 from exporter.huawei.payload import Listed, ListedPage, Model, decoder
 from exporter.poller import PageHook, Source
+from exporter.services.oms_groups.table import GroupOptions
+from exporter.services.oms_sync.table import SyncOptions
 from exporter.services.oms_tasks.payload import OmsTask
 from exporter.services.oms_tasks.table import OmsOptions
 from exporter.services.service import ListService
+from exporter.services.sms_overview.table import OverviewOptions
+from exporter.services.sms_projects.table import ProjectOptions
 from exporter.services.sms_sources.table import SourceOptions
 from exporter.services.sms_tasks import SERVICE as SMS
 from exporter.services.sms_tasks.payload import RawSmsTasks, SmsRef, SmsTask
@@ -33,6 +37,10 @@ LEAN: dict[str, Any] = yaml.safe_load(
 SMS_OPTS = SmsOptions()
 OMS_OPTS = OmsOptions(region="ap-southeast-3", project_id="p" * 32)
 SOURCE_OPTS = SourceOptions()
+PROJECT_OPTS = ProjectOptions()
+OVERVIEW_OPTS = OverviewOptions()
+GROUP_OPTS = GroupOptions(region="ap-southeast-3")
+SYNC_OPTS = SyncOptions(region="ap-southeast-3")
 
 
 def settings_for(url: str, cloud: FakeCloud, **top: Any) -> Settings:
@@ -96,6 +104,7 @@ FULL_SMS: dict[str, Any] = {
     "agent_mem_usage": 150.0,
     "total_disk_io": 10.0,
     "agent_disk_io": 4.0,
+    "need_migration_test": True,
 }
 
 FULL_OMS: dict[str, Any] = {
@@ -123,6 +132,8 @@ FULL_OMS: dict[str, Any] = {
     "src_node": {"bucket": "src-b", "cloud_type": "AWS", "region": "us-east-1"},
     "dst_node": {"bucket": "dst-b", "region": "ap-southeast-3"},
     "error_reason": {"error_code": "OMS.0012", "error_msg": "denied"},
+    "enable_failed_object_recording": True,
+    "failed_object_record": {"result": True, "list_file_key": "oms/failed/42.txt"},
 }
 
 
@@ -207,3 +218,121 @@ def sms_source(
         return Listing(items=items, count=len(items), not_fetched=0, pages=len(pages))
 
     return Source(account="x", service=service, options=SmsOptions(), fetch=fetch or listing)
+
+
+# The lists of a wave's objects (DESIGN.md section 12) off, and the source servers too: the
+# collect settings of a test about the task lists alone (which sources, how many requests).
+NO_WAVES: dict[str, bool] = {
+    "migration_projects": False,
+    "source_server_overview": False,
+    "task_groups": False,
+    "sync_tasks": False,
+}
+TASK_LISTS_ONLY: dict[str, bool] = {"source_servers": False, **NO_WAVES}
+
+# An SMS migration project (`GET /v3/migprojects`) with every field the SDK knows set.
+FULL_PROJECT: dict[str, Any] = {
+    "id": "mp-1",
+    "name": "wave-erp",
+    "description": "the ERP servers",
+    "isdefault": False,
+    "region": "ap-southeast-3",
+    "type": "MIGRATE_BLOCK",
+    "speed_limit": 100,
+    "syncing": True,
+    "start_target_server": True,
+    "use_public_ip": False,
+    "start_network_check": True,
+    "exist_server": True,
+    "enterprise_project": "default",
+}
+
+# An OMS task group (`GET /v2/{project_id}/taskgroups`) with every field the SDK knows set.
+FULL_GROUP: dict[str, Any] = {
+    "group_id": "g-1",
+    "status": 2,
+    "error_reason": None,
+    "src_node": {
+        "bucket": "src-logs",
+        "cloud_type": "AWS",
+        "region": "us-east-1",
+        "app_id": "app-7",
+        "object_key": ["2026/"],
+        "list_file": {"list_file_key": "lists/a.txt", "obs_bucket": "lists"},
+    },
+    "description": "logs wave",
+    "dst_node": {"bucket": "dst-logs", "region": "ap-southeast-3", "save_prefix": "aws/"},
+    "enable_metadata_migration": True,
+    "enable_failed_object_recording": True,
+    "enable_restore": False,
+    "task_type": "PREFIX",
+    "bandwidth_policy": [{"start": "08:00", "end": "20:00", "max_bandwidth": 1048576}],
+    "smn_config": None,
+    "source_cdn": None,
+    "migrate_since": 0,
+    "migrate_speed": 52428800,
+    "total_time": 61_500,
+    "start_time": 1_700_000_000_000,
+    "total_task_num": 10,
+    "create_task_num": 9,
+    "failed_task_num": 1,
+    "complete_task_num": 5,
+    "paused_task_num": 0,
+    "executing_task_num": 3,
+    "waiting_task_num": 0,
+    "total_num": 1000,
+    "create_complete_num": 900,
+    "success_num": 600,
+    "fail_num": 3,
+    "skip_num": 7,
+    "total_size": 10 * 1024**3,
+    "create_complete_size": 9 * 1024**3,
+    "complete_size": 6 * 1024**3,
+    "failed_object_record": {
+        "result": False,
+        "list_file_key": "oms/failed/g-1.txt",
+        "error_code": "OMS.0404",
+    },
+    "object_overwrite_mode": "SIZE_LAST_MODIFIED_COMPARISON_OVERWRITE",
+    "dst_storage_policy": "STANDARD",
+    "consistency_check": "size_last_modified",
+    "obs_system": "huawei",
+    "enable_requester_pays": False,
+}
+# An OMS synchronization task (`GET /v2/{project_id}/sync-tasks`).
+FULL_SYNC: dict[str, Any] = {
+    "sync_task_id": "s-1",
+    "src_cloud_type": "Aliyun",
+    "src_region": "cn-hangzhou",
+    "src_bucket": "src-media",
+    "create_time": 1_699_000_000_000,
+    "last_start_time": 1_700_000_000_000,
+    "dst_bucket": "dst-media",
+    "dst_region": "ap-southeast-3",
+    "description": "media until cutover",
+    "status": "SYNCHRONIZING",
+    "enable_metadata_migration": False,
+    "enable_restore": False,
+    "app_id": "",
+    "source_cdn": None,
+    "object_overwrite_mode": "SIZE_LAST_MODIFIED_COMPARISON_OVERWRITE",
+    "dst_storage_policy": "STANDARD",
+    "consistency_check": "size_last_modified",
+}
+# The SMS source-server overview (`GET /v3/sources/overview`): one object, every field set.
+FULL_OVERVIEW: dict[str, Any] = {
+    "waiting": 3,
+    "replicate": 12,
+    "syncing": 5,
+    "stopped": 1,
+    "deleting": 0,
+    "cutovering": 2,
+    "unavailable": 4,
+    "stopping": 0,
+    "skipping": 0,
+    "finished": 40,
+    "initialize": 1,
+    "error": 2,
+    "cloning": 0,
+    "unconfigured": 7,
+}

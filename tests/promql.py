@@ -22,6 +22,9 @@ VARIABLES = {
     "$job": ".*",
     "$account": ".*",
     "$service": ".*",
+    # Before `$task`, which is a prefix of it.
+    "$task_group": ".*",
+    "$migration_project": ".*",
     "$task": ".*",
     "$source_server": ".*",
 }

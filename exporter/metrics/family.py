@@ -42,7 +42,7 @@ class Family:
     type: MetricType
     help: str
     labels: tuple[str, ...]
-    service: str  # the list service that fills it ("sms", "oms", "sms_sources"), or "self"
+    service: str  # the list service that fills it ("sms", "oms", "oms_groups", ...), or "self"
 
     @property
     def openmetrics_name(self) -> str:
@@ -270,19 +270,27 @@ Identity = Callable[[str, Opt], Callable[[Any], str]]
 
 
 def identity(
-    key_label: str,
-    name_label: str,
+    key_label: str | None,
+    name_label: str | None,
     fixed: Callable[[str, Opt], tuple[tuple[str, str], ...]] = lambda account, opts: (
         ("account", account),
     ),
 ) -> Identity[Opt]:
     """`account="prod",task_id="t-1",task_name="web"`: the `fixed` labels of the source (as
-    given), then the item's key and name, each cut to the label length."""
+    given), then the item's key and name, each cut to the label length. A service whose
+    items have no name (`name_label` None) labels the key only; one whose single object has
+    no identity of its own (`key_label` None) the fixed labels only."""
 
     def bind(account: str, opts: Opt) -> Callable[[Any], str]:
         limit = opts.max_label_length
-        head = "".join(f'{n}="{escape(v)}",' for n, v in fixed(account, opts))
+        pairs = fixed(account, opts)
+        if key_label is None:
+            only = ",".join(f'{n}="{escape(v)}"' for n, v in pairs)
+            return lambda item: only
+        head = "".join(f'{n}="{escape(v)}",' for n, v in pairs)
         head += f'{key_label}="'
+        if name_label is None:
+            return lambda item: f'{head}{escape(truncate(item.key, limit))}"'
         tail = f'",{name_label}="'
 
         def labels(item: Any) -> str:

@@ -37,6 +37,9 @@ async def serve(args: argparse.Namespace) -> None:
         now=time.time(),
         subtasks=args.subtasks,
         plans=args.moving,
+        projects=args.projects,
+        groups=args.groups,
+        syncs=args.syncs,
     )
     cloud = FakeCloud(tenants=[tenant])
     running = await start(cloud, port=args.port)
@@ -84,6 +87,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sms", type=int, default=12, help="SMS tasks")
     parser.add_argument("--oms", type=int, default=8, help="OMS tasks")
     parser.add_argument("--subtasks", type=int, default=10, help="sub-tasks per SMS task")
+    parser.add_argument("--projects", type=int, default=0, help="SMS migration projects")
+    parser.add_argument("--groups", type=int, default=0, help="OMS task groups")
+    parser.add_argument("--syncs", type=int, default=0, help="OMS sync tasks")
     parser.add_argument("--latency", type=float, default=0.0, help="seconds added to every answer")
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
     parser.add_argument("--moving", action="store_true", help="tasks progress over time")

@@ -12,10 +12,21 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from exporter.simulator.tasks import Payload, Plan, source_of
+from exporter.simulator.tasks import OVERVIEW_STATES, Payload, Plan, group_view, source_of
 
-# "none": no route matched; "credentials": metadata, pod identity, IAM federation and STS.
-Service = Literal["sms", "oms", "sms_sources", "iam", "credentials", "none"]
+Service = Literal[
+    "sms",
+    "oms",
+    "sms_sources",
+    # the objects a wave is made of
+    "sms_projects",
+    "sms_overview",
+    "oms_groups",
+    "oms_sync",
+    "iam",
+    "credentials",  # metadata, pod identity, IAM federation and STS
+    "none",  # no route matched
+]
 FaultKind = Literal[
     "status", "html", "malformed", "wrong_shape", "reset", "churn", "vanish", "empty", "body"
 ]
@@ -70,6 +81,10 @@ class Tenant:
     security_token: str | None = None
     sms_tasks: list[Payload] = field(default_factory=list)
     oms_tasks: list[Payload] = field(default_factory=list)
+    sms_projects: list[Payload] = field(default_factory=list)  # SMS migration projects
+    oms_groups: list[Payload] = field(default_factory=list)  # OMS task groups, as defined
+    oms_sync_tasks: list[Payload] = field(default_factory=list)
+    sync_stops: dict[str, float] = field(default_factory=dict)  # sync task id -> when it stops
     sms_plans: dict[str, Plan] = field(default_factory=dict)
     oms_plans: dict[str, Plan] = field(default_factory=dict)
     # Fields forced onto a task after its plan ran: how tests fail and recover a task.
@@ -131,6 +146,36 @@ class Tenant:
             server = source_of(task, index, now, self.sms_plans.get(str(task.get("id"))))
             server.update(self.source_overrides.get(str(server.get("id")), {}))
             out.append(server)
+        return out
+
+    def overview(self, now: float) -> Payload:
+        """`GET /v3/sources/overview`: the source servers counted by state at `now` (every
+        field, 0 included; a state the overview has no field for is in none)."""
+        counted = Counter(
+            str(server.get("state")) for server in self.sources_page(now, 0, len(self.sms_tasks))
+        )
+        return {state: counted[state] for state in OVERVIEW_STATES}
+
+    def groups_page(self, now: float, offset: int, limit: int) -> list[Payload]:
+        """The OMS task groups at [offset, offset+limit), their counters those of their tasks
+        at `now` (every task, when there is a group)."""
+        page = self.oms_groups[offset : offset + limit]
+        if not page:
+            return []
+        members: dict[str, list[Payload]] = {}
+        for task in self.oms_page(now, 0, len(self.oms_tasks)):
+            if task.get("group_id"):
+                members.setdefault(str(task["group_id"]), []).append(task)
+        return [group_view(g, members.get(str(g.get("group_id")), [])) for g in page]
+
+    def sync_page(self, now: float, offset: int, limit: int) -> list[Payload]:
+        """The OMS sync tasks at [offset, offset+limit); one past its stop time is STOPPED."""
+        out = []
+        for task in self.oms_sync_tasks[offset : offset + limit]:
+            stops = self.sync_stops.get(str(task.get("sync_task_id")))
+            if stops is not None and now >= stops:
+                task = {**task, "status": "STOPPED"}
+            out.append(task)
         return out
 
 

@@ -15,7 +15,14 @@ from typing import Any
 from aiohttp import web
 
 from exporter.simulator.cloud import Denied, Service, Tenant
-from exporter.simulator.tasks import Payload, oms_task, sms_task
+from exporter.simulator.tasks import (
+    Payload,
+    migration_project,
+    oms_task,
+    sms_task,
+    sync_task,
+    task_group,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +41,8 @@ class SimList:
     view: Callable[[Tenant, float, int, int], list[Payload]]
     fresh: Callable[[int, int], Payload]  # (index, now_ms) -> a new item, for the churn fault
     check: Callable[[web.Request, Tenant], None] = lambda request, tenant: None
+    # One object and no paging (the source-server overview): the answer at a given time.
+    whole: Callable[[Tenant, float], Payload] | None = None
 
     def paging(self, request: web.Request) -> tuple[int, int]:
         try:
@@ -136,5 +145,64 @@ LISTS: tuple[SimList, ...] = (
         everything=lambda tenant: tenant.sms_tasks,
         view=lambda tenant, now, offset, limit: tenant.sources_page(now, offset, limit),
         fresh=lambda index, now_ms: sms_task(index, now_ms=now_ms),
+    ),
+    SimList(
+        service="sms_projects",
+        path="/v3/migprojects",
+        items="migprojects",
+        code="SMS",
+        min_limit=0,
+        max_limit=100,
+        default_limit=100,
+        max_offset=65535,
+        filters=(),
+        everything=lambda tenant: tenant.sms_projects,
+        view=lambda tenant, now, offset, limit: tenant.sms_projects[offset : offset + limit],
+        fresh=lambda index, now_ms: migration_project(index),
+    ),
+    SimList(
+        service="oms_groups",
+        path="/v2/{project_id}/taskgroups",
+        items="taskgroups",
+        code="OMS",
+        min_limit=1,
+        max_limit=100,
+        default_limit=10,
+        max_offset=10_000,
+        filters=("status",),
+        everything=lambda tenant: tenant.oms_groups,
+        view=lambda tenant, now, offset, limit: tenant.groups_page(now, offset, limit),
+        fresh=lambda index, now_ms: task_group(index),
+        check=_check_oms,
+    ),
+    SimList(
+        service="oms_sync",
+        path="/v2/{project_id}/sync-tasks",
+        items="tasks",
+        code="OMS",
+        min_limit=1,
+        max_limit=100,
+        default_limit=10,
+        max_offset=10_000,
+        filters=("status",),
+        everything=lambda tenant: tenant.oms_sync_tasks,
+        view=lambda tenant, now, offset, limit: tenant.sync_page(now, offset, limit),
+        fresh=lambda index, now_ms: sync_task(index, now_ms=now_ms),
+        check=_check_oms,
+    ),
+    SimList(
+        service="sms_overview",
+        path="/v3/sources/overview",
+        items="",
+        code="SMS",
+        min_limit=0,
+        max_limit=0,
+        default_limit=0,
+        max_offset=0,
+        filters=(),
+        everything=lambda tenant: tenant.sms_tasks,
+        view=lambda tenant, now, offset, limit: [],
+        fresh=lambda index, now_ms: sms_task(index, now_ms=now_ms),
+        whole=lambda tenant, now: tenant.overview(now),
     ),
 )

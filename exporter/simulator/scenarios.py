@@ -6,7 +6,14 @@ import time
 from collections.abc import Callable
 
 from exporter.simulator.cloud import FakeCloud, Identities, Tenant
-from exporter.simulator.tasks import Plan, oms_task, sms_task
+from exporter.simulator.tasks import (
+    Plan,
+    migration_project,
+    oms_task,
+    sms_task,
+    sync_task,
+    task_group,
+)
 
 DEMO_ACCESS_KEY = "DEMOACCESSKEY0000001"
 DEMO_SECRET_KEY = "demo-secret-key-not-a-real-one"  # obviously fake: the demo's own cloud
@@ -41,17 +48,28 @@ def estate(
     subtasks: int = 10,
     plans: bool = True,
     failures: bool = True,
+    projects: int = 0,
+    groups: int = 0,
+    syncs: int = 0,
 ) -> Tenant:
     """Fill `tenant` with `sms` + `oms` tasks; with `plans`, tasks move as time goes by.
 
     Tasks start spread over a ten-minute cycle that repeats, each on a route through the
     states (SMS_ROUTE_CYCLE, OMS_ROUTE_CYCLE): twelve SMS tasks and eight OMS tasks pass
     through every documented state and status in each cycle. Without `failures`, no task
-    fails.
+    fails. With `projects`, the SMS tasks are spread over that many migration projects (the
+    first the default), each task naming its own in `enterprise_project_id`. With `groups`,
+    the OMS tasks are spread over that many task groups (their counters add up from their
+    tasks), and with `failures` one more group failed to create its tasks. With `syncs`, that
+    many OMS sync tasks; with `failures`, the first stops a few minutes after `now`.
     """
     now_ms = int(now * 1000)
+    made = [migration_project(n, seed=tenant.name, region=tenant.region) for n in range(projects)]
+    tenant.sms_projects += made
     for i in range(sms):
         task = sms_task(i, seed=tenant.name, now_ms=now_ms, subtasks=subtasks)
+        if made:
+            task["enterprise_project_id"] = made[i % len(made)]["id"]
         tenant.sms_tasks.append(task)
         if plans:
             route = SMS_ROUTE_CYCLE[i % len(SMS_ROUTE_CYCLE)]
@@ -63,8 +81,22 @@ def estate(
                 speed=200.0 + (i % 5) * 150,
                 route=route if failures or route not in FAILING else "migrate",
             )
+    made_groups = [task_group(n, seed=tenant.name, region=tenant.region) for n in range(groups)]
+    tenant.oms_groups += made_groups
+    if groups and failures:
+        failed = task_group(groups, seed=tenant.name, region=tenant.region, create_fails=True)
+        tenant.oms_groups.append(failed)
+    for n in range(syncs):
+        tenant.oms_sync_tasks.append(
+            sync_task(n, seed=tenant.name, now_ms=now_ms, region=tenant.region)
+        )
+    if syncs and failures:
+        tenant.sync_stops[tenant.oms_sync_tasks[0]["sync_task_id"]] = now + 240.0
     for i in range(oms):
         task = oms_task(i, seed=tenant.name, now_ms=now_ms, region=tenant.region)
+        if made_groups:
+            task["group_id"] = made_groups[i % len(made_groups)]["group_id"]
+            task["group_type"] = "GROUP_TASK"
         tenant.oms_tasks.append(task)
         if plans:
             route = OMS_ROUTE_CYCLE[i % len(OMS_ROUTE_CYCLE)]
@@ -107,8 +139,8 @@ def demo_cloud(clock: Callable[[], float] = time.time) -> FakeCloud:
     )
     return FakeCloud(
         tenants=[
-            estate(aksk, sms=12, oms=8, now=now),
-            estate(password, sms=6, oms=5, now=now),
+            estate(aksk, sms=12, oms=8, now=now, projects=3, groups=2, syncs=3),
+            estate(password, sms=6, oms=5, now=now, projects=2, groups=1, syncs=1),
             estate(agency, sms=3, oms=2, now=now, failures=False),
         ],
         clock=clock,

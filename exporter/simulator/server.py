@@ -237,7 +237,7 @@ async def _list(sim: SimList, request: web.Request) -> web.StreamResponse:
     cloud = request.app[CLOUD]
     try:
         tenant = _authenticate(request, cloud)
-        limit, offset = sim.paging(request)
+        limit, offset = (0, 0) if sim.whole is not None else sim.paging(request)
         sim.check(request, tenant)
     except Denied as denied:
         return _error(denied.status, denied.code, str(denied))
@@ -248,6 +248,8 @@ async def _list(sim: SimList, request: web.Request) -> web.StreamResponse:
     faulty = await _apply_fault(request, tenant, sim)
     if faulty is not None:
         return faulty
+    if sim.whole is not None:  # one object, no paging
+        return _json(sim.whole(tenant, cloud.clock()))
     count, page = sim.page(tenant, cloud.clock(), offset, limit, request.query)
     return _json({"count": max(count + tenant.count_skew, 0), sim.items: page})
 

@@ -154,6 +154,175 @@ def oms_task(
     }
 
 
+# The fields of `GET /v3/sources/overview`, in the SDK's order: counts of servers by state.
+OVERVIEW_STATES = (
+    "waiting",
+    "replicate",
+    "syncing",
+    "stopped",
+    "deleting",
+    "cutovering",
+    "unavailable",
+    "stopping",
+    "skipping",
+    "finished",
+    "initialize",
+    "error",
+    "cloning",
+    "unconfigured",
+)
+DEFAULT_MIGRATION_PROJECT = "0"  # the id every task of an estate without projects names
+
+
+def migration_project(index: int, *, seed: str = "sim", region: str = "ap-southeast-3") -> Payload:
+    """An SMS migration project (`GET /v3/migprojects`): the first of an account is its
+    default, with the id its tasks name when no other project was made."""
+    default = index == 0
+    return {
+        "id": DEFAULT_MIGRATION_PROJECT if default else task_uuid(seed + "-migproject", index),
+        "name": "default" if default else f"wave-{seed}-{index:02d}",
+        "description": "" if default else f"migration wave {index}",
+        "isdefault": default,
+        "region": region,
+        "type": "MIGRATE_FILE" if index % 3 == 2 else "MIGRATE_BLOCK",
+        "speed_limit": 0 if index % 2 == 0 else 100 * index,
+        "syncing": index % 2 == 1,
+        "start_target_server": True,
+        "use_public_ip": index % 4 != 3,
+        "start_network_check": index % 2 == 0,
+        "exist_server": True,
+        "enterprise_project": "default",
+    }
+
+
+def task_group(
+    index: int, *, seed: str = "sim", region: str = "ap-southeast-3", create_fails: bool = False
+) -> Payload:
+    """An OMS task group (`GET /v2/{project_id}/taskgroups`) as defined, before its tasks are
+    counted in (`group_view`). One that `create_fails` never made its tasks: status 4."""
+    return {
+        "group_id": task_uuid(seed + "-taskgroup", index),
+        "status": 4 if create_fails else 0,
+        "error_reason": {"error_code": "OMS.1105", "error_msg": "failed to list the source"}
+        if create_fails
+        else None,
+        "src_node": {
+            "bucket": f"src-group-{index:02d}",
+            "cloud_type": ("AWS", "Aliyun", "Tencent", "HuaweiCloud")[index % 4],
+            "region": "us-east-1",
+            "app_id": "",
+            "object_key": [f"wave-{index}/"],
+            "list_file": None,
+        },
+        "description": f"wave {index}",
+        "dst_node": {"bucket": f"dst-group-{index:02d}", "region": region, "save_prefix": ""},
+        "enable_metadata_migration": False,
+        "enable_failed_object_recording": True,
+        "enable_restore": False,
+        "task_type": "PREFIX",
+        "bandwidth_policy": [],
+        "smn_config": None,
+        "source_cdn": None,
+        "migrate_since": 0,
+        "migrate_speed": 0,
+        "total_time": 0,
+        "start_time": 0,
+        "total_task_num": 3 if create_fails else 0,
+        "create_task_num": 0,
+        "failed_task_num": 0,
+        "complete_task_num": 0,
+        "paused_task_num": 0,
+        "executing_task_num": 0,
+        "waiting_task_num": 0,
+        "total_num": 0,
+        "create_complete_num": 0,
+        "success_num": 0,
+        "fail_num": 0,
+        "skip_num": 0,
+        "total_size": 0,
+        "create_complete_size": 0,
+        "complete_size": 0,
+        "failed_object_record": None,
+        "object_overwrite_mode": "SIZE_LAST_MODIFIED_COMPARISON_OVERWRITE",
+        "dst_storage_policy": "STANDARD",
+        "consistency_check": "size_last_modified",
+        "obs_system": "huawei",
+        "enable_requester_pays": False,
+    }
+
+
+def group_view(group: Payload, tasks: list[Payload]) -> Payload:
+    """`group` with its counters added up from its `tasks` (as they are now), and its status
+    (the group table) derived from theirs; a group that failed to create its tasks keeps
+    status 4 and counts none."""
+    if group.get("status") == 4 or not tasks:
+        return group
+    out = dict(group)
+    statuses = [task.get("status") for task in tasks]
+    counted = {n: statuses.count(n) for n in range(8)}
+    out["total_task_num"] = out["create_task_num"] = len(tasks)
+    out["waiting_task_num"] = counted[0] + counted[1]
+    out["executing_task_num"] = counted[2] + counted[6]
+    out["paused_task_num"] = counted[3] + counted[7]
+    out["failed_task_num"] = counted[4]
+    out["complete_task_num"] = counted[5]
+    for field, of in (
+        ("total_num", "total_num"),
+        ("create_complete_num", "total_num"),
+        ("success_num", "successful_num"),
+        ("fail_num", "failed_num"),
+        ("skip_num", "skipped_num"),
+        ("total_size", "total_size"),
+        ("create_complete_size", "total_size"),
+        ("complete_size", "complete_size"),
+        ("migrate_speed", "migrate_speed"),
+    ):
+        out[field] = sum(int(task.get(of) or 0) for task in tasks)
+    started = [task["start_time"] for task in tasks if task.get("start_time")]
+    out["start_time"] = min(started) if started else 0
+    out["total_time"] = max(int(task.get("total_time") or 0) for task in tasks)
+    if counted[4] + counted[5] == len(tasks):  # every task done
+        out["status"] = 5 if counted[4] else 6
+        if counted[4]:
+            out["failed_object_record"] = {
+                "result": True,
+                "list_file_key": f"oms/failed/{out['group_id']}.txt",
+                "error_code": "",
+            }
+    elif counted[2] + counted[6]:
+        out["status"] = 2
+    elif counted[3] + counted[7]:
+        out["status"] = 3
+    else:
+        out["status"] = 0
+    return out
+
+
+def sync_task(
+    index: int, *, seed: str = "sim", now_ms: int, region: str = "ap-southeast-3"
+) -> Payload:
+    """An OMS synchronization task (`GET /v2/{project_id}/sync-tasks`), synchronizing."""
+    return {
+        "sync_task_id": task_uuid(seed + "-sync", index),
+        "src_cloud_type": ("AWS", "Aliyun", "Tencent", "HuaweiCloud")[index % 4],
+        "src_region": "us-east-1",
+        "src_bucket": f"src-sync-{index:03d}",
+        "create_time": now_ms - 86_400_000,
+        "last_start_time": now_ms - 3_600_000 - index * 60_000,
+        "dst_bucket": f"dst-sync-{index:03d}",
+        "dst_region": region,
+        "description": "",
+        "status": "SYNCHRONIZING",
+        "enable_metadata_migration": False,
+        "enable_restore": False,
+        "app_id": "",
+        "source_cdn": None,
+        "object_overwrite_mode": "SIZE_LAST_MODIFIED_COMPARISON_OVERWRITE",
+        "dst_storage_policy": "STANDARD",
+        "consistency_check": "size_last_modified",
+    }
+
+
 def _clamp(value: float) -> float:
     return min(max(value, 0.0), 1.0)
 

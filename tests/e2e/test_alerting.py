@@ -1,7 +1,7 @@
 """Exporter -> real Prometheus (with our rules) -> real Alertmanager -> a webhook this test serves.
 
-A failed SMS task, a failed OMS task and a disconnected SMS agent page with their labels and a
-description naming them; every alert expression returns data from the live Prometheus; when
+A failed SMS task, a failed OMS task, the OMS task group it belongs to (failed: the group
+table's 5) and a disconnected SMS agent page with their labels and a description naming them; every alert expression returns data from the live Prometheus; when
 they recover, the resolved notifications arrive.
 
 Prometheus runs the shipped rules with every `for:` cut to seconds: the expressions are the
@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from exporter.services import SERVICES
 from exporter.simulator.cloud import FakeCloud, Fault
 from exporter.simulator.scenarios import estate
 from exporter.simulator.server import SimulatorThread
@@ -30,7 +31,8 @@ pytestmark = pytest.mark.e2e
 
 def cloud() -> FakeCloud:
     now = time.time()
-    return FakeCloud(tenants=[estate(make_tenant("acct-a"), sms=8, oms=6, now=now, failures=False)])
+    tenant = estate(make_tenant("acct-a"), sms=8, oms=6, now=now, failures=False, groups=2)
+    return FakeCloud(tenants=[tenant])
 
 
 def test_failed_tasks_page_and_resolve_through_real_prometheus_and_alertmanager(
@@ -41,6 +43,8 @@ def test_failed_tasks_page_and_resolve_through_real_prometheus_and_alertmanager(
     sms_task = tenant.sms_tasks[1]
     oms_task = tenant.oms_tasks[1]
     server = tenant.sms_tasks[2]["source_server"]
+    group = oms_task["group_id"]  # all its tasks fail: the group's migration failed
+    group_tasks = [str(t["id"]) for t in tenant.oms_tasks if t["group_id"] == group]
     # One throttled answer early on, so the throttling expressions have a series to look at.
     tenant.add_fault(Fault(service="sms", kind="status", status=429, retry_after=0, times=1))
     processes: list[subprocess.Popen[bytes]] = []
@@ -59,7 +63,7 @@ def test_failed_tasks_page_and_resolve_through_real_prometheus_and_alertmanager(
                     "alertmanager",
                 )
                 wait_for(
-                    lambda: query(prom_port, "huaweicloud_migration_up == 1")[1] == 3,
+                    lambda: query(prom_port, "huaweicloud_migration_up == 1")[1] == len(SERVICES),
                     30,
                     "prometheus scraping",
                 )
@@ -70,10 +74,11 @@ def test_failed_tasks_page_and_resolve_through_real_prometheus_and_alertmanager(
                         "state": "MIGRATE_FAIL",
                         "error_json": '{"error_code": "SMS.6403", "error_msg": "agent lost"}',
                     }
-                    t.oms_overrides[str(oms_task["id"])] = {
-                        "status": 4,
-                        "error_reason": {"error_code": "OMS.0012", "error_msg": "access denied"},
-                    }
+                    for task_id in group_tasks:
+                        t.oms_overrides[task_id] = {
+                            "status": 4,
+                            "error_reason": {"error_code": "OMS.0012", "error_msg": "denied"},
+                        }
                     t.source_overrides[server["id"]] = {
                         "connected": False,
                         "migration_cycle": "replicating",
@@ -93,6 +98,17 @@ def test_failed_tasks_page_and_resolve_through_real_prometheus_and_alertmanager(
                     ),
                     60,
                     "the OMS page",
+                )
+                group_alert = wait_for(
+                    lambda: webhook.find("HuaweiCloudOMSTaskGroupFailed", "firing", group_id=group),
+                    60,
+                    "the task group page",
+                )
+                assert group_alert["labels"]["status"] == "failed"
+                assert group_alert["labels"]["severity"] == "critical"
+                assert group in group_alert["annotations"]["description"]
+                assert group_alert["annotations"]["runbook_url"].endswith(
+                    "#huaweicloudomstaskgroupfailed"
                 )
                 agent_alert = wait_for(
                     lambda: webhook.find(
@@ -142,6 +158,7 @@ def test_failed_tasks_page_and_resolve_through_real_prometheus_and_alertmanager(
                 for alertname, labels in (
                     ("HuaweiCloudSMSTaskFailed", {"task_id": sms_task["id"]}),
                     ("HuaweiCloudOMSTaskFailed", {"task_id": str(oms_task["id"])}),
+                    ("HuaweiCloudOMSTaskGroupFailed", {"group_id": group}),
                     ("HuaweiCloudSMSAgentDisconnected", {"source_server_id": server["id"]}),
                 ):
                     wait_for(partial(webhook.find, alertname, "resolved", **labels), 60, alertname)

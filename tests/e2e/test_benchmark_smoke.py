@@ -34,6 +34,7 @@ def test_the_benchmark_harness_runs_end_to_end(tmp_path: Path) -> None:
         "### Memory",
         "### What Prometheus pays",
         "### Against the naive exporter",
+        "### The lists of a wave's objects",
         "### Targets",
     ):
         assert section in report, section
@@ -44,3 +45,8 @@ def test_the_benchmark_harness_runs_end_to_end(tmp_path: Path) -> None:
     prometheus = report.split("### What Prometheus pays", 1)[1].split("###", 1)[0]
     rows = [line for line in prometheus.splitlines() if line.startswith(("| default", "| lean"))]
     assert len(rows) == 2 and all("n/a" not in row for row in rows), rows
+    # The lists of a wave's objects were polled, each in a request or a few.
+    waves = report.split("### The lists of a wave's objects", 1)[1].split("###", 1)[0]
+    for name in ("sms_projects", "sms_overview", "oms_groups", "oms_sync"):
+        (row,) = [line for line in waves.splitlines() if line.startswith(f"| {name} ")]
+        assert 1 <= int(row.split("|")[3]) <= 2, row

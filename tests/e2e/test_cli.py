@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from exporter.services import SERVICES
 from exporter.simulator.cloud import FakeCloud, Fault
 from exporter.simulator.scenarios import estate
 from exporter.simulator.server import SimulatorThread
@@ -58,7 +59,7 @@ def test_two_accounts_end_to_end(tmp_path: Path) -> None:
         with exporter(["--config.file", str(config)], tmp_path) as proc:
             proc.wait_ready()
             up = proc.samples("huaweicloud_migration_up")
-            assert sorted(up.values()) == [1] * 6  # two accounts: sms, sms_sources, oms
+            assert sorted(up.values()) == [1] * 2 * len(SERVICES)  # two accounts, every list
 
             # Values match what the simulator served.
             served = sim.call(lambda c: c.tenant("acct-a").sms_page(c.clock(), 0, 200))

@@ -1,6 +1,6 @@
 """Every dashboard panel and variable query against real Prometheus (with the shipped recording
 rules) scraping the exporter of a wave of 300 SMS tasks, their 300 source servers and 300 OMS
-tasks: each returns data, with the default settings and with the README's lean profile. The
+tasks, in migration projects and task groups: each returns data, with the default settings and with the README's lean profile. The
 slowest query is reported (the machine is shared: times are read, not asserted)."""
 
 from __future__ import annotations
@@ -26,7 +26,16 @@ pytestmark = pytest.mark.e2e
 
 
 def wave() -> FakeCloud:
-    tenant = estate(make_tenant(), sms=300, oms=300, now=time.time(), subtasks=3)
+    tenant = estate(
+        make_tenant(),
+        sms=300,
+        oms=300,
+        now=time.time(),
+        subtasks=3,
+        projects=5,  # the waves: SMS migration projects, OMS task groups (one failed to
+        groups=10,  # create its tasks), and sync tasks, one of which stops
+        syncs=20,
+    )
     # One task stalled (running, its server's bytes short of the total and still), one agent
     # offline: so that the "now" tables have rows to show.
     stuck = tenant.sms_tasks[5]

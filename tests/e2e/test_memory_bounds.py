@@ -111,6 +111,31 @@ def test_maximal_pages_stop_at_the_poll_cap(tmp_path: Path) -> None:
     assert rss < MAX_RSS_MB, f"peak RSS {rss:.0f} MB"
 
 
+def test_maximal_pages_of_a_wave_list_stop_at_the_poll_cap(tmp_path: Path) -> None:
+    """The migration projects' list, capped at 1,000 items (10 pages), each page just under
+    the per-response cap: 160 MB offered, the poll holds its 117 MiB and stops."""
+    project = b'{"id": "mp-%d", "name": "x", "type": "MIGRATE_BLOCK"}'
+    page = bytearray(b'{"count": 1000, "migprojects": [')
+    page += b",".join(project % n for n in range(100))
+    page += b"]"
+    page += b" " * ((16 << 20) - 64 - len(page))
+    page += b"}"
+
+    async def answer(request: web.Request) -> web.StreamResponse:
+        if request.path == "/v3/migprojects":
+            return web.Response(body=bytes(page), content_type="application/json")
+        return web.json_response({"count": 0, "tasks": [], "source_servers": []})
+
+    with Peer(answer) as peer:
+        code, rss, log = run_once(tmp_path, {"credentials": AKSK, "sms": {"endpoint": peer.url}})
+        served = sum(1 for seen in peer.seen if "/v3/migprojects" in seen.url)
+    assert code == 1
+    assert "responses of one poll exceed api.max_poll_bytes (122880000 bytes)" in log
+    assert "sms_projects" in log
+    assert served <= 10  # never past the list's own cap
+    assert rss < MAX_RSS_MB, f"peak RSS {rss:.0f} MB"
+
+
 def test_an_endless_iam_body_stops_at_its_cap(tmp_path: Path) -> None:
     async def answer(request: web.Request) -> web.StreamResponse:
         response = web.StreamResponse(status=201, headers={"X-Subject-Token": "MIIfake"})

@@ -17,6 +17,7 @@ from exporter.simulator.cloud import FakeCloud
 from exporter.simulator.server import SimulatorThread
 from tests.conftest import make_tenant
 from tests.e2e.harness import exporter, http_get, wait_for
+from tests.payloads import TASK_LISTS_ONLY
 
 pytestmark = pytest.mark.e2e
 
@@ -42,7 +43,7 @@ def write(path: Path, fake: FakeCloud, url: str, names: str, tmp: Path, **top: A
                 "secret_key_file": str(tmp / "b-secret"),
             }
         accounts.append(account)
-    config = {"poll_interval_seconds": 10, "collect": {"source_servers": False}, **top}
+    config = {"poll_interval_seconds": 10, "collect": TASK_LISTS_ONLY, **top}
     path.write_text(yaml.safe_dump({**config, "accounts": accounts}))
 
 

@@ -23,7 +23,7 @@ from exporter.web.throttle import Throttle
 from exporter.web.web_config import WebConfig, WebConfigFile
 from tests.conftest import FAST, make_tenant
 from tests.fleets import build
-from tests.payloads import settings_for
+from tests.payloads import TASK_LISTS_ONLY, settings_for
 
 PASSWORD = "scrape-PW-flood-1c9e"
 # A real cost (bcrypt's default is 12; exporter-toolkit's docs use 10): the flood must hurt.
@@ -107,7 +107,7 @@ async def test_a_flood_of_wrong_passwords_leaves_valid_scrapes_and_polls_alone(
                 except (TimeoutError, aiohttp.ClientError) as exc:
                     scraped[type(exc).__name__] += 1
             poller = build(
-                settings_for(sim.url, cloud, collect={"source_servers": False}),
+                settings_for(sim.url, cloud, collect=TASK_LISTS_ONLY),
                 session,
                 policy=FAST,
             ).poller("sms")

@@ -17,6 +17,8 @@ from tests.fleets import poll_all
 from tests.parsing import parse_text
 from tests.payloads import settings_for
 
+WAVE_LISTS = ("sms_projects", "sms_overview", "oms_groups", "oms_sync")
+
 
 async def exported(
     simulator: RunningSimulator, cloud: FakeCloud, session: aiohttp.ClientSession, **top: Any
@@ -94,3 +96,53 @@ async def test_finished_tasks_without_details_keep_info_state_and_byte_totals(
         "huaweicloud_oms_task_migrated_bytes",
     }
     assert len(families_of(str(tenant.oms_tasks[1]["id"]))) > 8
+
+
+async def test_the_controls_know_the_families_of_a_waves_objects(
+    simulator: RunningSimulator, cloud: FakeCloud, session: aiohttp.ClientSession
+) -> None:
+    tenant = cloud.tenants[0]
+    estate(tenant, sms=6, oms=6, now=time.time(), plans=False, projects=2, groups=2, syncs=2)
+    done = tenant.oms_groups[0]["group_id"]
+    for task in tenant.oms_tasks:  # its tasks all succeeded: the group is completed
+        if task["group_id"] == done:
+            tenant.oms_overrides[str(task["id"])] = {"status": 5}
+    everything = await exported(simulator, cloud, session)
+    waves = {f.name for f in FAMILIES if f.service in WAVE_LISTS}
+    absent = {  # nothing started, nothing failed
+        "huaweicloud_oms_task_group_failed_object_list_info",
+        "huaweicloud_oms_task_group_start_timestamp_seconds",
+    }
+    assert waves - absent <= set(everything)
+    # Deny them: gone, the task lists untouched.
+    denied = await exported(
+        simulator,
+        cloud,
+        session,
+        metrics={
+            "denylist": [
+                "huaweicloud_(sms_migration_project|sms_overview|oms_task_group|oms_sync_task)_.*"
+            ]
+        },
+    )
+    assert not waves & set(denied)
+    assert set(everything) - set(denied) == waves & set(everything)
+    # Current states only: a group's status is one series.
+    lean = await exported(simulator, cloud, session, collect={"inactive_states": False})
+    statuses = lean["huaweicloud_oms_task_group_status"]
+    assert len(statuses) == len({s["group_id"] for s in statuses}) == 3
+    # A completed group without details: its info, status and bytes.
+    brief = await exported(simulator, cloud, session, collect={"finished_task_details": False})
+    kept = {
+        name
+        for name, samples in brief.items()
+        if name.startswith("huaweicloud_oms_task_group_")
+        and any(s["group_id"] == done for s in samples)
+    }
+    assert kept == {
+        "huaweicloud_oms_task_group_info",
+        "huaweicloud_oms_task_group_status",
+        "huaweicloud_oms_task_group_size_bytes",
+        "huaweicloud_oms_task_group_created_bytes",
+        "huaweicloud_oms_task_group_completed_bytes",
+    }

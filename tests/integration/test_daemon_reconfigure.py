@@ -19,6 +19,7 @@ from exporter import log
 from exporter.daemon import SHUTDOWN_SECONDS, Reconfigure, needs_restart, serve, watched_files
 from exporter.exposition.snapshot import Snapshot
 from exporter.fleet import Fleet
+from exporter.services import SERVICES
 from exporter.settings import Settings
 from exporter.simulator.cloud import FakeCloud
 from exporter.simulator.server import RunningSimulator
@@ -142,7 +143,7 @@ async def test_a_reload_adds_and_removes_sources_of_the_running_fleet(
         await fleet.close()
         log.configure("info", "console")  # as the other tests expect it
     assert added is not None and removed is not None
-    assert sorted(added.started) == [("acct-b", s) for s in ("oms", "sms", "sms_sources")]
+    assert sorted(added.started) == [("acct-b", s) for s in sorted(s.name for s in SERVICES)]
     assert sorted(removed.stopped) == sorted(added.started)
     assert not (added.stopped or added.restarted or removed.started or removed.restarted)
     assert left == {"acct-a"}

@@ -24,7 +24,7 @@ from exporter.simulator.cloud import FakeCloud, Fault
 from exporter.simulator.server import RunningSimulator
 from tests.conftest import FAST, SECURITY_TOKEN, Wiring, make_tenant
 from tests.fleets import build
-from tests.payloads import settings_for
+from tests.payloads import TASK_LISTS_ONLY, settings_for
 
 
 def _tasks(cloud: FakeCloud, n: int = 3) -> None:
@@ -249,7 +249,7 @@ async def test_a_rejected_key_leaves_its_error_code_and_request_id_on_the_status
     cloud.tenants[0].add_fault(
         Fault(service="sms", kind="status", status=401, error_code="APIGW.0301")
     )
-    settings = settings_for(simulator.url, cloud, collect={"source_servers": False})
+    settings = settings_for(simulator.url, cloud, collect=TASK_LISTS_ONLY)
     poller = build(settings, session, policy=FAST).poller("sms")
     stream = io.StringIO()
     log.configure("debug", "json", stream=stream)  # as the daemon logs: context merged

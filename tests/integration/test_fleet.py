@@ -18,6 +18,7 @@ from exporter.simulator.server import RunningSimulator
 from exporter.telemetry import Telemetry
 from exporter.web.server import make_app
 from tests.conftest import make_tenant
+from tests.payloads import TASK_LISTS_ONLY
 
 
 @pytest.fixture
@@ -37,9 +38,7 @@ def config(cloud: FakeCloud, url: str, names: str, **top: Any) -> Settings:
         account = cloud.tenant(name).account_config(url)
         account["oms"] = {"enabled": False}
         accounts.append(account)
-    return Settings.model_validate(
-        {"accounts": accounts, "collect": {"source_servers": False}, **top}
-    )
+    return Settings.model_validate({"accounts": accounts, "collect": TASK_LISTS_ONLY, **top})
 
 
 @pytest.fixture

@@ -24,6 +24,7 @@ from exporter.settings import Settings
 from exporter.simulator.cloud import FakeCloud
 from exporter.simulator.scenarios import estate
 from exporter.simulator.server import start
+from exporter.simulator.tasks import migration_project, sync_task, task_group
 from exporter.sources import new_session
 from exporter.telemetry import Telemetry
 from tests.conftest import FAST, make_tenant
@@ -88,6 +89,56 @@ EDGE_OMS: list[dict[str, Any]] = [
     },
 ]
 
+EDGE_PROJECTS: list[dict[str, Any]] = [
+    # Nulls everywhere, a name that needs escaping and cutting.
+    {"id": "mp-nulls", "name": 'quote " backslash \\ ' + "long " * 20, "isdefault": None},
+    # Numbers sent as strings and as numbers; a limit past any link, kept.
+    {"id": 42, "name": 7, "speed_limit": "1000", "syncing": "true", "type": "MIGRATE_FILE"},
+    {"id": "mp-negative", "name": "negative", "speed_limit": -1},  # outside its domain: counted
+    {"id": None, "name": "listed without an id"},
+    {"id": "mp-nulls", "name": "a duplicate id, dropped"},
+]
+
+EDGE_GROUPS: list[dict[str, Any]] = [
+    # Counters as a group of five tasks reports them once its migration failed (5: not the
+    # task table's succeeded), with its list of failed objects.
+    {
+        "group_id": "g-failed",
+        "status": 5,
+        "task_type": "LIST",
+        "src_node": {"cloud_type": "AWS", "region": "us-east-1", "bucket": "b", "app_id": "x"},
+        "dst_node": {"region": "ap-southeast-3", "bucket": "d", "save_prefix": "p/"},
+        "total_task_num": 5,
+        "create_task_num": 5,
+        "failed_task_num": 2,
+        "complete_task_num": 3,
+        "total_num": "1200",
+        "success_num": 1000,
+        "fail_num": 150,
+        "skip_num": 50,
+        "total_size": 5368709120,
+        "complete_size": 4294967296,
+        "migrate_speed": 0,
+        "start_time": 1_799_999_000_000,
+        "total_time": 600_000,
+        "failed_object_record": {"result": True, "list_file_key": "oms/failed/g.txt"},
+    },
+    {"group_id": "g-unknown", "status": 42, "src_node": None, "dst_node": None},
+    {
+        "group_id": "g-odd",
+        "status": "6",
+        "fail_num": -3,
+        "failed_object_record": {"error_code": "x y"},
+    },
+    {"group_id": None, "status": 2},
+    {"group_id": "g-failed", "status": 6},  # a duplicate id, dropped
+]
+EDGE_SYNC: list[dict[str, Any]] = [
+    {"sync_task_id": "s-stopped", "status": "STOPPED", "last_start_time": 0},
+    {"sync_task_id": 77, "status": None, "src_bucket": 'quote " and ' + "long " * 20},
+    {"sync_task_id": None, "status": "SYNCHRONIZING"},
+]
+
 
 def fixture_tasks(name: str) -> list[dict[str, Any]]:
     tasks: list[dict[str, Any]] = json.loads((FIXTURES / name).read_text())["tasks"]
@@ -102,6 +153,22 @@ def golden_cloud() -> FakeCloud:
         *EDGE_SMS,
     ]
     tenant.oms_tasks += [*fixture_tasks("oms-list-tasks.example.json"), *EDGE_OMS]
+    # Its tasks all name "0", the default project's id: the others hold none of them.
+    projects = [migration_project(n, seed=tenant.name, region=tenant.region) for n in range(4)]
+    tenant.sms_projects += [*projects, *EDGE_PROJECTS]
+    # Groups and sync tasks of their own: the golden cloud's OMS tasks belong to no group.
+    tenant.oms_groups += [
+        *(task_group(n, seed=tenant.name, region=tenant.region) for n in range(2)),
+        task_group(2, seed=tenant.name, region=tenant.region, create_fails=True),
+        *EDGE_GROUPS,
+    ]
+    tenant.oms_sync_tasks += [
+        *(
+            sync_task(n, seed=tenant.name, now_ms=int(T0 * 1000), region=tenant.region)
+            for n in range(3)
+        ),
+        *EDGE_SYNC,
+    ]
     return FakeCloud(tenants=[tenant], clock=lambda: NOW)
 
 
@@ -162,7 +229,10 @@ def compare(name: str, body: bytes, update: bool) -> None:
     assert text == path.read_text(), f"{name} differs from its golden file (--update-golden)"
 
 
-@pytest.mark.parametrize("service", ["sms", "oms", "sms_sources"])
+@pytest.mark.parametrize(
+    "service",
+    ["sms", "oms", "sms_sources", "sms_projects", "sms_overview", "oms_groups", "oms_sync"],
+)
 @pytest.mark.parametrize("openmetrics", [False, True], ids=["text", "openmetrics"])
 async def test_task_families_match_their_golden_files(
     service: str, openmetrics: bool, update_golden: bool

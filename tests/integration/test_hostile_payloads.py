@@ -20,7 +20,11 @@ from hypothesis import strategies as st
 
 from exporter.exposition.snapshot import Snapshot
 from exporter.huawei.errors import REASONS
+from exporter.services.oms_groups.payload import TaskGroup
+from exporter.services.oms_sync.payload import SyncTask
 from exporter.services.oms_tasks.payload import OmsTask
+from exporter.services.sms_overview.payload import Overview
+from exporter.services.sms_projects.payload import MigrationProject
 from exporter.services.sms_tasks.payload import (
     SmsNetworkCheck,
     SmsSourceServer,
@@ -29,7 +33,7 @@ from exporter.services.sms_tasks.payload import (
     SmsTask,
 )
 from exporter.settings import Settings
-from exporter.simulator.cloud import FakeCloud, Fault
+from exporter.simulator.cloud import FakeCloud, Fault, Service
 from exporter.simulator.server import SimulatorThread
 from exporter.telemetry import Telemetry
 from tests.conftest import FAST, make_tenant
@@ -125,9 +129,41 @@ oms_task = record(
 )
 
 
-def page(tasks: st.SearchStrategy[dict[str, Any]]) -> st.SearchStrategy[bytes]:
+# The lists of a wave's objects: each item's strategy and the field of a page holding them.
+WAVE_ITEMS: dict[str, tuple[st.SearchStrategy[dict[str, Any]], str]] = {
+    "sms_projects": (
+        record(
+            MigrationProject,
+            {"id": st.one_of(st.uuids().map(str), st.integers(0, 10**9), weird_text, st.none())},
+        ),
+        "migprojects",
+    ),
+    "oms_groups": (
+        record(
+            TaskGroup,
+            {
+                "group_id": st.one_of(st.uuids().map(str), weird_text, st.none()),
+                "status": st.one_of(st.integers(-5, 12), st.sampled_from(["5", "x"]), anything),
+                "src_node": st.one_of(st.none(), anything, st.dictionaries(weird_text, anything)),
+            },
+        ),
+        "taskgroups",
+    ),
+    "oms_sync": (
+        record(
+            SyncTask,
+            {"sync_task_id": st.one_of(st.uuids().map(str), weird_text, st.none())},
+        ),
+        "tasks",
+    ),
+}
+
+
+def page(
+    tasks: st.SearchStrategy[dict[str, Any]], items: str = "tasks"
+) -> st.SearchStrategy[bytes]:
     body = st.fixed_dictionaries(
-        {"tasks": st.one_of(st.lists(st.one_of(tasks, st.none()), max_size=6), anything)},
+        {items: st.one_of(st.lists(st.one_of(tasks, st.none()), max_size=6), anything)},
         optional={"count": st.one_of(st.integers(-3, 10), numbers, st.none(), weird_text)},
     )
     # json.dumps writes NaN and Infinity as bare words, as a broken gateway might.
@@ -145,10 +181,12 @@ def finite(value: Any) -> Any:
     return value
 
 
-def well_formed_page(tasks: st.SearchStrategy[dict[str, Any]]) -> st.SearchStrategy[bytes]:
+def well_formed_page(
+    tasks: st.SearchStrategy[dict[str, Any]], field: str = "tasks"
+) -> st.SearchStrategy[bytes]:
     return st.lists(tasks, max_size=6).map(
         lambda items: json.dumps(
-            {"count": len(items), "tasks": finite(items)}, allow_nan=False
+            {"count": len(items), field: finite(items)}, allow_nan=False
         ).encode()
     )
 
@@ -162,7 +200,7 @@ def hostile() -> Any:
 
 
 async def poll_with(
-    sim: SimulatorThread, config: Settings, service: Literal["sms", "oms"], body: bytes
+    sim: SimulatorThread, config: Settings, service: Service, body: bytes
 ) -> tuple[bool, Telemetry, Snapshot]:
     def serve_body(cloud: FakeCloud) -> None:
         cloud.tenants[0].faults[:] = [Fault(service=service, kind="body", body=body)]
@@ -231,6 +269,49 @@ def test_well_formed_sms_pages_always_succeed(hostile: Any, body: bytes) -> None
 def test_well_formed_oms_pages_always_succeed(hostile: Any, body: bytes) -> None:
     sim, config = hostile
     check_served(*asyncio.run(poll_with(sim, config, "oms", body)), "oms")
+
+
+@pytest.mark.parametrize("service", sorted(WAVE_ITEMS))
+@SETTINGS
+@given(data=st.data())
+def test_hostile_pages_of_a_waves_lists_never_break_the_poller(
+    hostile: Any, service: Service, data: st.DataObject
+) -> None:
+    items, field = WAVE_ITEMS[service]
+    body = data.draw(page(items, field))
+    sim, config = hostile
+    check(*asyncio.run(poll_with(sim, config, service, body)), service)
+
+
+@pytest.mark.parametrize("service", sorted(WAVE_ITEMS))
+@SETTINGS
+@given(data=st.data())
+def test_well_formed_pages_of_a_waves_lists_always_succeed(
+    hostile: Any, service: Service, data: st.DataObject
+) -> None:
+    items, field = WAVE_ITEMS[service]
+    body = data.draw(well_formed_page(items, field))
+    sim, config = hostile
+    check_served(*asyncio.run(poll_with(sim, config, service, body)), service)
+
+
+overview = record(Overview)
+
+
+@SETTINGS
+@given(body=st.one_of(overview.map(lambda o: json.dumps(o).encode()), st.binary(max_size=64)))
+def test_hostile_overviews_never_break_the_poller(hostile: Any, body: bytes) -> None:
+    sim, config = hostile
+    check(*asyncio.run(poll_with(sim, config, "sms_overview", body)), "sms_overview")
+
+
+@SETTINGS
+@given(body=overview.map(lambda o: json.dumps(finite(o), allow_nan=False).encode()))
+def test_a_well_formed_overview_always_succeeds(hostile: Any, body: bytes) -> None:
+    """An object of the documented shape succeeds, whatever its fields hold: a count that
+    cannot be read loses the overview (counted as not exported), not the poll."""
+    sim, config = hostile
+    check_served(*asyncio.run(poll_with(sim, config, "sms_overview", body)), "sms_overview")
 
 
 @pytest.mark.parametrize(

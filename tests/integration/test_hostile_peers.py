@@ -18,6 +18,7 @@ import trustme
 from aiohttp import web
 from structlog.testing import capture_logs
 
+from exporter.services import SERVICES
 from exporter.settings import ConfigError, Settings, load
 from exporter.simulator.cloud import FakeCloud
 from exporter.simulator.scenarios import estate
@@ -26,6 +27,7 @@ from exporter.sources import new_session
 from exporter.telemetry import SourceStatus
 from tests.conftest import FAST, PASSWORD, SECRET_KEY, make_tenant
 from tests.fleets import build
+from tests.payloads import TASK_LISTS_ONLY
 from tests.peers import Peer
 
 
@@ -123,7 +125,7 @@ async def test_an_expiry_in_the_past_costs_one_login_per_poll_and_one_warning(
     config = Settings.model_validate(
         {
             "accounts": [{**tenant.account_config(skewed.url, password=True), "oms": {}}],
-            "collect": {"source_servers": False},
+            "collect": TASK_LISTS_ONLY,
         }
     )
     with capture_logs() as logs:
@@ -199,7 +201,7 @@ async def test_api_proxy_url_carries_every_request_with_its_credentials(
         config = both_services(
             cloud, cloud_url, api={"proxy_url": f"http://proxy-user:PROXY-PW-77aa@{host}"}
         )
-        assert await poll_all(config) == [True, True, True]
+        assert await poll_all(config) == [True] * len(SERVICES)
     kinds = {seen.url.split("?")[0].removeprefix(cloud_url) for seen in proxy.seen}
     assert {
         "/v3/auth/tokens",
@@ -218,16 +220,16 @@ async def test_the_https_proxy_variable_is_honoured_and_no_proxy_respected(
 ) -> None:
     with Peer(forwarding_proxy()) as proxy:
         via = both_services(cloud, cloud_url, HTTP_PROXY=proxy.url)
-        assert await poll_all(via) == [True, True, True]
+        assert await poll_all(via) == [True] * len(SERVICES)
         proxied = len(proxy.seen)
         direct = both_services(
             cloud, cloud_url, HTTP_PROXY=proxy.url, NO_PROXY="localhost,127.0.0.1"
         )
-        assert await poll_all(direct) == [True, True, True]
+        assert await poll_all(direct) == [True] * len(SERVICES)
         explicit = both_services(
             cloud, cloud_url, api={"proxy_url": proxy.url}, NO_PROXY="127.0.0.0/8"
         )
-        assert await poll_all(explicit) == [True, True, True]
+        assert await poll_all(explicit) == [True] * len(SERVICES)
     assert proxied >= 3
     assert len(proxy.seen) == proxied  # NO_PROXY: nothing more went through the proxy
 
@@ -265,7 +267,7 @@ async def test_a_private_ca_endpoint_is_trusted_with_ca_file_and_refused_without
     cloud: FakeCloud, https_cloud: str, private_ca: tuple[trustme.CA, Path]
 ) -> None:
     trusted = both_services(cloud, https_cloud, api={"ca_file": str(private_ca[1])})
-    assert await poll_all(trusted) == [True, True, True]
+    assert await poll_all(trusted) == [True] * len(SERVICES)
     ok, status, _ = await poll(
         settings(
             iam_endpoint=https_cloud,

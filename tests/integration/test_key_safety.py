@@ -22,6 +22,7 @@ from structlog.testing import capture_logs
 from exporter.exposition.snapshot import Snapshot
 from exporter.fleet import Fleet
 from exporter.poller import Poller
+from exporter.services import SERVICES
 from exporter.settings import Settings
 from exporter.simulator.cloud import FakeCloud, Fault, RequestRecord
 from exporter.simulator.server import RunningSimulator
@@ -32,6 +33,7 @@ from tests.fleets import build
 WRONG_SECRET = "SK-WRONG-0000000000000000"
 ACCOUNTS = ("one", "two", "three")
 REGIONS = ("ap-southeast-1", "ap-southeast-2", "ap-southeast-3")  # one key, three regions
+SOURCES = len(ACCOUNTS) * len(SERVICES)  # every list service of every account
 BACKOFF_FAMILY = "huaweicloud_migration_auth_backoff_until_timestamp_seconds"
 
 
@@ -39,7 +41,7 @@ def shared_key(
     url: str, cloud: FakeCloud, *, secret: str | None = None, password: bool = False, **top: Any
 ) -> Settings:
     """`ACCOUNTS`, each using the first tenant's credentials (its access key, or its user) in
-    a region of its own, every list service enabled: sms, sms_sources, oms."""
+    a region of its own, every list service enabled (`SERVICES`)."""
     return Settings.model_validate(
         shared_config(url, cloud, secret=secret, password=password, **top)
     )
@@ -123,7 +125,7 @@ async def test_a_wrong_key_of_three_accounts_and_nine_sources_is_sent_once_per_b
     windows = 3
     with capture_logs() as logs:
         running.apply(settings)
-        assert len(running.pollers) == 9  # 3 accounts x sms, sms_sources, oms
+        assert len(running.pollers) == SOURCES  # 3 accounts x every list service
         await until_polled(telemetry, 9)
         assert len(bad_signatures(cloud)) == 1  # the first poll of all nine: one probe
         for _ in range(windows - 1):
@@ -156,14 +158,14 @@ async def test_once_sends_one_bad_signature_per_key_however_many_sources_share_i
 ) -> None:
     settings = shared_key(simulator.url, cloud, secret=WRONG_SECRET)
     running = in_process(settings, session)
-    assert len(running) == 9
+    assert len(running) == SOURCES
     for _ in range(3):  # later polls inside the back-off send nothing at all
         assert not any(await poll_all(running))
     assert len(cloud.stats.log) == 1 and cloud.stats.log[0].status == 401
     assert cloud.ak_failures[ACCESS_KEY] == 1
     assert all(p.status.errors["auth"] == 3 for p in running)
     silenced = [p for p in running if "backed off" in (p.status.last_error or "")]
-    assert len(silenced) == 9
+    assert len(silenced) == SOURCES
 
 
 async def test_a_good_key_shared_by_accounts_is_tried_alone_then_used_concurrently(
@@ -238,11 +240,16 @@ async def test_logins_as_one_user_go_one_at_a_time_across_accounts(
 @pytest.mark.parametrize(
     ("status", "retry_after", "reasons", "silenced_for"),
     [
-        (429, 2, {"throttled": 27}, (1.0, 2.0)),  # its Retry-After, honoured
-        (429, None, {"throttled": 27}, (290, 300)),  # none given: the whole back-off
-        (429, 86_400, {"throttled": 27}, (290, 300)),  # a day: no more than the back-off
-        (403, None, {"forbidden": 1, "auth": 26}, (290, 300)),  # the login itself: forbidden
-        (401, None, {"auth": 27}, (290, 300)),
+        (429, 2, {"throttled": 3 * SOURCES}, (1.0, 2.0)),  # its Retry-After, honoured
+        (429, None, {"throttled": 3 * SOURCES}, (290, 300)),  # none given: the whole back-off
+        (429, 86_400, {"throttled": 3 * SOURCES}, (290, 300)),  # a day: no more than the back-off
+        (
+            403,
+            None,
+            {"forbidden": 1, "auth": 3 * SOURCES - 1},
+            (290, 300),
+        ),  # the login itself: forbidden
+        (401, None, {"auth": 3 * SOURCES}, (290, 300)),
     ],
 )
 async def test_a_refused_or_throttled_login_silences_the_user_for_every_account(
@@ -262,14 +269,14 @@ async def test_a_refused_or_throttled_login_silences_the_user_for_every_account(
     with capture_logs() as logs:
         for _ in range(3):
             assert not any(await poll_all(running))
-    assert cloud.stats.served("iam") == 1  # one login, for nine sources and three polls
+    assert cloud.stats.served("iam") == 1  # one login, for every source and three polls
     (warned,) = [e for e in logs if e["event"] in ("login refused", "login throttled")]
     assert warned["accounts"] == sorted(ACCOUNTS) and warned["status"] == status
     assert cloud.stats.served("sms") == cloud.stats.served("oms") == 0
     failed = Counter[str]()
     for poller in running:
         failed.update(poller.status.errors)
-    assert +failed == reasons  # 9 sources x 3 polls
+    assert +failed == reasons  # every source x 3 polls
     left = {account: until - time.time() for account, until in backoff_until(snapshot).items()}
     assert sorted(left) == sorted(ACCOUNTS)
     low, high = silenced_for

@@ -16,6 +16,7 @@ from exporter.exposition.render import Rendered
 from exporter.exposition.snapshot import Snapshot
 from exporter.huawei.paging import Listing
 from exporter.poller import PageHook, Poller
+from exporter.services import SERVICES
 from exporter.services.sms_tasks import SERVICE as SMS
 from exporter.services.sms_tasks.table import SmsOptions
 from exporter.simulator.cloud import FakeCloud, Fault
@@ -163,7 +164,7 @@ async def test_one_failing_account_leaves_the_others_alone(
     rig = Rig(cloud, simulator.url, session)
     cloud.tenants[0].secret_key = "rotated-elsewhere"  # acct-a's key no longer matches
     results = await asyncio.gather(*(p.poll_once() for p in rig.pollers.values()))
-    assert results.count(False) == 3  # acct-a's sms, sms_sources and oms
+    assert results.count(False) == len(SERVICES)  # every list service of acct-a
     assert rig.up("acct-b", "sms") == 1 and rig.up("acct-b", "oms") == 1
     assert rig.up("acct-a", "sms") == 0
     assert rig.task_ids("acct-b") == {"acct-b-0", "acct-b-1", "acct-b-2"}

@@ -23,7 +23,7 @@ from exporter.simulator.cloud import FakeCloud, Fault
 from exporter.simulator.server import RunningSimulator
 from tests.conftest import FAST, Client, Wiring
 from tests.fleets import build
-from tests.payloads import settings_for
+from tests.payloads import TASK_LISTS_ONLY, settings_for
 
 NOW = 1_800_000_000.0  # the wall clock the client reads dates against
 ABSENT = None  # the client's own back-off: full jitter under FAST.backoff_cap
@@ -107,7 +107,7 @@ async def test_a_poll_told_to_retry_after_its_deadline_fails_as_throttled_not_ti
     settings = settings_for(
         simulator.url,
         cloud,
-        collect={"source_servers": False},
+        collect=TASK_LISTS_ONLY,
         poll_interval_seconds=10,  # the poll's deadline: sooner than the Retry-After
         stale_after_seconds=30,
     )

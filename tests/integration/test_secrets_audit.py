@@ -7,6 +7,7 @@ error it records or raises, its effective configuration and its configuration er
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
 
 import aiohttp
@@ -28,6 +29,27 @@ PROXY_PASSWORD = "PX-SECRET-6b5a4c3d2e1f"
 # A proxy nobody listens on: bypassed for the cloud (NO_PROXY) except in the proxy round.
 PROXY = f"http://proxy-user:{PROXY_PASSWORD}@127.0.0.1:9"
 
+# The source cloud's keys, as an OMS answer might echo them from the request models.
+SOURCE_AK, SOURCE_SK = "SRC-AK-AUDIT-1f2e3d4c", "SRC-SK-AUDIT-5b6a7988"
+ECHOED = {
+    "ak": SOURCE_AK,
+    "sk": SOURCE_SK,
+    "security_token": SOURCE_SK,
+    "json_auth_file": SOURCE_SK,
+}
+ECHOING_GROUPS = json.dumps(
+    {
+        "count": 2,
+        "taskgroups": [
+            {"group_id": "g-1", "status": 5, "src_node": {"bucket": "b", **ECHOED}},
+            {"group_id": "g-2", "status": "?", "src_node": {"bucket": ECHOED, **ECHOED}},
+        ],
+    }
+).encode()
+ECHOING_TASKS = json.dumps(
+    {"count": 1, "tasks": [{"id": 1, "status": 4, "src_node": {"region": "r", **ECHOED}}]}
+).encode()
+
 FAULTS = [
     Fault(service="sms", kind="status", status=401, error_code="APIGW.0301"),
     Fault(service="oms", kind="status", status=403, error_code="OMS.0005"),
@@ -39,6 +61,17 @@ FAULTS = [
     Fault(service="oms", kind="wrong_shape"),
     Fault(service="sms", kind="empty", times=3),
     Fault(service="iam", kind="status", status=500),
+    # The lists of a wave's objects fail alike.
+    Fault(service="sms_projects", kind="status", status=401, error_code="APIGW.0301"),
+    Fault(service="sms_projects", kind="malformed"),
+    Fault(service="sms_overview", kind="status", status=429, retry_after=0, times=3),
+    Fault(service="sms_overview", kind="body", body=b"[1, 2]"),
+    Fault(service="oms_groups", kind="status", status=403, error_code="OMS.0005"),
+    Fault(service="oms_groups", kind="wrong_shape"),
+    Fault(service="oms_groups", kind="body", body=ECHOING_GROUPS),
+    Fault(service="oms", kind="body", body=ECHOING_TASKS),
+    Fault(service="oms_sync", kind="status", status=401, error_code="APIGW.0301"),
+    Fault(service="oms_sync", kind="html"),
 ]
 
 
@@ -164,7 +197,9 @@ async def test_no_secret_reaches_any_output(
     assert '"level": "debug"' in text  # debug logging really was on
     assert "credentials rejected" in text and "poll failed" in text  # the failure paths really ran
     assert "failed at the proxy" in text and "api.ca_file: cannot load" in text
-    for secret in (SECRET_KEY, PASSWORD, SECURITY_TOKEN, PROXY_PASSWORD, *cloud.tokens):
+    assert 'group_id="g-1"' in text  # the echoing answers were served, and read
+    secrets = (SECRET_KEY, PASSWORD, SECURITY_TOKEN, PROXY_PASSWORD, SOURCE_AK, SOURCE_SK)
+    for secret in (*secrets, *cloud.tokens):
         assert secret not in text
     structlog.reset_defaults()
 

@@ -12,6 +12,7 @@ from aiohttp import web
 
 from exporter.exposition.assembly import OPENMETRICS_CONTENT_TYPE, TEXT_CONTENT_TYPE
 from exporter.poller import Poller
+from exporter.services import SERVICES
 from exporter.simulator.cloud import FakeCloud
 from exporter.simulator.server import RunningSimulator
 from exporter.web.negotiation import accepts_gzip, wants_openmetrics
@@ -116,7 +117,7 @@ async def test_the_landing_page_shows_every_source_and_no_secret(
     async with session.get(served.url + "/") as response:
         page = await response.text()
     assert response.headers["Content-Type"].startswith("text/html")
-    assert page.count("<td>acct-a</td>") == 3 and 'class="up"' in page  # sms, sms_sources, oms
+    assert page.count("<td>acct-a</td>") == len(SERVICES) and 'class="up"' in page  # each list
     assert SECRET_KEY not in page
     assert 'href="/metrics"' in page
 

@@ -4,14 +4,10 @@ reads it, consistent with `/v3/tasks`, signed and paged; the exporter's poll of 
 from __future__ import annotations
 
 import time
-from typing import Any
 
 import aiohttp
 from huaweicloudsdksms.v3 import SmsClient
-from yarl import URL
 
-from exporter.huawei.auth import Scope, Unsigned
-from exporter.huawei.signing import host_header
 from exporter.services.sms_sources import SERVICE as SMS_SOURCES
 from exporter.services.sms_tasks import SERVICE as SMS_TASKS
 from exporter.simulator.cloud import FakeCloud
@@ -21,28 +17,7 @@ from tests.conftest import FAST, Wiring
 from tests.fleets import poll_all
 from tests.parsing import parse_text
 from tests.payloads import settings_for
-
-
-async def signed_get(wiring: Wiring, path: str, query: list[tuple[str, Any]]) -> Any:
-    url = URL(wiring.url)
-    unsigned = Unsigned("GET", host_header(url.host or "", url.port, "http"), path, query, {})
-    signed = await wiring.aksk().authorize(unsigned, Scope(project_name=wiring.tenant.region))
-    async with wiring.session.get(wiring.url + signed.path_and_query, headers=signed.headers) as r:
-        assert r.status == 200
-        return await r.json()
-
-
-def same(sdk: Any, sent: Any) -> None:
-    """Every value we sent reads back from the SDK's model unchanged: no type was coerced."""
-    if isinstance(sent, dict):
-        for key, value in sent.items():
-            same(sdk[key], value)
-    elif isinstance(sent, list):
-        assert len(sdk) == len(sent)
-        for a, b in zip(sdk, sent, strict=True):
-            same(a, b)
-    else:
-        assert sdk == sent and type(sdk) is type(sent), (sdk, sent)
+from tests.sdk import same, signed_get
 
 
 async def test_the_official_sdk_reads_the_simulators_answer_unchanged(

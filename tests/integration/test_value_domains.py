@@ -16,7 +16,7 @@ from exporter.simulator.server import RunningSimulator
 from tests.conftest import FAST
 from tests.fleets import build
 from tests.parsing import parse_text
-from tests.payloads import FULL_OMS, FULL_SMS
+from tests.payloads import FULL_OMS, FULL_SMS, TASK_LISTS_ONLY
 
 CASES: dict[str, tuple[dict[str, Any], dict[str, Any], str]] = {
     # service: (an item with two values out of domain, one in domain, a family left out)
@@ -53,9 +53,7 @@ async def test_values_out_of_domain_are_left_out_and_counted_poll_after_poll(
     # The one list polled is the one configured: the exporter's own families name it alone.
     other = "oms" if service == "sms" else "sms"
     account = {**tenant.account_config(simulator.url), other: {"enabled": False}}
-    settings = Settings.model_validate(
-        {"accounts": [account], "collect": {"source_servers": False}}
-    )
+    settings = Settings.model_validate({"accounts": [account], "collect": TASK_LISTS_ONLY})
     built = build(settings, session, policy=FAST)
     snapshot, telemetry, poller = built.snapshot, built.telemetry, built.poller(service)
     own = "huaweicloud_migration_values_out_of_domain"

@@ -73,6 +73,8 @@ def test_a_full_sms_task_fills_every_sms_family_with_base_units() -> None:
         "target_server_name": "tgt",
         "migration_ip": "10.0.0.9",
         "enterprise_project_id": "0",
+        "migration_project_id": "0",
+        "need_migration_test": "true",
     }
     states = out["huaweicloud_sms_task_state"]
     assert len(states) == len(SMS_STATES)

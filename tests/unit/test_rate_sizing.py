@@ -16,6 +16,11 @@ from exporter.huawei.paging import pages_of
 from exporter.settings import ConfigError, Settings, load
 from exporter.sources import account_clients, poll_pages, request_policy
 from tests.conftest import SECRET_KEY
+from tests.payloads import NO_WAVES
+
+# The lists of a wave's objects: each capped at 1,000 items, so 10 pages at worst (one at
+# realistic sizes), whatever max_tasks_per_source allows; the overview is one request.
+WAVES = {"sms_projects": 10, "sms_overview": 1, "oms_groups": 10, "oms_sync": 10}
 
 
 def config(**top: Any) -> dict[str, Any]:
@@ -40,22 +45,28 @@ def test_pages_of_counts_what_paging_requests_up_to_the_offset_ceiling() -> None
 
 def test_a_poll_of_an_account_is_the_pages_of_its_enabled_lists() -> None:
     settings = Settings.model_validate(config())
-    assert poll_pages(settings, settings.accounts[0]) == {"sms": 50, "sms_sources": 50, "oms": 100}
-    lean = Settings.model_validate(config(collect={"source_servers": False}))
+    pages = poll_pages(settings, settings.accounts[0])
+    assert pages == {"sms": 50, "sms_sources": 50, "oms": 100, **WAVES}
+    assert sum(pages.values()) == 200 + sum(WAVES.values())
+    lean = Settings.model_validate(config(collect={"source_servers": False, **NO_WAVES}))
     assert poll_pages(lean, lean.accounts[0]) == {"sms": 50, "oms": 100}
     largest = Settings.model_validate(
-        config(max_tasks_per_source=100_000, api={"requests_per_second": 76})
+        config(max_tasks_per_source=100_000, api={"requests_per_second": 80})
     )
     pages = poll_pages(largest, largest.accounts[0])
-    assert pages == {"sms": 329, "sms_sources": 329, "oms": 101} and sum(pages.values()) == 759
+    assert pages == {"sms": 329, "sms_sources": 329, "oms": 101, **WAVES}
+    assert sum(pages.values()) == 759 + sum(WAVES.values())
 
 
 @pytest.mark.parametrize(
     ("top", "burst"),
     [
-        ({}, 200),  # 10,000 items per list
-        ({"max_tasks_per_source": 100_000, "api": {"requests_per_second": 76}}, 759),
-        ({"max_tasks_per_source": 100_000, "api": {"requests_per_second": 76, "burst": 40}}, 40),
+        ({}, 200 + sum(WAVES.values())),  # 10,000 items per task list
+        (
+            {"max_tasks_per_source": 100_000, "api": {"requests_per_second": 80}},
+            759 + sum(WAVES.values()),
+        ),
+        ({"max_tasks_per_source": 100_000, "api": {"requests_per_second": 80, "burst": 40}}, 40),
     ],
 )
 async def test_the_burst_holds_a_whole_cold_poll_of_the_account_unless_set(
@@ -75,11 +86,12 @@ def test_an_account_whose_polls_cannot_fit_its_rate_limit_is_refused(tmp_path: P
     with pytest.raises(ConfigError) as refused:
         load(path)
     message = str(refused.value)
-    assert "accounts.0 (big): a poll may list 759 pages" in message
-    assert "sms 329 + sms_sources 329 + oms 101" in message
+    pages = 759 + sum(WAVES.values())
+    assert f"accounts.0 (big): a poll may list {pages} pages" in message
+    assert "sms 329 + sms_sources 329 + oms 101 + " in message
     assert "api.requests_per_second 50 x poll_interval_seconds 10 allow 500" in message
-    assert "api.requests_per_second to at least 75.9" in message
-    assert "poll_interval_seconds to at least 15.18" in message
+    assert f"api.requests_per_second to at least {pages / 10:g}" in message
+    assert f"poll_interval_seconds to at least {pages / 50:g}" in message
     assert "max_tasks_per_source" in message
     assert SECRET_KEY not in message
 
@@ -90,11 +102,11 @@ def test_an_account_whose_polls_cannot_fit_its_rate_limit_is_refused(tmp_path: P
         {
             "poll_interval_seconds": 10,
             "max_tasks_per_source": 100_000,
-            "api": {"requests_per_second": 76},
+            "api": {"requests_per_second": 80},
         },
         {"poll_interval_seconds": 16, "max_tasks_per_source": 100_000},
-        {"poll_interval_seconds": 10},  # the defaults: 200 pages, 500 requests a poll
-        {"poll_interval_seconds": 10, "api": {"requests_per_second": 20}},  # the chart's CI
+        {"poll_interval_seconds": 10},  # the defaults: a few hundred pages, 500 requests a poll
+        {"poll_interval_seconds": 30, "api": {"requests_per_second": 20}},  # the chart's CI
     ],
 )
 def test_an_account_whose_polls_fit_is_accepted(top: dict[str, Any]) -> None:

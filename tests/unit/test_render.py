@@ -16,9 +16,24 @@ from exporter.exposition.snapshot import WRITE_SIZE, Snapshot
 from exporter.metrics.lines import escape, format_value, render_families
 from exporter.telemetry import Telemetry
 from tests.binaries import need
-from tests.mapped import OMS, SMS, SOURCES, mapped
+from tests.mapped import GROUPS, OMS, OVERVIEW, PROJECTS, SMS, SOURCES, SYNC, mapped
 from tests.parsing import parse_openmetrics, parse_text
-from tests.payloads import FULL_OMS, FULL_SMS, FULL_SOURCE, OMS_OPTS, SMS_OPTS, SOURCE_OPTS
+from tests.payloads import (
+    FULL_GROUP,
+    FULL_OMS,
+    FULL_OVERVIEW,
+    FULL_PROJECT,
+    FULL_SMS,
+    FULL_SOURCE,
+    FULL_SYNC,
+    GROUP_OPTS,
+    OMS_OPTS,
+    OVERVIEW_OPTS,
+    PROJECT_OPTS,
+    SMS_OPTS,
+    SOURCE_OPTS,
+    SYNC_OPTS,
+)
 
 NASTY = 'quote " backslash \\ newline \n tab \t 中文 名前 😀'
 
@@ -55,7 +70,34 @@ def _fill(snapshot: Snapshot) -> None:
             (account, "sms_sources"),
             of_block(render_families(mapped(SOURCES, servers, SOURCE_OPTS, account))),
         )
-        for service in ("sms", "oms", "sms_sources"):
+        projects = [FULL_PROJECT, {**FULL_PROJECT, "id": "mp-2", "name": NASTY}]
+        snapshot.replace(
+            (account, "sms_projects"),
+            of_block(render_families(mapped(PROJECTS, projects, PROJECT_OPTS, account))),
+        )
+        groups = [FULL_GROUP, {**FULL_GROUP, "group_id": NASTY, "status": 42}]
+        snapshot.replace(
+            (account, "oms_groups"),
+            of_block(render_families(mapped(GROUPS, groups, GROUP_OPTS, account))),
+        )
+        syncs = [FULL_SYNC, {**FULL_SYNC, "sync_task_id": NASTY, "status": "STOPPED"}]
+        snapshot.replace(
+            (account, "oms_sync"),
+            of_block(render_families(mapped(SYNC, syncs, SYNC_OPTS, account))),
+        )
+        snapshot.replace(
+            (account, "sms_overview"),
+            of_block(render_families(mapped(OVERVIEW, [FULL_OVERVIEW], OVERVIEW_OPTS, account))),
+        )
+        for service in (
+            "sms",
+            "oms",
+            "sms_sources",
+            "sms_projects",
+            "sms_overview",
+            "oms_groups",
+            "oms_sync",
+        ):
             status = telemetry.source(account, service)
             status.up = True
             status.last_success = 1_700_000_000.0

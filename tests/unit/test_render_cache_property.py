@@ -76,7 +76,7 @@ from exporter.services import SERVICES
 from exporter.services.service import ListService
 from exporter.settings import Settings
 from exporter.telemetry import Telemetry
-from tests.payloads import FULL_OMS, FULL_SMS, FULL_SOURCE
+from tests.payloads import FULL_GROUP, FULL_OMS, FULL_PROJECT, FULL_SMS, FULL_SOURCE, FULL_SYNC
 
 T = TypeVar("T")
 
@@ -130,6 +130,7 @@ class Spec:
     ids: tuple[Any, ...]  # the ids items take: the first ones distinct, then look-alikes
     edits: Mapping[str, st.SearchStrategy[Any]]  # field -> values it may be given
     unreadable: str  # a number field outside the ref: a list there is refused on load
+    key: str = "id"  # the field that holds an item's id
 
     def kinds(self) -> tuple[dict[str, Any], ...]:
         """Items to start from (without their id): every field set; none; a value out of its
@@ -149,6 +150,7 @@ DATES = st.sampled_from([None, 0, -5, 1_700_000_000_000, 1.7e12 + 0.5, 1e30])
 _SMS_SUB = FULL_SMS["sub_tasks"]
 _OMS_POLICY = FULL_OMS["bandwidth_policy"]
 _CHECKS = FULL_SOURCE["checks"]
+_RECORD = FULL_GROUP["failed_object_record"]
 
 SPECS = {
     "sms": Spec(
@@ -212,6 +214,55 @@ SPECS = {
             "start_type": st.sampled_from([None, "", "x"]),  # not mapped
         },
         unreadable="memory",
+    ),
+    "sms_projects": Spec(
+        service=next(s for s in SERVICES if s.name == "sms_projects"),
+        item=FULL_PROJECT,
+        ids=("mp0", "mp1", "mp2", "mp3", "mp4", "mp5", LONG + "a", LONG + "b", None, 7),
+        edits={
+            "name": NAMES,
+            "speed_limit": NUMBERS,
+            "syncing": st.sampled_from([True, False, None]),
+            "isdefault": st.sampled_from([True, False, None, {"x": 1}]),
+            "type": st.sampled_from(["MIGRATE_BLOCK", "MIGRATE_FILE", None]),
+            "description": st.sampled_from([None, "a", "b"]),  # not mapped
+        },
+        unreadable="speed_limit",
+    ),
+    "oms_groups": Spec(
+        service=next(s for s in SERVICES if s.name == "oms_groups"),
+        item=FULL_GROUP,
+        ids=("g0", "g1", "g2", "g3", "g4", "g5", LONG + "a", LONG + "b", None, 7),
+        key="group_id",
+        edits={
+            "status": st.sampled_from([0, 2, 4, 5, 6, 99, None, "x"]),  # "x": unreadable
+            "total_size": NUMBERS,
+            "complete_size": NUMBERS,
+            "success_num": NUMBERS,
+            "failed_task_num": NUMBERS,
+            "start_time": DATES,
+            "failed_object_record": st.sampled_from(
+                [None, _RECORD, {**_RECORD, "list_file_key": ""}, {"error_code": "?"}]
+            ),
+            "src_node": st.sampled_from([None, FULL_GROUP["src_node"], {"bucket": "b"}]),
+            "description": st.sampled_from([None, "a", "b"]),  # not mapped
+        },
+        unreadable="total_size",
+    ),
+    "oms_sync": Spec(
+        service=next(s for s in SERVICES if s.name == "oms_sync"),
+        item=FULL_SYNC,
+        ids=("s0", "s1", "s2", "s3", "s4", "s5", LONG + "a", LONG + "b", None, 7),
+        key="sync_task_id",
+        edits={
+            "status": st.sampled_from(["SYNCHRONIZING", "STOPPED", "invented", None, {"x": 1}]),
+            "last_start_time": DATES,
+            "create_time": DATES,
+            "src_bucket": NAMES,
+            "dst_region": NAMES,
+            "description": st.sampled_from([None, "a", "b"]),  # not mapped
+        },
+        unreadable="last_start_time",
     ),
 }
 
@@ -361,14 +412,16 @@ class CacheMachine(RuleBasedStateMachine):
     @initialize(count=st.integers(LIMIT + 1, 10))
     def fill(self, count: int) -> None:
         kinds = self.spec.kinds()
-        self.cloud.items = [{**kinds[n % len(kinds)], "id": self.spec.ids[n]} for n in range(count)]
+        self.cloud.items = [
+            {**kinds[n % len(kinds)], self.spec.key: self.spec.ids[n]} for n in range(count)
+        ]
 
     @precondition(lambda self: len(self.cloud.items) < 16)
     @rule(data=st.data(), at=POSITIONS)
     def add(self, data: st.DataObject, at: int) -> None:
         """New items (a `null` among them, maybe), of ids that may be listed already."""
         ids, kinds = st.sampled_from(self.spec.ids), st.sampled_from(self.spec.kinds())
-        item = st.builds(lambda kind, key: {**kind, "id": key}, kinds, ids)
+        item = st.builds(lambda kind, key: {**kind, self.spec.key: key}, kinds, ids)
         items = st.one_of(item, st.none())
         new = data.draw(st.lists(items, min_size=1, max_size=LIMIT), label="items")
         at %= len(self.cloud.items) + 1
@@ -503,11 +556,27 @@ class SmsSources(CacheMachine):
     spec = SPECS["sms_sources"]
 
 
+class SmsProjects(CacheMachine):
+    spec = SPECS["sms_projects"]
+
+
+class OmsGroups(CacheMachine):
+    spec = SPECS["oms_groups"]
+
+
+class OmsSync(CacheMachine):
+    spec = SPECS["oms_sync"]
+
+
 def test_every_list_service_has_a_machine() -> None:
-    assert {machine.spec.service.name for machine in MACHINES} == {s.name for s in SERVICES}
+    """Every paged list: a single-object request (the SMS overview) has no pages to move,
+    drop or repeat, and no ids; its one item is cached like any (`tests/integration/
+    test_waves.py`: an unchanged answer is not rendered again)."""
+    paged = {s.name for s in SERVICES if not s.target(ACCOUNT).request.single}
+    assert {machine.spec.service.name for machine in MACHINES} == paged
 
 
-MACHINES = [SmsTasks, OmsTasks, SmsSources]
+MACHINES = [SmsTasks, OmsTasks, SmsSources, SmsProjects, OmsGroups, OmsSync]
 
 
 @pytest.mark.parametrize("machine", MACHINES)
@@ -637,7 +706,7 @@ def test_the_hook_sees_every_kind_of_impure_call() -> None:
 def sample_page(spec: Spec) -> tuple[Poller, list[Any]]:
     """A fresh poller of `spec`'s service, and a page of one item of each kind, listed."""
     cloud = Cloud(spec)
-    items = [{**kind, "id": f"item-{n}"} for n, kind in enumerate(spec.kinds())]
+    items = [{**kind, spec.key: f"item-{n}"} for n, kind in enumerate(spec.kinds())]
     page = cloud.body(len(items), items)
     listed = ListedPage(page.items, cloud.request.ref, cloud.request.model).listed()
     return make_poller(spec.service, cloud.fetch, time.time), listed

@@ -26,13 +26,13 @@ PAGE_LIMIT = 100  # the largest `limit` OMS accepts
 MAX_OFFSET = 10_000
 
 
-def _project(account: Account) -> str:
+def project_of(account: Account) -> str:
     assert account.oms.project_id is not None  # validated: required when OMS is active
     return account.oms.project_id
 
 
 def target(account: Account) -> Target:
-    project_id = _project(account)
+    project_id = project_of(account)
     return Target(
         base_url=account.oms_endpoint,
         scope=Scope(project_id=project_id),
@@ -52,7 +52,7 @@ def target(account: Account) -> Target:
 def options(settings: Settings, account: Account) -> OmsOptions:
     return OmsOptions(
         region=account.region,
-        project_id=_project(account),
+        project_id=project_of(account),
         max_label_length=settings.label_value_max_length,
         families=kept(settings, FAMILIES),
         finished_details=settings.collect.finished_task_details,

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from exporter.huawei.payload import text
-from exporter.metrics.family import Bad, Rows, Table, Write, identity, names
+from exporter.metrics.family import Bad, Options, Rows, Table, Write, identity, names
 from exporter.metrics.lines import (
     NON_NEGATIVE,
     RATIO,
@@ -131,6 +131,30 @@ def _error_code(reason: OmsErrorReason | str | None) -> str | None:
     return code if _ERROR_CODE.match(code) else "unknown"
 
 
+def failed_object_list(name: str, opts: Options) -> Write:
+    """`_failed_object_list_info{list_file_key, upload_error_code}` of an OMS task or group
+    with a `failed_object_record` naming its list file: where the list of the objects that
+    failed went, and the code of uploading it (empty when none was given)."""
+    limit = opts.max_label_length
+
+    def write(item: OmsTask, labels: str, bad: Bad) -> str:
+        record = item.failed_object_record
+        if record is None:
+            return ""
+        key = text(record.list_file_key)
+        if not key:
+            return ""
+        code = (text(record.error_code) or "").strip()
+        if code and not _ERROR_CODE.match(code):
+            code = "unknown"
+        return (
+            f'{name}{{{labels},list_file_key="{escape(truncate(key, limit))}",'
+            f'upload_error_code="{escape(truncate(code, limit))}"}} 1\n'
+        )
+
+    return write
+
+
 def _source(account: str, opts: OmsOptions) -> tuple[tuple[str, str], ...]:
     return (("account", account), ("region", truncate(opts.region, opts.max_label_length)))
 
@@ -218,6 +242,13 @@ TABLE: Table[OmsOptions] = Table(
             _bandwidth,
         ),
         _rows.custom("task_error_info", "OMS task error code, value 1.", ("error_code",), _error),
+        _rows.custom(
+            "task_failed_object_list_info",
+            "Where the OMS task's list of failed objects went, and the code of its upload"
+            " (empty: uploaded), value 1.",
+            ("list_file_key", "upload_error_code"),
+            failed_object_list,
+        ),
     ),
     counted=(
         _rows.counted("tasks", "Number of OMS tasks per status.", ("account", "region", "status")),

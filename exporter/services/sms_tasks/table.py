@@ -92,6 +92,10 @@ def _info(task: SmsTask, opts: SmsOptions) -> tuple[str | int | float | None, ..
         target.name if target else None,
         task.migration_ip,
         task.enterprise_project_id,
+        # The API documents the field as the migration project's id (DESIGN.md section 12):
+        # the join to huaweicloud_sms_migration_project_*; enterprise_project_id stays.
+        task.enterprise_project_id,
+        None if task.need_migration_test is None else str(task.need_migration_test).lower(),
     )
 
 
@@ -223,6 +227,8 @@ TABLE: Table[SmsOptions] = Table(
                 "target_server_name",
                 "migration_ip",
                 "enterprise_project_id",
+                "migration_project_id",
+                "need_migration_test",
             ),
             _info,
         ),
