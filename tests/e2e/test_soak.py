@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from exporter.services import SERVICES
 from exporter.simulator.cloud import FakeCloud, Fault
 from exporter.simulator.scenarios import estate
 from exporter.simulator.server import SimulatorThread
@@ -181,10 +182,12 @@ def test_fault_storm(tmp_path: Path) -> None:
                         apply(sim, account, what, fault)
                     time.sleep(max(0.0, started + 41 - time.monotonic()))
                 faults_stopped = time.monotonic()
-                # Recovery: every source up within one poll (10 s) of the last fault clearing.
+                # Recovery: every source (each account's every list) up within one poll (10 s)
+                # of the last fault clearing.
                 wait_for(
                     lambda: (
-                        sorted(process.samples("huaweicloud_migration_up").values()) == [1.0] * 9
+                        sorted(process.samples("huaweicloud_migration_up").values())
+                        == [1.0] * (len(accounts) * len(SERVICES))
                     ),
                     25,
                     "recovery",
