@@ -106,7 +106,7 @@ def _shapes(settings: Settings, account: Account) -> tuple[str, str]:
 
 def _source_shape(settings: Settings, account_shape: str, service: str) -> str:
     """Everything a source is built from but the secrets: when it changes, restart."""
-    everything = settings.model_dump(mode="json", exclude={"accounts", "web", "log"})
+    everything = settings.model_dump(mode="json", exclude={"accounts", "web", "log", "waves"})
     return _json([account_shape, service, everything])
 
 
