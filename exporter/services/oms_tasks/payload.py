@@ -114,10 +114,13 @@ class RawOmsTasks(Model, rename={"items": "tasks"}):
 
 
 class OmsRef(Model):
-    """What is decoded of every task at once: its id and status."""
+    """What is decoded of every task at once: its id and status, and what places it in its
+    waves (its name and task group), which a later stage reads across items."""
 
     id: Text = None
     status: int | None = None
+    name: Text = None
+    group_id: Text = None
 
     @property
     def key(self) -> str | None:

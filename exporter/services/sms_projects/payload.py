@@ -30,9 +30,11 @@ class MigrationProject(Model):
 
 
 class ProjectRef(Model):
-    """What is decoded of every project at once: its id (a project has no state)."""
+    """What is decoded of every project at once: its id (a project has no state), and its
+    name: the `wave` of the project's tasks."""
 
     id: Text = None
+    name: Text = None
 
     @property
     def key(self) -> str | None:

@@ -106,10 +106,13 @@ class RawSmsTasks(Model, rename={"items": "tasks"}):
 
 
 class SmsRef(Model):
-    """What is decoded of every task at once: its id and state."""
+    """What is decoded of every task at once: its id and state, and what places it in its
+    waves (its name and migration project), which a later stage reads across items."""
 
     id: Text = None
     state: Text = None
+    name: Text = None
+    enterprise_project_id: Text = None  # the task's SMS migration project
 
     @property
     def key(self) -> str | None:
