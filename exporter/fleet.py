@@ -155,9 +155,9 @@ class Fleet:
         """Make the running pollers those of `settings`, changing only what differs."""
         changes = Changes()
         if self._waves is None:
-            self._waves = Stage(self._snapshot, settings.waves, settings.label_value_max_length)
+            self._waves = Stage(self._snapshot, settings, clock=self._clock)
         else:
-            self._waves.configure(settings.waves, settings.label_value_max_length)
+            self._waves.configure(settings)
         network, policy = network_of(settings), self._policy or request_policy(settings)
         wanted: dict[SourceKey, tuple[str, Any]] = {}
         accounts: dict[str, _Account] = {}

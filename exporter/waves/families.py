@@ -30,4 +30,25 @@ WAVE_TASK = Family(
     ("wave", "account", "service", "task_id"),
     WAVE,
 )
-WAVE_FAMILIES: tuple[Family, ...] = (WAVE_INFO, WAVE_CUTOVER, WAVE_TASK)
+
+
+TASK = ("account", "task_id", "task_name")
+CUTOVER_READY = Family(
+    "huaweicloud_sms_task_cutover_ready",
+    "gauge",
+    "1 when nothing blocks the SMS task's cutover, else 0; only for tasks not yet cut over"
+    " (neither MIGRATE_SUCCESS nor ABORT).",
+    TASK,
+    WAVE,
+)
+CUTOVER_BLOCKED = Family(
+    "huaweicloud_sms_task_cutover_blocked",
+    "gauge",
+    "1 for each reason that blocks the SMS task's cutover: failed, not_syncing (the full copy"
+    " is not done), agent_disconnected, check_failed (a source-server check is not OK),"
+    " sync_stale (the last incremental sync ended too long ago).",
+    (*TASK, "reason"),
+    WAVE,
+)
+READINESS_FAMILIES: tuple[Family, ...] = (CUTOVER_READY, CUTOVER_BLOCKED)
+WAVE_FAMILIES: tuple[Family, ...] = (WAVE_INFO, WAVE_CUTOVER, WAVE_TASK, *READINESS_FAMILIES)

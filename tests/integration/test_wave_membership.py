@@ -40,11 +40,12 @@ def wave_cloud() -> FakeCloud:
 
 
 def waves_only(text: str) -> str:
-    """The wave families of an exposition, with their HELP and TYPE lines."""
+    """The wave families of an exposition (membership and readiness), with their HELP and
+    TYPE lines."""
     kept = []
     for row in text.splitlines(keepends=True):
         name = row.split(" ")[2] if row.startswith(("# HELP", "# TYPE")) else row
-        if name.startswith(PREFIX):
+        if name.startswith((PREFIX, "huaweicloud_sms_task_cutover_")):
             kept.append(row)
     return "".join(kept)
 

@@ -74,12 +74,26 @@ class SourceServer(Model):
         return text(self.id)
 
 
+class CheckRef(Model):
+    result: Text = None  # OK, WARN, ERROR
+
+
 class SourceRef(Model):
-    """What is decoded of every server at once: its id, agent connection and cycle."""
+    """What is decoded of every server at once: its id, agent connection and cycle, and its
+    checks' results (a task's cutover readiness reads them)."""
 
     id: Text = None
     connected: bool | None = None
     migration_cycle: Text = None
+    checks: list[CheckRef | None] | None = None
+
+    @property
+    def checks_failed(self) -> bool:
+        """Whether a check has a result that is not OK (WARN or ERROR)."""
+        return any(
+            check is not None and check.result is not None and text(check.result) != "OK"
+            for check in self.checks or ()
+        )
 
     @property
     def key(self) -> str | None:

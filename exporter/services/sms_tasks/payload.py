@@ -105,14 +105,40 @@ class RawSmsTasks(Model, rename={"items": "tasks"}):
     items: list[msgspec.Raw] | None = None
 
 
+class ServerRef(Model):
+    id: Text = None
+
+
+class SubTaskRef(Model):
+    name: Text = None
+    end_date: Number = None  # epoch ms
+
+
 class SmsRef(Model):
-    """What is decoded of every task at once: its id and state, and what places it in its
-    waves (its name and migration project), which a later stage reads across items."""
+    """What is decoded of every task at once: its id and state, and what the wave stage reads
+    across items: what places it in its waves (its name and migration project) and what its
+    cutover readiness needs (its source server, its sub-tasks' ends)."""
 
     id: Text = None
     state: Text = None
     name: Text = None
     enterprise_project_id: Text = None  # the task's SMS migration project
+    source_server: ServerRef | None = None
+    sub_tasks: list[SubTaskRef | None] | None = None
+
+    @property
+    def last_sync_end(self) -> float | None:
+        """When the last incremental sync ended (epoch s): the latest `end_date` of its
+        `SYNC_*` sub-tasks; None when none has one."""
+        ends = [
+            sub.end_date
+            for sub in self.sub_tasks or ()
+            if sub is not None
+            and sub.end_date
+            and (name := text(sub.name)) is not None
+            and name.startswith("SYNC_")
+        ]
+        return max(ends) / 1000 if ends else None
 
     @property
     def key(self) -> str | None:
