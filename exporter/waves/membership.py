@@ -43,43 +43,96 @@ class Lists:
 
 
 def join(waves: Waves, accounts: Mapping[str, Lists], limit: int) -> tuple[Lines, set[str]]:
-    """The wave families' lines, and the configured waves whose name a project or group has."""
-    configured = {wave.name: wave for wave in waves.defined}
-    origins = dict.fromkeys(configured, "config")
-    clashes: set[str] = set()
-    members: set[tuple[str, str, str, str]] = set()
-
-    def found(name: str | None, origin: str) -> str | None:
-        """The wave of a listed project or group; None when there is none of its own."""
-        if not name:
-            return None
-        wave = truncate(name, limit)
-        if wave in configured:
-            clashes.add(wave)
-            return None
-        origins.setdefault(wave, origin)
-        return wave
-
+    """The wave families' lines, and the configured waves whose name a project or group has:
+    `info`, then each account's `sms_members` and `oms_members` (the stage keeps those
+    apart, to redo only the part whose lists changed)."""
+    info_lines, cutover, clashes = info(waves, accounts.values(), limit)
+    tasks: list[str] = []
     for account, lists in accounts.items():
-        projects: Mapping[str, str | None] = lists.projects or {}
-        project_waves: dict[str, str | None] = {}
+        tasks += sms_members(waves, account, lists.sms, lists.projects, limit)
+        tasks += oms_members(waves, account, lists.oms, lists.groups, limit)
+    return {WAVE_INFO.name: info_lines, WAVE_CUTOVER.name: cutover, WAVE_TASK.name: tasks}, clashes
+
+
+def info(
+    waves: Waves, accounts: Iterable[Lists], limit: int
+) -> tuple[list[str], list[str], set[str]]:
+    """The lines of every wave and of every deadline, and the names that clash."""
+    configured = {wave.name for wave in waves.defined}
+    origins = dict.fromkeys(configured, "config")  # a configured wave wins its name
+    listed: set[str] = set()
+    for lists in accounts:
+        found: list[tuple[str | None, str]] = []
         if waves.from_migration_projects:
-            project_waves = {
-                id_: found(name, "sms_migration_project") for id_, name in projects.items()
-            }
-        group_waves: dict[str, str | None] = {}
+            found += [(name, "sms_migration_project") for name in (lists.projects or {}).values()]
         if waves.from_task_groups:
-            group_waves = {id_: found(id_, "oms_task_group") for id_ in lists.groups or ()}
-        for task in lists.sms or ():
-            project = projects.get(task.parent) if task.parent is not None else None
-            own = project_waves.get(task.parent) if task.parent is not None else None
-            named = _configured(configured.values(), account, task, migration_project=project)
-            members.update((wave, account, SMS, task.id) for wave in _waves(own, named))
-        for task in lists.oms or ():
-            own = group_waves.get(task.parent) if task.parent is not None else None
-            named = _configured(configured.values(), account, task, task_group=task.parent)
-            members.update((wave, account, OMS, task.id) for wave in _waves(own, named))
-    return _lines(configured, origins, members, limit), clashes
+            found += [(group, "oms_task_group") for group in lists.groups or ()]
+        for name, origin in found:
+            if name:
+                wave = truncate(name, limit)
+                listed.add(wave)
+                origins.setdefault(wave, origin)
+    clashes = configured & listed
+    info_lines = [
+        line(WAVE_INFO.name, labels_text([("wave", wave), ("origin", origin)]), 1)
+        for wave, origin in sorted(origins.items())
+    ]
+    cutover = [
+        line(WAVE_CUTOVER.name, labels_text([("wave", wave.name)]), deadline)
+        for wave in sorted(waves.defined, key=lambda wave: wave.name)
+        if (deadline := wave.cutover_timestamp) is not None
+    ]
+    return info_lines, cutover, clashes
+
+
+def _own(name: str | None, configured: Collection[str], limit: int) -> str | None:
+    """The wave a listed project or group makes: none when unnamed, or a configured wave's."""
+    if not name:
+        return None
+    wave = truncate(name, limit)
+    return None if wave in configured else wave
+
+
+def sms_members(
+    waves: Waves,
+    account: str,
+    tasks: Sequence[Task] | None,
+    projects: Mapping[str, str | None] | None,
+    limit: int,
+) -> list[str]:
+    """The membership lines of one account's SMS tasks, sorted by wave and task."""
+    configured = {wave.name: wave for wave in waves.defined}
+    names: Mapping[str, str | None] = projects or {}
+    own: dict[str, str | None] = {}
+    if waves.from_migration_projects:
+        own = {id_: _own(name, configured, limit) for id_, name in names.items()}
+    members: set[tuple[str, str]] = set()
+    for task in tasks or ():
+        project = names.get(task.parent) if task.parent is not None else None
+        mine = own.get(task.parent) if task.parent is not None else None
+        named = _configured(configured.values(), account, task, migration_project=project)
+        members.update((wave, task.id) for wave in _waves(mine, named))
+    return _lines(account, SMS, members, limit)
+
+
+def oms_members(
+    waves: Waves,
+    account: str,
+    tasks: Sequence[Task] | None,
+    groups: Collection[str] | None,
+    limit: int,
+) -> list[str]:
+    """The membership lines of one account's OMS tasks, sorted by wave and task."""
+    configured = {wave.name: wave for wave in waves.defined}
+    own: dict[str, str | None] = {}
+    if waves.from_task_groups:
+        own = {group: _own(group, configured, limit) for group in groups or ()}
+    members: set[tuple[str, str]] = set()
+    for task in tasks or ():
+        mine = own.get(task.parent) if task.parent is not None else None
+        named = _configured(configured.values(), account, task, task_group=task.parent)
+        members.update((wave, task.id) for wave in _waves(mine, named))
+    return _lines(account, OMS, members, limit)
 
 
 def _configured(
@@ -107,34 +160,14 @@ def _waves(own: str | None, named: list[str]) -> list[str]:
     return [own, *named] if own is not None else named
 
 
-def _lines(
-    configured: Mapping[str, Wave],
-    origins: Mapping[str, str],
-    members: set[tuple[str, str, str, str]],
-    limit: int,
-) -> Lines:
-    info = [
-        line(WAVE_INFO.name, labels_text([("wave", wave), ("origin", origin)]), 1)
-        for wave, origin in sorted(origins.items())
-    ]
-    cutover = [
-        line(WAVE_CUTOVER.name, labels_text([("wave", name)]), deadline)
-        for name, wave in sorted(configured.items())
-        if (deadline := wave.cutover_timestamp) is not None
-    ]
-    tasks = [
+def _lines(account: str, service: str, members: set[tuple[str, str]], limit: int) -> list[str]:
+    head = labels_text([("account", account), ("service", service)])
+    return [
         line(
             WAVE_TASK.name,
-            labels_text(
-                [
-                    ("wave", wave),
-                    ("account", account),
-                    ("service", service),
-                    ("task_id", truncate(task_id, limit)),
-                ]
-            ),
+            f"{labels_text([('wave', wave)])},{head},"
+            f"{labels_text([('task_id', truncate(task_id, limit))])}",
             1,
         )
-        for wave, account, service, task_id in sorted(members)
+        for wave, task_id in sorted(members)
     ]
-    return {WAVE_INFO.name: info, WAVE_CUTOVER.name: cutover, WAVE_TASK.name: tasks}

@@ -32,7 +32,15 @@ from exporter.services.sms_sources.payload import SourceRef
 from exporter.services.sms_tasks.payload import SmsRef
 from exporter.settings import Settings
 from exporter.telemetry import SourceKey
-from exporter.waves.membership import Lists, Task, join
+from exporter.waves.families import (
+    CUTOVER_BLOCKED,
+    CUTOVER_READY,
+    WAVE_CUTOVER,
+    WAVE_INFO,
+    WAVE_TASK,
+)
+from exporter.waves.membership import Lists, Task, oms_members, sms_members
+from exporter.waves.membership import info as info_lines
 from exporter.waves.readiness import Server, SmsTask, readiness
 
 log = structlog.get_logger(__name__)
@@ -52,6 +60,10 @@ class Stage:
         self._refs: dict[str, dict[str, list[Any]]] = {}  # account -> service -> its refs
         self._exposition: Exposition | None = None
         self._clashes: set[str] = set()  # logged once each
+        # (account, part) -> the inputs it was made of, and its lines (see `_part`)
+        self._cache: dict[tuple[str, str], tuple[tuple[Any, ...], list[str]]] = {}
+        self._kept: dict[tuple[str, str], tuple[tuple[Any, ...], list[str]]] = {}
+        self._shape: tuple[Any, ...] = ()
         self._render()
 
     def configure(self, settings: Settings) -> None:
@@ -73,26 +85,21 @@ class Stage:
             lists[service] = [ref for ref in refs if ref.key is not None]
         self._render()
 
-    def _lists(self, refs: dict[str, list[Any]]) -> Lists:
-        sms, oms = refs.get("sms"), refs.get("oms")
-        projects, groups = refs.get("sms_projects"), refs.get("oms_groups")
-        return Lists(
-            sms=None
-            if sms is None
-            else [
-                Task(k, text(r.name), text(r.enterprise_project_id)) for r, k in _of(sms, SmsRef)
-            ],
-            oms=None
-            if oms is None
-            else [Task(k, text(r.name), text(r.group_id)) for r, k in _of(oms, OmsRef)],
-            projects=None
-            if projects is None
-            else {k: text(r.name) for r, k in _of(projects, ProjectRef)},
-            groups=None if groups is None else frozenset(k for _, k in _of(groups, GroupRef)),
-        )
+    @staticmethod
+    def _tasks(refs: list[Any] | None, kind: type[Any], parent: str) -> list[Task] | None:
+        if refs is None:
+            return None
+        return [Task(k, text(r.name), text(getattr(r, parent))) for r, k in _of(refs, kind)]
 
     @staticmethod
-    def _ready(refs: dict[str, list[Any]]) -> tuple[list[SmsTask], dict[str, Server]]:
+    def _projects(refs: list[Any] | None) -> dict[str, str | None] | None:
+        return None if refs is None else {k: text(r.name) for r, k in _of(refs, ProjectRef)}
+
+    @staticmethod
+    def _groups(refs: list[Any] | None) -> frozenset[str] | None:
+        return None if refs is None else frozenset(k for _, k in _of(refs, GroupRef))
+
+    def _ready(self, refs: dict[str, list[Any]], account: str) -> list[str]:
         tasks = [
             SmsTask(
                 k,
@@ -107,19 +114,82 @@ class Stage:
             k: Server(r.connected, r.checks_failed)
             for r, k in _of(refs.get("sms_sources", []), SourceRef)
         }
-        return tasks, servers
+        settings = self._settings
+        lines = readiness(
+            {account: (tasks, servers)},
+            now=self._clock(),
+            max_age=settings.waves.cutover_ready_max_sync_age_seconds,
+            limit=settings.label_value_max_length,
+        )
+        return [text for family in (CUTOVER_READY, CUTOVER_BLOCKED) for text in lines[family.name]]
+
+    def _sms(
+        self, account: str, sms: list[Any] | None, projects: dict[str, str | None] | None
+    ) -> list[str]:
+        tasks = self._tasks(sms, SmsRef, "enterprise_project_id")
+        waves, limit = self._settings.waves, self._settings.label_value_max_length
+        return sms_members(waves, account, tasks, projects, limit)
+
+    def _oms(self, account: str, oms: list[Any] | None, groups: frozenset[str] | None) -> list[str]:
+        tasks = self._tasks(oms, OmsRef, "group_id")
+        waves, limit = self._settings.waves, self._settings.label_value_max_length
+        return oms_members(waves, account, tasks, groups, limit)
+
+    def _part(
+        self,
+        account: str,
+        part: str,
+        inputs: tuple[Any, ...],
+        make: Callable[..., list[str]],
+        *args: Any,
+        same: Callable[[Any, Any], bool] = lambda a, b: a is b or a == b,
+    ) -> list[str]:
+        """One account's lines of one part, made again only when one of its inputs (a list's
+        refs, or what the join reads of them) differs from last time: by `same`, equal (a
+        list of refs compares its unchanged pages' refs by identity first)."""
+        old = self._cache.get((account, part))
+        if old is not None and all(same(a, b) for a, b in zip(old[0], inputs, strict=True)):
+            self._kept[(account, part)] = old
+            return old[1]
+        lines = make(*args)
+        self._kept[(account, part)] = (inputs, lines)
+        return lines
 
     def _render(self) -> None:
         settings = self._settings
         limit, waves = settings.label_value_max_length, settings.waves
+        if (waves, limit) != self._shape:  # a reload: nothing made before holds
+            self._shape, self._cache = (waves, limit), {}
+        self._kept = {}
         accounts = sorted(self._refs.items())
-        lines, clashes = join(waves, {name: self._lists(refs) for name, refs in accounts}, limit)
-        lines |= readiness(
-            {name: self._ready(refs) for name, refs in accounts if "sms" in refs},
-            now=self._clock(),
-            max_age=waves.cutover_ready_max_sync_age_seconds,
-            limit=limit,
+        info, cutover, clashes = info_lines(
+            waves,
+            [
+                Lists(
+                    projects=self._projects(refs.get("sms_projects")),
+                    groups=self._groups(refs.get("oms_groups")),
+                )
+                for _, refs in accounts
+            ],
+            limit,
         )
+        tasks: list[str] = []
+        ready: list[str] = []
+        for account, refs in accounts:
+            sms, oms = refs.get("sms"), refs.get("oms")
+            projects, groups = refs.get("sms_projects"), refs.get("oms_groups")
+            # Membership changes only with what the lists say: equal lists, the same lines.
+            names, ids = self._projects(projects), self._groups(groups)
+            tasks += self._part(account, "sms", (sms, names), self._sms, account, sms, names)
+            tasks += self._part(account, "oms", (oms, ids), self._oms, account, oms, ids)
+            if sms is not None:
+                servers = refs.get("sms_sources")
+                # Readiness also moves with the clock (sync_stale): made again at each poll of
+                # its lists, compared by identity.
+                ready += self._part(
+                    account, "ready", (sms, servers), self._ready, refs, account, same=_identical
+                )
+        self._cache = self._kept
         for wave in sorted(clashes - self._clashes):
             log.warning(
                 "a configured wave has the name of a migration project or task group: the"
@@ -127,6 +197,15 @@ class Stage:
                 wave=wave,
             )
         self._clashes |= clashes
+        ready_lines = [t for t in ready if t.startswith(CUTOVER_READY.name + "{")]
+        blocked_lines = [t for t in ready if t.startswith(CUTOVER_BLOCKED.name + "{")]
+        lines = {
+            WAVE_INFO.name: info,
+            WAVE_CUTOVER.name: cutover,
+            WAVE_TASK.name: tasks,
+            CUTOVER_READY.name: ready_lines,
+            CUTOVER_BLOCKED.name: blocked_lines,
+        }
         block = render_families({k: v for k, v in lines.items() if settings.metrics.keeps(k)})
         if not block:
             self._exposition = None
@@ -144,3 +223,7 @@ def _of(refs: list[Any], kind: type[R]) -> list[tuple[R, str]]:
 def _key(ref: Any) -> str | None:
     key: str | None = ref.key
     return key
+
+
+def _identical(a: Any, b: Any) -> bool:
+    return a is b

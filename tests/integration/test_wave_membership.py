@@ -167,3 +167,20 @@ async def test_a_reload_changes_the_waves_without_a_poll_and_a_removed_account_l
 
 def body(snapshot: Snapshot) -> str:
     return snapshot.body(openmetrics=False).decode()
+
+
+async def test_a_renamed_project_moves_its_tasks_at_its_next_poll_though_theirs_are_unchanged(
+    simulator: RunningSimulator, cloud: FakeCloud, session: aiohttp.ClientSession
+) -> None:
+    estate(cloud.tenants[0], sms=6, oms=0, now=time.time() - 200, projects=3)
+    built = build(settings_for(simulator.url, cloud), session, policy=FAST)
+    assert await built.fleet.poll_once()
+    before = members(body(built.snapshot))
+    project = cloud.tenants[0].sms_projects[1]
+    old, project["name"] = project["name"], "renamed"
+    assert await built.poller("sms_projects").poll_once()  # the tasks are not even polled
+    after = members(body(built.snapshot))
+    assert {m for m in after if m[0] == "renamed"} == {
+        ("renamed", *m[1:]) for m in before if m[0] == old
+    }
+    assert not {m for m in after if m[0] == old} and len(after) == len(before)
