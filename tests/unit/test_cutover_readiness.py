@@ -136,3 +136,15 @@ def test_a_source_server_check_fails_when_its_result_is_not_ok(
 ) -> None:
     raw = msgspec.json.encode({"id": "s-1", "connected": True, "checks": checks})
     assert msgspec.json.decode(raw, type=SourceRef).checks_failed is failed
+
+
+def test_what_a_payload_says_of_the_derived_fields_is_not_believed() -> None:
+    task = msgspec.json.decode(
+        b'{"id": "t", "last_sync_end": 1e18, "sub_tasks": [{"name": "SYNC_FILE", "end_date": 5000}]}',
+        type=SmsRef,
+    )
+    assert task.last_sync_end == 5.0 and task.sub_tasks is None  # the sub-tasks let go
+    server = msgspec.json.decode(
+        b'{"id": "s", "checks_failed": true, "checks": []}', type=SourceRef
+    )
+    assert server.checks_failed is False and server.checks is None

@@ -85,15 +85,17 @@ class SourceRef(Model):
     id: Text = None
     connected: bool | None = None
     migration_cycle: Text = None
-    checks: list[CheckRef | None] | None = None
+    checks: list[CheckRef | None] | None = None  # None once decoded: see checks_failed
+    # Whether a check has a result that is not OK (WARN or ERROR): made from the checks as
+    # they are decoded (then let go), whatever the JSON said of it.
+    checks_failed: bool = False
 
-    @property
-    def checks_failed(self) -> bool:
-        """Whether a check has a result that is not OK (WARN or ERROR)."""
-        return any(
+    def __post_init__(self) -> None:
+        self.checks_failed = any(
             check is not None and check.result is not None and text(check.result) != "OK"
             for check in self.checks or ()
         )
+        self.checks = None
 
     @property
     def key(self) -> str | None:

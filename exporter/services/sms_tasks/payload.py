@@ -124,12 +124,13 @@ class SmsRef(Model):
     name: Text = None
     enterprise_project_id: Text = None  # the task's SMS migration project
     source_server: ServerRef | None = None
-    sub_tasks: list[SubTaskRef | None] | None = None
+    sub_tasks: list[SubTaskRef | None] | None = None  # None once decoded: see last_sync_end
+    # When the last incremental sync ended (epoch s): the latest `end_date` of its `SYNC_*`
+    # sub-tasks; None when none has one. Made from the sub-tasks as they are decoded (which
+    # are then let go: the ref lives as long as the item), whatever the JSON said of it.
+    last_sync_end: float | None = None
 
-    @property
-    def last_sync_end(self) -> float | None:
-        """When the last incremental sync ended (epoch s): the latest `end_date` of its
-        `SYNC_*` sub-tasks; None when none has one."""
+    def __post_init__(self) -> None:
         ends = [
             sub.end_date
             for sub in self.sub_tasks or ()
@@ -138,7 +139,8 @@ class SmsRef(Model):
             and (name := text(sub.name)) is not None
             and name.startswith("SYNC_")
         ]
-        return max(ends) / 1000 if ends else None
+        self.last_sync_end = max(ends) / 1000 if ends else None
+        self.sub_tasks = None
 
     @property
     def key(self) -> str | None:
