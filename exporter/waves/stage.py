@@ -89,11 +89,11 @@ class Stage:
     def _tasks(refs: list[Any] | None, kind: type[Any], parent: str) -> list[Task] | None:
         if refs is None:
             return None
-        return [Task(k, text(r.name), text(getattr(r, parent))) for r, k in _of(refs, kind)]
+        return [Task(k, r.task_name, getattr(r, parent)) for r, k in _of(refs, kind)]
 
     @staticmethod
     def _projects(refs: list[Any] | None) -> dict[str, str | None] | None:
-        return None if refs is None else {k: text(r.name) for r, k in _of(refs, ProjectRef)}
+        return None if refs is None else {k: r.project_name for r, k in _of(refs, ProjectRef)}
 
     @staticmethod
     def _groups(refs: list[Any] | None) -> frozenset[str] | None:
@@ -101,13 +101,7 @@ class Stage:
 
     def _ready(self, refs: dict[str, list[Any]], account: str) -> list[str]:
         tasks = [
-            SmsTask(
-                k,
-                text(r.name),
-                text(r.state),
-                text(r.source_server.id) if r.source_server is not None else None,
-                r.last_sync_end,
-            )
+            SmsTask(k, r.task_name, text(r.state), r.server_id, r.last_sync_end)
             for r, k in _of(refs.get("sms", []), SmsRef)
         ]
         servers = {
@@ -126,12 +120,12 @@ class Stage:
     def _sms(
         self, account: str, sms: list[Any] | None, projects: dict[str, str | None] | None
     ) -> list[str]:
-        tasks = self._tasks(sms, SmsRef, "enterprise_project_id")
+        tasks = self._tasks(sms, SmsRef, "project_id")
         waves, limit = self._settings.waves, self._settings.label_value_max_length
         return sms_members(waves, account, tasks, projects, limit)
 
     def _oms(self, account: str, oms: list[Any] | None, groups: frozenset[str] | None) -> list[str]:
-        tasks = self._tasks(oms, OmsRef, "group_id")
+        tasks = self._tasks(oms, OmsRef, "group")
         waves, limit = self._settings.waves, self._settings.label_value_max_length
         return oms_members(waves, account, tasks, groups, limit)
 

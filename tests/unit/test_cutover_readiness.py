@@ -8,6 +8,7 @@ from typing import Any
 import msgspec
 import pytest
 
+from exporter.huawei.payload import NULL
 from exporter.services.sms_sources.payload import SourceRef
 from exporter.services.sms_tasks.payload import SmsRef
 from exporter.waves.readiness import Server, SmsTask, blockers, readiness
@@ -113,8 +114,7 @@ def test_the_last_sync_is_the_latest_end_of_the_sync_sub_tasks_only() -> None:
         ],
     }
     ref = msgspec.json.decode(msgspec.json.encode(raw), type=SmsRef, strict=False)
-    assert ref.last_sync_end == 1_799_999_500.0 and ref.source_server is not None
-    assert ref.source_server.id == "s-1"
+    assert ref.last_sync_end == 1_799_999_500.0 and ref.server_id == "s-1"
     none = msgspec.json.decode(
         b'{"id": "t", "sub_tasks": [{"name": "MIGRATE_BLOCK"}]}', type=SmsRef
     )
@@ -143,8 +143,26 @@ def test_what_a_payload_says_of_the_derived_fields_is_not_believed() -> None:
         b'{"id": "t", "last_sync_end": 1e18, "sub_tasks": [{"name": "SYNC_FILE", "end_date": 5000}]}',
         type=SmsRef,
     )
-    assert task.last_sync_end == 5.0 and task.sub_tasks is None  # the sub-tasks let go
+    assert task.last_sync_end == 5.0 and task.sub_tasks is NULL  # the sub-tasks let go
+
+
+@pytest.mark.parametrize(
+    "field",
+    [
+        '"name": {"a": 1}',
+        '"enterprise_project_id": [1]',
+        '"source_server": "x"',
+        '"sub_tasks": {"a": 1}',
+        '"sub_tasks": [{"name": "SYNC_FILE", "end_date": "soon"}]',
+    ],
+)
+def test_a_bad_wave_field_costs_the_wave_stage_that_value_and_never_the_tasks_id(
+    field: str,
+) -> None:
+    ref = msgspec.json.decode(f'{{"id": "t", "state": "SYNCING", {field}}}'.encode(), type=SmsRef)
+    assert ref.key == "t" and ref.state == "SYNCING"
+    assert ref.name is ref.sub_tasks is ref.source_server is ref.enterprise_project_id is NULL
     server = msgspec.json.decode(
         b'{"id": "s", "checks_failed": true, "checks": []}', type=SourceRef
     )
-    assert server.checks_failed is False and server.checks is None
+    assert server.checks_failed is False and server.checks is NULL

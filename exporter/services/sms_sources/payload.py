@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import msgspec
 
-from exporter.huawei.payload import Model, Number, Text, text
+from exporter.huawei.payload import NULL, Model, Number, Text, lenient, text
 
 
 class EnvironmentCheck(Model):
@@ -85,17 +85,18 @@ class SourceRef(Model):
     id: Text = None
     connected: bool | None = None
     migration_cycle: Text = None
-    checks: list[CheckRef | None] | None = None  # None once decoded: see checks_failed
-    # Whether a check has a result that is not OK (WARN or ERROR): made from the checks as
-    # they are decoded (then let go), whatever the JSON said of it.
+    checks: msgspec.Raw = NULL  # read leniently, then let go (see SmsRef)
+    # Whether a check has a result that is not OK (WARN or ERROR): made here, whatever the
+    # JSON said of it.
     checks_failed: bool = False
 
     def __post_init__(self) -> None:
+        checks = lenient(self.checks, list[CheckRef | None]) or ()
         self.checks_failed = any(
             check is not None and check.result is not None and text(check.result) != "OK"
-            for check in self.checks or ()
+            for check in checks
         )
-        self.checks = None
+        self.checks = NULL
 
     @property
     def key(self) -> str | None:
