@@ -13,9 +13,11 @@ from exporter import process
 from exporter.metrics.family import Family
 from exporter.services import SERVICES
 from exporter.telemetry import HISTOGRAM_BUCKETS, OWN_FAMILIES
+from exporter.waves.families import WAVE_FAMILIES
 
 FAMILIES: tuple[Family, ...] = (
     *(family for service in SERVICES for family in service.families),
+    *WAVE_FAMILIES,  # the stage after the polls (exporter/waves/)
     *OWN_FAMILIES,
     *process.FAMILIES,  # read at scrape time and served last (exporter/process.py)
 )

@@ -51,6 +51,7 @@ from exporter.sources import (
     source_of,
 )
 from exporter.telemetry import SourceKey, Telemetry
+from exporter.waves.stage import Stage
 
 log = structlog.get_logger(__name__)
 
@@ -107,7 +108,7 @@ def _shapes(settings: Settings, account: Account) -> tuple[str, str]:
 
 def _source_shape(settings: Settings, account_shape: str, service: str) -> str:
     """Everything a source is built from but the secrets: when it changes, restart."""
-    everything = settings.model_dump(mode="json", exclude={"accounts", "web", "log"})
+    everything = settings.model_dump(mode="json", exclude={"accounts", "web", "log", "waves"})
     return _json([account_shape, service, everything])
 
 
@@ -144,6 +145,7 @@ class Fleet:
         self._running: dict[SourceKey, _Running] = {}
         self._stopping: set[asyncio.Task[None]] = set()
         self._gates = Gates(clock=clock)
+        self._waves: Stage | None = None  # made by the first `apply`, from its settings
         telemetry.backoffs = self._gates.backoffs
 
     @property
@@ -153,6 +155,10 @@ class Fleet:
     def apply(self, settings: Settings) -> Changes:
         """Make the running pollers those of `settings`, changing only what differs."""
         changes = Changes()
+        if self._waves is None:
+            self._waves = Stage(self._snapshot, settings, clock=self._clock)
+        else:
+            self._waves.configure(settings)
         network, policy = network_of(settings), self._policy or request_policy(settings)
         wanted: dict[SourceKey, tuple[str, Any]] = {}
         accounts: dict[str, _Account] = {}
@@ -181,6 +187,7 @@ class Fleet:
         for key in [k for k in self._running if k not in wanted]:
             self._stop(key)
             self._snapshot.replace(key, None)
+            self._waves.observe(key, None)
             self._telemetry.forget(key)
             changes.stopped.append(key)
         for key, (shape, (account, service)) in wanted.items():
@@ -209,6 +216,7 @@ class Fleet:
                 interval=settings.poll_interval_seconds,
                 stale_after=settings.stale_after,
                 clock=self._clock,
+                after=self._waves.observe,
             )
             task = None
             if self._start:

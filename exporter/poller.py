@@ -85,6 +85,9 @@ class Poller:
     clock: Callable[[], float] = time.time
     monotonic: Callable[[], float] = time.monotonic
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep  # tests run `run` on a fake clock
+    # What runs after the polls (the wave stage): each successful poll's refs, None when the
+    # source's series are dropped.
+    after: Callable[[SourceKey, Sequence[Any] | None], None] | None = None
     _states: dict[str, str] = field(default_factory=dict)  # task id -> state at the last poll
     _bugs_seen: set[type[BaseException]] = field(default_factory=set)
 
@@ -142,6 +145,8 @@ class Poller:
                 exposition = await assembly.finish(items, render_families(summary))
             self.snapshot.replace(key, exposition)  # one step: scrapes see old or new
             self.reuse.keep(exposition)
+            if self.after is not None:
+                self.after(key, [item.ref for item in items if item.key is not None])
             skipped = sum(1 for item in items if item.failed)
             status.tasks = len(items)
             status.not_exported = not_fetched + skipped
@@ -243,6 +248,8 @@ class Poller:
         renders every item afresh, as the first one after a start does."""
         self.snapshot.replace(self.source.key, None)
         self.reuse.forget()
+        if self.after is not None:
+            self.after(self.source.key, None)
 
 
 def _describe(exc: Exception) -> tuple[str, str]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import ssl
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal, Self
 
@@ -597,6 +598,114 @@ class Log(_Strict):
     format: Literal["auto", "logfmt", "json", "console"] = "auto"
 
 
+# Waves (DESIGN.md section 12) ------------------------------------------------------------
+# RFC 3339: a full date and time with a UTC offset (`Z` or +hh:mm), nothing looser.
+RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
+
+
+def _regex(value: str | None) -> str | None:
+    if value is not None:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"not a regular expression: {exc.msg}") from None
+    return value
+
+
+class WaveMatch(_Strict):
+    """Regexes over whole values; a task is in the wave when every key given matches."""
+
+    account: str | None = None
+    task_name: str | None = None  # an SMS or OMS task's name
+    migration_project: str | None = None  # the SMS migration project's name
+    task_group: str | None = None  # the OMS task group's group_id
+
+    @field_validator("account", "task_name", "migration_project", "task_group")
+    @classmethod
+    def _regexes(cls, value: str | None) -> str | None:
+        return _regex(value)
+
+
+class Wave(_Strict):
+    """A wave of the configuration: `origin="config"`."""
+
+    name: str = Field(json_schema_extra={"pattern": _LABEL_SAFE.pattern})
+    cutover: str | None = Field(default=None, json_schema_extra={"pattern": RFC3339.pattern})
+    match: WaveMatch = WaveMatch()
+
+    @field_validator("name")
+    @classmethod
+    def _label_safe(cls, value: str) -> str:
+        if not _LABEL_SAFE.match(value):
+            raise ValueError("must be 1-63 letters, digits, '.', '_', ':' or '-'")
+        return value
+
+    @field_validator("cutover", mode="before")
+    @classmethod
+    def _rfc3339(cls, value: Any) -> Any:
+        # YAML reads an unquoted timestamp as a datetime (a date alone as a date).
+        if isinstance(value, datetime):
+            if value.tzinfo is None:
+                raise ValueError("must carry a UTC offset (RFC 3339), like +08:00 or Z")
+            return value.isoformat()
+        if isinstance(value, date):
+            raise ValueError("must be a date and a time with a UTC offset (RFC 3339)")
+        if isinstance(value, str) and not RFC3339.match(value):
+            raise ValueError(
+                "must be RFC 3339: a date and a time with a UTC offset, like"
+                " 2027-01-15T22:00:00+08:00"
+            )
+        if isinstance(value, str):
+            datetime.fromisoformat(value.upper().replace("Z", "+00:00"))  # 2027-02-30: refused
+        return value
+
+    @property
+    def cutover_timestamp(self) -> float | None:
+        """The deadline in Unix seconds; None when the wave has none."""
+        if self.cutover is None:
+            return None
+        return datetime.fromisoformat(self.cutover.upper().replace("Z", "+00:00")).timestamp()
+
+    def matches(
+        self,
+        *,
+        account: str,
+        task_name: str,
+        migration_project: str | None = None,
+        task_group: str | None = None,
+    ) -> bool:
+        """Whether a task with these values is in the wave: every key given matches its whole
+        value; a key given for a value the task has not (an OMS task's migration project)
+        does not match."""
+        wanted = self.match
+        for pattern, value in (
+            (wanted.account, account),
+            (wanted.task_name, task_name),
+            (wanted.migration_project, migration_project),
+            (wanted.task_group, task_group),
+        ):
+            if pattern is not None and (value is None or re.fullmatch(pattern, value) is None):
+                return False
+        return True
+
+
+class Waves(_Strict):
+    from_migration_projects: bool = True  # every SMS migration project is a wave
+    from_task_groups: bool = True  # every OMS task group is a wave
+    defined: list[Wave] = Field(default_factory=list)
+    # A task whose last incremental sync ended longer ago is blocked (`sync_stale`).
+    cutover_ready_max_sync_age_seconds: float = Field(default=3600.0, gt=0)
+
+    @field_validator("defined")
+    @classmethod
+    def _unique(cls, waves: list[Wave]) -> list[Wave]:
+        names = [wave.name for wave in waves]
+        twice = sorted({name for name in names if names.count(name) > 1})
+        if twice:
+            raise ValueError(f"wave names must be unique: {', '.join(twice)} given twice")
+        return waves
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="HWMIG_",
@@ -616,6 +725,7 @@ class Settings(BaseSettings):
     api: Api = Api()
     web: Web = Web()
     log: Log = Log()
+    waves: Waves = Waves()
     accounts: list[Account] = Field(default_factory=list)
     shard: int = Field(0, ge=0)
     total_shards: int = Field(1, ge=1)

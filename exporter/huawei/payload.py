@@ -168,6 +168,20 @@ def _repaired(escape: re.Match[bytes]) -> bytes:
     return rb"\ufffd" if len(found) == _LONE else found
 
 
+NULL = msgspec.Raw(b"null")  # a raw field's default: absent, or let go after reading
+
+
+def lenient(raw: msgspec.Raw, kind: Any) -> Any:
+    """`raw` (a field kept undecoded) as `kind`, or None where it cannot be: for what a ref
+    carries beyond its id and state, so a bad value there leaves the item its id."""
+    if raw is NULL or raw == NULL:
+        return None
+    try:
+        return _ref_decoder(kind).decode(raw)
+    except UNREADABLE:
+        return None
+
+
 def _ref_decoder(ref: type[R]) -> msgspec.json.Decoder[R | None]:
     key = (ref, None)
     found = _DECODERS.get(key)

@@ -29,6 +29,10 @@ from tests.promql import alert_rules, without_threshold
 pytestmark = pytest.mark.e2e
 
 
+# Every task, and a deadline long gone: the wave alerts' expressions have data to look at.
+LATE_WAVE = {"defined": [{"name": "late-wave", "cutover": "2000-01-01T00:00:00Z"}]}
+
+
 def cloud() -> FakeCloud:
     now = time.time()
     tenant = estate(make_tenant("acct-a"), sms=8, oms=6, now=now, failures=False, groups=2)
@@ -49,7 +53,9 @@ def test_failed_tasks_page_and_resolve_through_real_prometheus_and_alertmanager(
     tenant.add_fault(Fault(service="sms", kind="status", status=429, retry_after=0, times=1))
     processes: list[subprocess.Popen[bytes]] = []
     with SimulatorThread(fake) as sim:
-        config = write_config(tmp_path / "config.yaml", [account_config(tenant, sim.url)])
+        config = write_config(
+            tmp_path / "config.yaml", [account_config(tenant, sim.url)], waves=LATE_WAVE
+        )
         with exporter(["--config.file", str(config)], tmp_path) as proc:
             try:
                 am, am_port = alertmanager(tmp_path, webhook)

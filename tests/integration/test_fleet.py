@@ -102,6 +102,19 @@ async def test_a_changed_setting_restarts_the_sources_it_shapes(
     assert snapshot.has_source(("a", "sms"))  # served until its first new poll
 
 
+async def test_a_reload_that_changes_only_the_waves_restarts_no_source(
+    simulator: RunningSimulator, cloud: FakeCloud, fleet: tuple[Fleet, Snapshot, Telemetry]
+) -> None:
+    running, _, telemetry = fleet
+    running.apply(config(cloud, simulator.url, "ab"))
+    await until_polled(telemetry, ("a", "sms"), ("b", "sms"))
+    pollers = running.pollers
+    waves = {"defined": [{"name": "erp", "cutover": "2027-01-15T22:00:00+08:00"}]}
+    changes = running.apply(config(cloud, simulator.url, "ab", waves=waves))
+    assert changes.restarted == changes.started == changes.stopped == []
+    assert running.pollers == pollers
+
+
 async def test_a_fleet_not_started_polls_only_when_told_every_source_once_together(
     simulator: RunningSimulator, cloud: FakeCloud, session: aiohttp.ClientSession
 ) -> None:

@@ -17,6 +17,7 @@ ALLOWED: dict[str, set[str]] = {
     "metrics": set(),
     "services": {"huawei", "metrics", "settings"},
     "exposition": {"huawei", "metrics", "catalog", "process", "telemetry", "log"},
+    "waves": {"exposition", "huawei", "metrics", "services", "settings", "telemetry"},
     "web": {"exposition", "metrics", "catalog", "telemetry", "settings", "log", "build", "process"},
 }
 ROOT = {"__version__"}  # the package itself: its version

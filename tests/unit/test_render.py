@@ -14,7 +14,11 @@ from exporter.exposition import deflate, packing
 from exporter.exposition.assembly import HEADERS, of_block
 from exporter.exposition.snapshot import WRITE_SIZE, Snapshot
 from exporter.metrics.lines import escape, format_value, render_families
+from exporter.settings import Wave, Waves
 from exporter.telemetry import Telemetry
+from exporter.waves.membership import Lists, Task, join
+from exporter.waves.readiness import SmsTask, readiness
+from exporter.waves.stage import KEY as WAVES
 from tests.binaries import need
 from tests.mapped import GROUPS, OMS, OVERVIEW, PROJECTS, SMS, SOURCES, SYNC, mapped
 from tests.parsing import parse_openmetrics, parse_text
@@ -105,6 +109,12 @@ def _fill(snapshot: Snapshot) -> None:
             status.changes["RUNNING"] += 2
             telemetry.request(account, service, code="200", seconds=0.12)
             telemetry.request(account, service, code="503", seconds=7.0)
+    waves = Waves(defined=[Wave(name="erp", cutover="2027-01-15T22:00:00+08:00")])
+    lists = Lists(sms=[Task("t2", NASTY, "mp-1")], projects={"mp-1": NASTY})
+    lines, _ = join(waves, {"prod": lists, "dr": lists}, limit=128)
+    task = SmsTask("t2", NASTY, "MIGRATE_FAIL", "s2", 1_699_999_000.0)
+    lines |= readiness({"prod": ([task], {})}, now=1_700_000_000.0, max_age=3600, limit=128)
+    snapshot.replace(WAVES, of_block(render_families(lines)))
     telemetry.reload_ok, telemetry.config_loaded_at = True, 1_700_000_000.0
     snapshot.set_own(telemetry.render())
 

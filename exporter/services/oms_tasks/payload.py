@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import msgspec
 
-from exporter.huawei.payload import Model, Number, Text, text
+from exporter.huawei.payload import NULL, Model, Number, Text, lenient, text
 
 
 class OmsBandwidthPolicy(Model):
@@ -114,10 +114,20 @@ class RawOmsTasks(Model, rename={"items": "tasks"}):
 
 
 class OmsRef(Model):
-    """What is decoded of every task at once: its id and status."""
+    """What is decoded of every task at once: its id and status; and what places it in its
+    waves (its name and task group), read leniently and kept as text (see `SmsRef`)."""
 
     id: Text = None
     status: int | None = None
+    name: msgspec.Raw = NULL
+    group_id: msgspec.Raw = NULL
+    task_name: str | None = None
+    group: str | None = None
+
+    def __post_init__(self) -> None:
+        self.task_name = text(lenient(self.name, Text))
+        self.group = text(lenient(self.group_id, Text))
+        self.name = self.group_id = NULL
 
     @property
     def key(self) -> str | None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import msgspec
 
-from exporter.huawei.payload import Model, Number, Text, text
+from exporter.huawei.payload import NULL, Model, Number, Text, lenient, text
 
 
 class MigrationProject(Model):
@@ -30,9 +30,16 @@ class MigrationProject(Model):
 
 
 class ProjectRef(Model):
-    """What is decoded of every project at once: its id (a project has no state)."""
+    """What is decoded of every project at once: its id (a project has no state); and its
+    name, the `wave` of the project's tasks, read leniently (see `SmsRef`)."""
 
     id: Text = None
+    name: msgspec.Raw = NULL
+    project_name: str | None = None
+
+    def __post_init__(self) -> None:
+        self.project_name = text(lenient(self.name, Text))
+        self.name = NULL
 
     @property
     def key(self) -> str | None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import msgspec
 
-from exporter.huawei.payload import Model, Number, Text, text
+from exporter.huawei.payload import NULL, Model, Number, Text, lenient, text
 
 
 class EnvironmentCheck(Model):
@@ -74,12 +74,29 @@ class SourceServer(Model):
         return text(self.id)
 
 
+class CheckRef(Model):
+    result: Text = None  # OK, WARN, ERROR
+
+
 class SourceRef(Model):
-    """What is decoded of every server at once: its id, agent connection and cycle."""
+    """What is decoded of every server at once: its id, agent connection and cycle, and its
+    checks' results (a task's cutover readiness reads them)."""
 
     id: Text = None
     connected: bool | None = None
     migration_cycle: Text = None
+    checks: msgspec.Raw = NULL  # read leniently, then let go (see SmsRef)
+    # Whether a check has a result that is not OK (WARN or ERROR): made here, whatever the
+    # JSON said of it.
+    checks_failed: bool = False
+
+    def __post_init__(self) -> None:
+        checks = lenient(self.checks, list[CheckRef | None]) or ()
+        self.checks_failed = any(
+            check is not None and check.result is not None and text(check.result) != "OK"
+            for check in checks
+        )
+        self.checks = NULL
 
     @property
     def key(self) -> str | None:

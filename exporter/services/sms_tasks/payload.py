@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import msgspec
 
-from exporter.huawei.payload import Model, Number, Text, text
+from exporter.huawei.payload import NULL, Model, Number, Text, lenient, text
 
 
 class SmsSubTask(Model):
@@ -105,11 +105,52 @@ class RawSmsTasks(Model, rename={"items": "tasks"}):
     items: list[msgspec.Raw] | None = None
 
 
+class ServerRef(Model):
+    id: Text = None
+
+
+class SubTaskRef(Model):
+    name: Text = None
+    end_date: Number = None  # epoch ms
+
+
 class SmsRef(Model):
-    """What is decoded of every task at once: its id and state."""
+    """What is decoded of every task at once: its id and state; and what the wave stage
+    reads across items: what places it in its waves (its name and migration project) and
+    what its cutover readiness needs (its source server, its last sync's end).
+
+    Those are kept as raw JSON while decoding and read leniently after (`lenient`): a bad
+    value there costs the wave stage that value, never the task its id and state. The raw
+    fields are then let go (the ref lives as long as the item), and the derived ones are
+    made here, whatever the JSON said of them."""
 
     id: Text = None
     state: Text = None
+    name: msgspec.Raw = NULL
+    enterprise_project_id: msgspec.Raw = NULL
+    source_server: msgspec.Raw = NULL
+    sub_tasks: msgspec.Raw = NULL
+    task_name: str | None = None
+    project_id: str | None = None  # the task's SMS migration project
+    server_id: str | None = None  # its source server's
+    last_sync_end: float | None = None  # epoch s: the latest end of its SYNC_* sub-tasks
+
+    def __post_init__(self) -> None:
+        self.task_name = text(lenient(self.name, Text))
+        self.project_id = text(lenient(self.enterprise_project_id, Text))
+        server = lenient(self.source_server, ServerRef)
+        self.server_id = text(server.id) if server is not None else None
+        subs = lenient(self.sub_tasks, list[SubTaskRef | None]) or ()
+        ends = [
+            sub.end_date
+            for sub in subs
+            if sub is not None
+            and sub.end_date
+            and (name := text(sub.name)) is not None
+            and name.startswith("SYNC_")
+        ]
+        self.last_sync_end = max(ends) / 1000 if ends else None
+        self.name = self.enterprise_project_id = self.source_server = self.sub_tasks = NULL
 
     @property
     def key(self) -> str | None:
