@@ -3,10 +3,7 @@ project where OMS is polled and `collect.task_groups` is on. Tens per account: o
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
-from exporter.huawei.auth import Scope
-from exporter.huawei.listing import ListRequest
+from exporter.services.endpoints import oms
 from exporter.services.oms_groups.payload import GroupRef, RawTaskGroups, TaskGroup
 from exporter.services.oms_groups.table import (
     FAMILIES,
@@ -17,7 +14,6 @@ from exporter.services.oms_groups.table import (
     counts,
     group_status_name,
 )
-from exporter.services.oms_tasks import MAX_OFFSET, PAGE_LIMIT, project_of
 from exporter.services.service import ListService, Target, kept
 from exporter.settings import Account, Settings
 
@@ -25,20 +21,13 @@ MAX_ITEMS = 1_000  # tens of groups an account: at most 10 pages a poll, whateve
 
 
 def target(account: Account) -> Target:
-    project_id = project_of(account)
-    return Target(
-        base_url=account.oms_endpoint,
-        scope=Scope(project_id=project_id),
-        request=ListRequest(
-            path=f"/v2/{quote(project_id, safe='')}/taskgroups",
-            page=RawTaskGroups,
-            ref=GroupRef,
-            model=TaskGroup,
-            page_limit=PAGE_LIMIT,
-            max_offset=MAX_OFFSET,
-            headers={"X-Project-Id": project_id},
-            max_items=MAX_ITEMS,
-        ),
+    return oms(
+        account,
+        "taskgroups",
+        page=RawTaskGroups,
+        ref=GroupRef,
+        model=TaskGroup,
+        max_items=MAX_ITEMS,
     )
 
 

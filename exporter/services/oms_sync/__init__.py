@@ -4,14 +4,10 @@ a few pages."""
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
-from exporter.huawei.auth import Scope
-from exporter.huawei.listing import ListRequest
 from exporter.huawei.payload import text
+from exporter.services.endpoints import oms
 from exporter.services.oms_sync.payload import RawSyncTasks, SyncRef, SyncTask
 from exporter.services.oms_sync.table import FAMILIES, SYNC_STATUSES, TABLE, SyncOptions, counts
-from exporter.services.oms_tasks import MAX_OFFSET, PAGE_LIMIT, project_of
 from exporter.services.service import ListService, Target, kept
 from exporter.settings import Account
 
@@ -19,20 +15,8 @@ MAX_ITEMS = 1_000  # hundreds of sync tasks an account: at most 10 pages a poll
 
 
 def target(account: Account) -> Target:
-    project_id = project_of(account)
-    return Target(
-        base_url=account.oms_endpoint,
-        scope=Scope(project_id=project_id),
-        request=ListRequest(
-            path=f"/v2/{quote(project_id, safe='')}/sync-tasks",
-            page=RawSyncTasks,
-            ref=SyncRef,
-            model=SyncTask,
-            page_limit=PAGE_LIMIT,
-            max_offset=MAX_OFFSET,
-            headers={"X-Project-Id": project_id},
-            max_items=MAX_ITEMS,
-        ),
+    return oms(
+        account, "sync-tasks", page=RawSyncTasks, ref=SyncRef, model=SyncTask, max_items=MAX_ITEMS
     )
 
 

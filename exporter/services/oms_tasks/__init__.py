@@ -3,10 +3,7 @@ project."""
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
-from exporter.huawei.auth import Scope
-from exporter.huawei.listing import ListRequest
+from exporter.services.endpoints import oms, project_of
 from exporter.services.oms_tasks.payload import OmsRef, OmsTask, RawOmsTasks
 from exporter.services.oms_tasks.table import (
     FAMILIES,
@@ -20,33 +17,9 @@ from exporter.services.oms_tasks.table import (
 from exporter.services.service import ListService, Target, kept
 from exporter.settings import Account, Settings
 
-PAGE_LIMIT = 100  # the largest `limit` OMS accepts
-# The Chinese API reference caps `offset` at 10000 (the English one is silent): pages past it
-# would fail the whole poll, so tasks beyond are reported as not exported instead.
-MAX_OFFSET = 10_000
-
-
-def project_of(account: Account) -> str:
-    assert account.oms.project_id is not None  # validated: required when OMS is active
-    return account.oms.project_id
-
 
 def target(account: Account) -> Target:
-    project_id = project_of(account)
-    return Target(
-        base_url=account.oms_endpoint,
-        scope=Scope(project_id=project_id),
-        request=ListRequest(
-            path=f"/v2/{quote(project_id, safe='')}/tasks",
-            page=RawOmsTasks,
-            ref=OmsRef,
-            model=OmsTask,
-            page_limit=PAGE_LIMIT,
-            max_offset=MAX_OFFSET,
-            # OMS wants the project in a signed header as well as in the path.
-            headers={"X-Project-Id": project_id},
-        ),
-    )
+    return oms(account, "tasks", page=RawOmsTasks, ref=OmsRef, model=OmsTask)
 
 
 def options(settings: Settings, account: Account) -> OmsOptions:

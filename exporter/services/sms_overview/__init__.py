@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import msgspec
 
-from exporter.huawei.auth import Scope
 from exporter.huawei.listing import ListRequest
+from exporter.services.endpoints import sms
 from exporter.services.service import ListService, Target, kept
 from exporter.services.sms_overview.payload import Overview, OverviewRef
 from exporter.services.sms_overview.table import FAMILIES, TABLE, OverviewOptions, counts
@@ -15,10 +15,9 @@ from exporter.settings import Account
 
 
 def target(account: Account) -> Target:
-    return Target(
-        base_url=account.sms_endpoint,
-        scope=Scope(project_name=account.region),
-        request=ListRequest(
+    return sms(
+        account,
+        ListRequest(
             path="/v3/sources/overview",
             page=msgspec.Raw,  # the answer is the one item
             ref=OverviewRef,

@@ -3,8 +3,8 @@ where SMS is polled and `collect.migration_projects` is on. Tens per account: on
 
 from __future__ import annotations
 
-from exporter.huawei.auth import Scope
 from exporter.huawei.listing import ListRequest
+from exporter.services.endpoints import sms
 from exporter.services.service import ListService, Target, kept
 from exporter.services.sms_projects.payload import (
     MigrationProject,
@@ -20,10 +20,9 @@ MAX_ITEMS = 1_000  # an account holds tens: at most 10 pages a poll, whatever it
 
 
 def target(account: Account) -> Target:
-    return Target(
-        base_url=account.sms_endpoint,
-        scope=Scope(project_name=account.region),
-        request=ListRequest(
+    return sms(
+        account,
+        ListRequest(
             path="/v3/migprojects",
             page=RawMigrationProjects,
             ref=ProjectRef,

@@ -4,10 +4,9 @@ connection, bytes replicated of bytes to copy, time left, failing environment ch
 
 from __future__ import annotations
 
-from exporter.huawei.auth import Scope
 from exporter.huawei.listing import ListRequest
 from exporter.huawei.payload import text
-from exporter.huawei.signing import QueryValue
+from exporter.services.endpoints import sms, sms_filters
 from exporter.services.service import ListService, Target, kept
 from exporter.services.sms_sources.payload import RawSourceServers, SourceRef, SourceServer
 from exporter.services.sms_sources.table import CYCLES, FAMILIES, TABLE, SourceOptions, counts
@@ -18,20 +17,16 @@ MAX_OFFSET = 65535  # as the task list: SMS's offset ceiling
 
 
 def target(account: Account) -> Target:
-    filters: tuple[tuple[str, QueryValue], ...] = ()
-    if account.sms.enterprise_project_id:
-        filters = (("enterprise_project_id", account.sms.enterprise_project_id),)
-    return Target(
-        base_url=account.sms_endpoint,
-        scope=Scope(project_name=account.region),
-        request=ListRequest(
+    return sms(
+        account,
+        ListRequest(
             path="/v3/sources",
             page=RawSourceServers,
             ref=SourceRef,
             model=SourceServer,
             page_limit=PAGE_LIMIT,
             max_offset=MAX_OFFSET,
-            filters=filters,
+            filters=sms_filters(account),
         ),
     )
 

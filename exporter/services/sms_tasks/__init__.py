@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from exporter.huawei.auth import Scope
 from exporter.huawei.listing import ListRequest
 from exporter.huawei.payload import text
-from exporter.huawei.signing import QueryValue
+from exporter.services.endpoints import sms, sms_filters
 from exporter.services.service import ListService, Target, kept
 from exporter.services.sms_tasks.payload import RawSmsTasks, SmsRef, SmsTask
 from exporter.services.sms_tasks.table import (
@@ -23,20 +22,16 @@ MAX_OFFSET = 65535  # SMS rejects larger offsets: tasks past it cannot be listed
 
 
 def target(account: Account) -> Target:
-    filters: tuple[tuple[str, QueryValue], ...] = ()
-    if account.sms.enterprise_project_id:
-        filters = (("enterprise_project_id", account.sms.enterprise_project_id),)
-    return Target(
-        base_url=account.sms_endpoint,
-        scope=Scope(project_name=account.region),
-        request=ListRequest(
+    return sms(
+        account,
+        ListRequest(
             path="/v3/tasks",
             page=RawSmsTasks,
             ref=SmsRef,
             model=SmsTask,
             page_limit=PAGE_LIMIT,
             max_offset=MAX_OFFSET,
-            filters=filters,
+            filters=sms_filters(account),
         ),
     )
 
