@@ -148,6 +148,13 @@ def stat(
     )
 
 
+def values(pid: int, title: str, description: str, *targets: tuple[str, str]) -> JSON:
+    """A stat of several named values side by side (`N of M`)."""
+    refs = [target(expr, name, chr(65 + n), instant=True) for n, (expr, name) in enumerate(targets)]
+    options = STAT | {"colorMode": "value", "textMode": "value_and_name"}
+    return panel(pid, "stat", title, description, refs, w=4, h=4, options=options)
+
+
 def series(
     pid: int,
     title: str,
@@ -368,6 +375,70 @@ def task_group() -> JSON:
     )
 
 
+IN_WAVE = 'job=~"$job", wave=~"$wave"'
+
+
+def wave() -> JSON:
+    """The waves (DESIGN.md section 12: migration projects, task groups, configured waves),
+    all by default."""
+    return variable(
+        "wave", "Wave", 'label_values(huaweicloud_migration_wave_info{job=~"$job"}, wave)'
+    )
+
+
+def by_wave(rule: str) -> str:
+    """A `wave:*` recording rule (or a wave-level family) of `$wave`: these have no account."""
+    return f"{rule}{{{IN_WAVE}}}"
+
+
+def of_wave(expr: str, service: str = "") -> str:
+    """`expr` (per task: job, account, task_id) kept for the tasks of `$wave`. `and`, not a
+    join: a task in two waves is one row."""
+    matchers = f'{IN_WAVE}, account=~"$account"' + (f', service="{service}"' if service else "")
+    return f"({expr}) and on (job, account, task_id) huaweicloud_migration_wave_task{{{matchers}}}"
+
+
+DEADLINE = f"max by (job, wave) ({by_wave('huaweicloud_migration_wave_cutover_timestamp_seconds')})"
+
+
+def waves_table(pid: int, title: str, w: int = 24, h: int = 8) -> JSON:
+    """Each wave of `$wave`: where it comes from, health, tasks, ready share, left, ETA, deadline."""
+    return table(
+        pid,
+        title,
+        "Each wave: where it comes from (migration project, task group or configuration), its"
+        " health (0 healthy, 1 lagging: estimated past the deadline or stalled, 2 error: a task"
+        " failed), tasks, the share of its SMS tasks ready to cut over, bytes left, the"
+        " estimated completion at the last hour's rate and the deadline.",
+        by_wave("huaweicloud_migration_wave_info"),
+        f"max by (job, wave) ({by_wave('wave:huaweicloud_migration_health')})",
+        f"sum by (job, wave) ({by_wave('wave:huaweicloud_migration_tasks:count')})",
+        by_wave("wave:huaweicloud_sms_cutover_ready:ratio"),
+        by_wave("wave:huaweicloud_migration_remaining_bytes:sum"),
+        f"{by_wave('wave:huaweicloud_migration_estimated_completion_timestamp_seconds')} * 1000",
+        f"{DEADLINE} * 1000",
+        columns={
+            "wave": "wave",
+            "origin": "origin",
+            "Value #B": "health",
+            "Value #C": "tasks",
+            "Value #D": "ready",
+            "Value #E": "left",
+            "Value #F": "estimated completion",
+            "Value #G": "deadline",
+        },
+        units={
+            "ready": "percentunit",
+            "left": "bytes",
+            "estimated completion": "dateTimeAsIso",
+            "deadline": "dateTimeAsIso",
+        },
+        sort="health",
+        w=w,
+        h=h,
+    )
+
+
 def groups_table(pid: int, title: str, w: int = 24) -> JSON:
     """Each OMS task group of `$task_group`: status, buckets, tasks done of all, bytes."""
     return table(
@@ -423,7 +494,12 @@ def projects_table(pid: int, title: str, w: int = 24) -> JSON:
 
 
 def dashboard(
-    uid: str, title: str, description: str, extra: list[JSON], strips: list[list[JSON]]
+    uid: str,
+    title: str,
+    description: str,
+    extra: list[JSON],
+    strips: list[list[JSON]],
+    annotations: list[JSON] | None = None,
 ) -> JSON:
     links = [
         {
@@ -452,7 +528,7 @@ def dashboard(
         "refresh": "30s",
         "time": {"from": "now-6h", "to": "now"},
         "templating": {"list": variables(*extra)},
-        "annotations": {"list": []},
+        "annotations": {"list": annotations or []},
         "links": links,
         "panels": laid_out(strips),
     }
@@ -466,7 +542,7 @@ def overview() -> JSON:
         "hwmig-overview",
         "Huawei Cloud migration / overview",
         "The migration wave at a glance: what failed, what stalls, how much is left, and when it ends.",
-        [migration_project(), task_group()],
+        [migration_project(), task_group(), wave()],
         [
             [
                 stat(
@@ -643,6 +719,18 @@ def overview() -> JSON:
                 ),
             ],
             [projects_table(19, "Migration projects", w=12), groups_table(20, "Task groups", w=12)],
+            [row(21, "Waves: $wave")],
+            [
+                waves_table(22, "Waves", w=16),
+                series(
+                    23,
+                    "Wave health",
+                    "Each wave's health over time: 0 healthy, 1 lagging, 2 error (the Waves"
+                    " dashboard says why).",
+                    (f"max by (wave) ({by_wave('wave:huaweicloud_migration_health')})", "{{wave}}"),
+                    w=8,
+                ),
+            ],
         ],
     )
 
@@ -1186,12 +1274,209 @@ def health() -> JSON:
     )
 
 
+def waves() -> JSON:
+    """One wave (or several) as a whole: how much is left against the deadline, who is ready to
+    cut over and what blocks the others, what failed or stalls, and when its tasks changed state."""
+    sms_failed = (
+        f"{sms_state(SMS_FAILED)} * on (job, account, task_id) group_left (source_server_name)"
+        f" {m('huaweicloud_sms_task_info')}"
+    )
+    oms_failed = f"{m('huaweicloud_oms_task_status', OMS_FAILED)} == 1"
+    changed = " or ".join(
+        of_wave(
+            # In a state now it was not in a minute ago: also where only the current state
+            # is exported (`collect.inactive_states: false`), whose new series changes() misses.
+            f"{m(family)} == 1 unless last_over_time(({m(family)} == 1)[1m:10s] offset 1m)",
+            service,
+        )
+        for family, service in (
+            ("huaweicloud_sms_task_state", "sms"),
+            ("huaweicloud_oms_task_status", "oms"),
+        )
+    )
+    state_changes = {
+        "name": "Task state changes",
+        "datasource": DS,
+        "enable": True,
+        "iconColor": "blue",
+        "target": {"expr": changed, "refId": "changes"},
+        # What Grafana's Prometheus data source reads beside the query.
+        "titleFormat": "{{task_name}} → {{state}}{{status}}",
+        "tagKeys": "account",
+        "textFormat": "",
+        "useValueForTime": False,
+        "step": "60s",
+    }
+    members = m("huaweicloud_migration_wave_task", 'wave=~"$wave"')
+    ready = f"{m('huaweicloud_sms_task_cutover_ready')} == 1"
+    not_cut_over = m("huaweicloud_sms_task_cutover_ready")
+    return dashboard(
+        "hwmig-waves",
+        "Huawei Cloud migration / waves",
+        "A wave as one thing: bytes left against its cutover deadline, the estimated completion,"
+        " which servers are ready to cut over and what blocks the others, its failed and"
+        " stalled tasks, and its tasks' state changes as annotations.",
+        [wave()],
+        [
+            [
+                stat(
+                    1,
+                    "Health",
+                    "The worst of the waves picked: 0 healthy, 1 lagging (estimated past the"
+                    " deadline, or bytes left and nothing copied for an hour), 2 error (a task"
+                    " failed).",
+                    f"max({by_wave('wave:huaweicloud_migration_health')})",
+                    red_from=1,
+                ),
+                stat(
+                    2,
+                    "Tasks",
+                    "SMS and OMS tasks in the waves picked (a task in two waves counts once).",
+                    f"count(max by (job, account, service, task_id) ({members}))",
+                ),
+                values(
+                    3,
+                    "Ready to cut over",
+                    "N of M: the wave's SMS tasks nothing blocks, of those not yet cut over (a"
+                    " MIGRATE_SUCCESS or ABORT task counts in neither).",
+                    (f"count({of_wave(ready, 'sms')}) or vector(0)", "ready"),
+                    (f"count({of_wave(not_cut_over, 'sms')})", "of"),
+                ),
+                stat(
+                    4,
+                    "Left to copy",
+                    "Bytes still to copy: the SMS tasks' source servers and the OMS tasks.",
+                    f"sum({by_wave('wave:huaweicloud_migration_remaining_bytes:sum')})",
+                    unit="bytes",
+                ),
+                stat(
+                    5,
+                    "Estimated completion",
+                    "When the wave is copied at the last hour's rate (the latest of the waves"
+                    " picked): compare with the deadline beside it.",
+                    f"max({by_wave('wave:huaweicloud_migration_estimated_completion_timestamp_seconds')}) * 1000",
+                    unit="dateTimeAsIso",
+                ),
+                stat(
+                    6,
+                    "Cutover deadline",
+                    "The configured cutover (the earliest of the waves picked); none for a wave"
+                    " configured without one.",
+                    f"min({by_wave('huaweicloud_migration_wave_cutover_timestamp_seconds')}) * 1000",
+                    unit="dateTimeAsIso",
+                ),
+            ],
+            [
+                series(
+                    7,
+                    "Burn-down: bytes left and what the deadline allows",
+                    "Bytes left per wave, and the bytes it can still copy before its deadline at"
+                    " the last hour's rate: while left is above the deadline line, the wave"
+                    " misses its cutover.",
+                    (by_wave("wave:huaweicloud_migration_remaining_bytes:sum"), "{{wave}} left"),
+                    (
+                        f"{by_wave('wave:huaweicloud_migration_migrated_bytes:rate1h')}"
+                        f" * on (job, wave) clamp_min({DEADLINE} - time(), 0)",
+                        "{{wave}} copyable by the deadline",
+                    ),
+                    unit="bytes",
+                ),
+                series(
+                    8,
+                    "Estimated completion against the deadline",
+                    "Now + bytes left / the last hour's rate, and the deadline: an estimate above"
+                    " its deadline is late (HuaweiCloudMigrationWaveWillMissCutover after 30m).",
+                    (
+                        f"{by_wave('wave:huaweicloud_migration_estimated_completion_timestamp_seconds')} * 1000",
+                        "{{wave}} estimated",
+                    ),
+                    (f"{DEADLINE} * 1000", "{{wave}} deadline"),
+                    unit="dateTimeAsIso",
+                ),
+            ],
+            [
+                series(
+                    9,
+                    "Ready to cut over",
+                    "The share of each wave's SMS tasks (not yet cut over) nothing blocks.",
+                    (by_wave("wave:huaweicloud_sms_cutover_ready:ratio"), "{{wave}}"),
+                    unit="percentunit",
+                    w=8,
+                ),
+                table(
+                    10,
+                    "Blockers per server",
+                    "What keeps each server of the wave from cutting over, one row per reason:"
+                    " failed, not_syncing (the full copy is not done), agent_disconnected,"
+                    " check_failed (a source-server check), sync_stale (the last incremental"
+                    " sync is too old).",
+                    of_wave(
+                        f"{m('huaweicloud_sms_task_cutover_blocked')} * on (job, account, task_id)"
+                        f" group_left (source_server_name) {m('huaweicloud_sms_task_info')}",
+                        "sms",
+                    ),
+                    columns={
+                        "account": "account",
+                        "source_server_name": "server",
+                        "task_name": "task",
+                        "reason": "blocker",
+                    },
+                    w=16,
+                    h=8,
+                ),
+            ],
+            [
+                table(
+                    11,
+                    "Failed tasks of the wave",
+                    "SMS tasks in MIGRATE_FAIL or SYNC_FAIL and OMS tasks failed.",
+                    f"{of_wave(sms_failed, 'sms')} or {of_wave(oms_failed, 'oms')}",
+                    columns={
+                        "account": "account",
+                        "task_name": "task",
+                        "source_server_name": "source server",
+                        "state": "SMS state",
+                        "status": "OMS status",
+                    },
+                    w=12,
+                ),
+                table(
+                    12,
+                    "Stalled tasks of the wave",
+                    "Tasks of the wave the stall alerts fire for: running, and nothing copied for"
+                    " 30 minutes.",
+                    of_wave(
+                        'ALERTS{alertname=~"HuaweiCloud(SMS|OMS)TaskStalled", alertstate="firing", job=~"$job", account=~"$account"}'
+                    ),
+                    columns={"account": "account", "task_name": "task", "alertname": "alert"},
+                    w=12,
+                ),
+            ],
+            [
+                series(
+                    13,
+                    "Tasks by state",
+                    "The waves' tasks by service and state, over time.",
+                    (
+                        f"sum by (service, state) ({by_wave('wave:huaweicloud_migration_tasks:count')})",
+                        "{{service}} {{state}}",
+                    ),
+                    stack=True,
+                ),
+                waves_table(14, "Waves", w=12),
+            ],
+        ],
+        [state_changes],
+    )
+
+
 DASHBOARDS = {
     "overview.json": overview,
     "sms.json": sms,
     "sms-servers.json": sms_servers,
     "oms.json": oms,
     "exporter-health.json": health,
+    "waves.json": waves,
 }
 
 

@@ -27,6 +27,7 @@ VARIABLES = {
     "$migration_project": ".*",
     "$task": ".*",
     "$source_server": ".*",
+    "$wave": ".*",
 }
 
 
@@ -63,7 +64,7 @@ def variable_queries() -> list[tuple[str, str, str]]:
 
 
 def dashboard_queries() -> list[tuple[str, str]]:
-    """(where, expression) for every panel target and query variable, variables substituted."""
+    """(where, expression) for every panel target and annotation query, variables substituted."""
     out = []
     for name, dashboard in load_dashboards().items():
         for panel in panels(dashboard):
@@ -71,6 +72,10 @@ def dashboard_queries() -> list[tuple[str, str]]:
                 out.append(
                     (f"{name}: {panel['title']} ({target['refId']})", substitute(target["expr"]))
                 )
+        for annotation in dashboard.get("annotations", {}).get("list", []):
+            expr = annotation.get("target", {}).get("expr")
+            if expr:
+                out.append((f"{name}: annotation {annotation['name']}", substitute(expr)))
     return out
 
 

@@ -69,7 +69,21 @@ export type Panel =
 /** A row: the panels of a collapsed one are typed like any other. */
 export type RowPanel = Omit<Json<schema.RowPanel>, "panels"> & { panels: Panel[] };
 
-/** A dashboard: Grafana's `Dashboard`, its panels typed by plugin. */
-export type CheckedDashboard = Omit<Json<schema.Dashboard>, "panels"> & {
+/** An annotation query of the Prometheus data source: Grafana's `AnnotationQuery` with its
+ * `target` a Prometheus query (as a panel's), and the fields that data source reads beside the
+ * query to turn series into events (Grafana publishes no schema for them: they are declared
+ * here, each optional, and nothing else may be added). */
+export type Annotation = Omit<Json<schema.AnnotationQuery>, "target"> & {
+  target?: Target;
+  titleFormat?: string;
+  textFormat?: string;
+  tagKeys?: string;
+  useValueForTime?: boolean;
+  step?: string;
+};
+
+/** A dashboard: Grafana's `Dashboard`, its panels typed by plugin, its annotations as above. */
+export type CheckedDashboard = Omit<Json<schema.Dashboard>, "panels" | "annotations"> & {
   panels?: (Panel | RowPanel)[];
+  annotations?: { list?: Annotation[] };
 };

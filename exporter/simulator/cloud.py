@@ -85,6 +85,8 @@ class Tenant:
     oms_groups: list[Payload] = field(default_factory=list)  # OMS task groups, as defined
     oms_sync_tasks: list[Payload] = field(default_factory=list)
     sync_stops: dict[str, float] = field(default_factory=dict)  # sync task id -> when it stops
+    # Source server id -> when its agent disconnects, for good: a server that loses its agent.
+    agent_drops: dict[str, float] = field(default_factory=dict)
     sms_plans: dict[str, Plan] = field(default_factory=dict)
     oms_plans: dict[str, Plan] = field(default_factory=dict)
     # Fields forced onto a task after its plan ran: how tests fail and recover a task.
@@ -140,11 +142,14 @@ class Tenant:
 
     def sources_page(self, now: float, offset: int, limit: int) -> list[Payload]:
         """The source servers of the SMS tasks at [offset, offset+limit): one per task, in the
-        same order, as they are at `now`."""
+        same order, as they are at `now` (an agent past its `agent_drops` time disconnected)."""
         out = []
         for index, task in enumerate(self.sms_page(now, offset, limit), start=offset):
             server = source_of(task, index, now, self.sms_plans.get(str(task.get("id"))))
             server.update(self.source_overrides.get(str(server.get("id")), {}))
+            drops = self.agent_drops.get(str(server.get("id")))
+            if drops is not None and now >= drops:
+                server["connected"] = False
             out.append(server)
         return out
 

@@ -111,9 +111,13 @@ def estate(
     return tenant
 
 
+DEMO_AGENT_LOST = 1  # the demo-prod SMS task whose source server loses its agent
+
+
 def demo_cloud(clock: Callable[[], float] = time.time) -> FakeCloud:
     """Three accounts: one with AK/SK, one with an IAM password, tasks in every state; and one
-    on the ECS agency of the VM, whose metadata service hands out 60 s temporary keys."""
+    on the ECS agency of the VM, whose metadata service hands out 60 s temporary keys. One
+    demo-prod server loses its agent 150 s after `clock()` (`DEMO_AGENT_LOST`)."""
     now = clock()
     aksk = Tenant(
         name="demo-prod",
@@ -137,9 +141,13 @@ def demo_cloud(clock: Callable[[], float] = time.time) -> FakeCloud:
         secret_key=DEMO_SECRET_KEY,
         project_id="0" * 31 + "3",
     )
+    estate(aksk, sms=12, oms=8, now=now, projects=3, groups=2, syncs=3)
+    # The wave `erp-cutover` (demo.py) loses a server's agent: the task syncs (ready to cut
+    # over) from about two minutes in, and its agent drops for good half a minute later.
+    aksk.agent_drops[aksk.sms_tasks[DEMO_AGENT_LOST]["source_server"]["id"]] = now + 150.0
     return FakeCloud(
         tenants=[
-            estate(aksk, sms=12, oms=8, now=now, projects=3, groups=2, syncs=3),
+            aksk,
             estate(password, sms=6, oms=5, now=now, projects=2, groups=1, syncs=1),
             estate(agency, sms=3, oms=2, now=now, failures=False),
         ],

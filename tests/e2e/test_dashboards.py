@@ -1,6 +1,6 @@
 """Every dashboard panel and variable query against real Prometheus (with the shipped recording
 rules) scraping the exporter of a wave of 300 SMS tasks, their 300 source servers and 300 OMS
-tasks, in migration projects and task groups: each returns data, with the default settings and with the README's lean profile. The
+tasks, in migration projects, task groups and two configured waves (one late): each returns data, with the default settings and with the README's lean profile. The
 slowest query is reported (the machine is shared: times are read, not asserted)."""
 
 from __future__ import annotations
@@ -9,7 +9,9 @@ import json
 import subprocess
 import time
 import urllib.parse
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -49,6 +51,22 @@ def wave() -> FakeCloud:
     return FakeCloud(tenants=[tenant])
 
 
+def configured_waves(now: float) -> dict[str, Any]:
+    """Two waves of the configuration beside the projects and groups: one on track, one whose
+    deadline is a minute away (late as soon as it has an estimate)."""
+    soon = datetime.fromtimestamp(now + 60, tz=UTC).isoformat(timespec="seconds")
+    return {
+        "defined": [
+            {
+                "name": "erp-cutover",
+                "cutover": "2099-01-15T22:00:00+08:00",
+                "match": {"task_name": "(sms|oms)-acct-a-000[0-4][0-9]"},
+            },
+            {"name": "crm-cutover", "cutover": soon, "match": {"task_name": "sms-acct-a-001.*"}},
+        ]
+    }
+
+
 def timed(port: int, expr: str) -> tuple[str | None, int, float]:
     started = time.monotonic()
     error, series = query(port, expr)
@@ -69,7 +87,7 @@ def test_every_panel_and_variable_returns_data_for_a_wave(
 ) -> None:
     processes: list[subprocess.Popen[bytes]] = []
     fake = wave()
-    extra = LEAN if profile == "lean" else {}
+    extra = (LEAN if profile == "lean" else {}) | {"waves": configured_waves(time.time())}
     with SimulatorThread(fake) as sim:
         config = write_config(
             tmp_path / "config.yaml", [account_config(fake.tenants[0], sim.url)], **extra

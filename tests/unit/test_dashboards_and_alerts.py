@@ -37,14 +37,21 @@ def test_the_committed_dashboards_are_what_the_builder_makes() -> None:
     assert result.returncode == 0, result.stderr
 
 
-NAMES = ["overview.json", "sms.json", "sms-servers.json", "oms.json", "exporter-health.json"]
+NAMES = [
+    "overview.json",
+    "sms.json",
+    "sms-servers.json",
+    "oms.json",
+    "exporter-health.json",
+    "waves.json",
+]
 
 
-def test_five_dashboards_with_unique_stable_uids() -> None:
+def test_six_dashboards_with_unique_stable_uids() -> None:
     dashboards = load_dashboards()
     assert set(dashboards) == set(NAMES)
     uids = [d["uid"] for d in dashboards.values()]
-    assert len(set(uids)) == 5 and all(uid.startswith("hwmig-") for uid in uids)
+    assert len(set(uids)) == len(NAMES) and all(uid.startswith("hwmig-") for uid in uids)
 
 
 @pytest.mark.parametrize("name", NAMES)
