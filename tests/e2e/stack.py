@@ -1,5 +1,6 @@
 """A monitoring stack on loopback for end-to-end tests: the real Prometheus (with the shipped
-rules, every `for:` cut to seconds) and Alertmanager, routing to a webhook the test serves."""
+rules, every `for:` cut to seconds, with the links of the rules generator for the example bases
+below) and Alertmanager, routing to a webhook the test serves."""
 
 from __future__ import annotations
 
@@ -14,9 +15,13 @@ from typing import Any
 
 import yaml
 
+from exporter.devtools.rules import generate
 from tests.binaries import need
 from tests.e2e.harness import free_port, http_get
 from tests.promql import RULES
+
+RUNBOOK_BASE = "https://wiki.example.com/hwmig/runbook.md"
+GRAFANA_BASE = "https://grafana.example.com"
 
 
 class Webhook:
@@ -100,7 +105,8 @@ def prometheus(
 ) -> tuple[subprocess.Popen[bytes], int]:
     binary = need("prometheus")
     rules = tmp_path / "rules.yml"
-    rules.write_text(re.sub(r"for: \d+m", "for: 2s", RULES.read_text(encoding="utf-8")))
+    linked = generate(RULES.read_text(encoding="utf-8"), RUNBOOK_BASE, GRAFANA_BASE)
+    rules.write_text(re.sub(r"for: \d+m", "for: 2s", linked))
     config = {
         "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
         "rule_files": [str(rules)],

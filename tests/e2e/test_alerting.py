@@ -23,7 +23,15 @@ from exporter.simulator.scenarios import estate
 from exporter.simulator.server import SimulatorThread
 from tests.conftest import make_tenant
 from tests.e2e.harness import account_config, exporter, http_get, wait_for, write_config
-from tests.e2e.stack import Webhook, alertmanager, prometheus, query, stop
+from tests.e2e.stack import (
+    GRAFANA_BASE,
+    RUNBOOK_BASE,
+    Webhook,
+    alertmanager,
+    prometheus,
+    query,
+    stop,
+)
 from tests.promql import alert_rules, without_threshold
 
 pytestmark = pytest.mark.e2e
@@ -113,8 +121,11 @@ def test_failed_tasks_page_and_resolve_through_real_prometheus_and_alertmanager(
                 assert group_alert["labels"]["status"] == "failed"
                 assert group_alert["labels"]["severity"] == "critical"
                 assert group in group_alert["annotations"]["description"]
-                assert group_alert["annotations"]["runbook_url"].endswith(
-                    "#huaweicloudomstaskgroupfailed"
+                assert group_alert["annotations"]["runbook_url"] == (
+                    RUNBOOK_BASE + "#huaweicloudomstaskgroupfailed"
+                )
+                assert group_alert["annotations"]["dashboard_url"] == (
+                    f"{GRAFANA_BASE}/d/hwmig-waves?var-wave={group}"
                 )
                 agent_alert = wait_for(
                     lambda: webhook.find(
@@ -131,7 +142,8 @@ def test_failed_tasks_page_and_resolve_through_real_prometheus_and_alertmanager(
                     assert alert["labels"]["task_name"] == task["name"]
                     assert task["name"] in alert["annotations"]["description"]
                     assert str(task["id"]) in alert["annotations"]["description"]
-                    assert alert["annotations"]["runbook_url"].startswith("https://")
+                    assert alert["annotations"]["runbook_url"].startswith(RUNBOOK_BASE + "#")
+                    assert "dashboard_url" not in alert["annotations"]
                 assert (
                     sms_alert["labels"]["source_server_name"] == sms_task["source_server"]["name"]
                 )

@@ -17,7 +17,7 @@ import pytest
 import trustme
 import yaml
 
-from exporter.devtools import settings_schema
+from exporter.devtools import rules, settings_schema
 from exporter.settings import load
 from exporter.web.web_config import (
     ClientAuth,
@@ -206,6 +206,37 @@ def test_the_prometheus_rule_is_the_alerts_file_with_this_releases_job() -> None
         if r.get("alert", "").endswith("ExporterDown")
     )
     assert 'up{job=~"hwmig-.*"}' in down["expr"]
+
+
+def test_the_prometheus_rule_carries_the_generators_links_for_the_base_urls() -> None:
+    runbook, grafana = "https://wiki.example.com/hwmig/runbook.md", "https://grafana.example.com"
+    (rule,) = by_kind(
+        render(
+            str(ALL_FEATURES),
+            f"prometheusRule.runbookBaseUrl={runbook}",
+            f"prometheusRule.dashboardBaseUrl={grafana}/",
+        ),
+        "PrometheusRule",
+    )
+    generated = rules.generate(RULES.read_text(encoding="utf-8"), runbook, grafana)
+    ours = 'job="hwmig-huaweicloud-migration-exporter"'
+    assert rule["spec"] == yaml.safe_load(
+        generated.replace('job=~".*huaweicloud-migration.*"', ours)
+    )
+    assert "dashboard_url" in json.dumps(rule["spec"])
+
+
+def test_a_base_url_that_is_no_plain_url_fails_the_install() -> None:
+    result = helm(
+        "template",
+        "hwmig",
+        str(CHART),
+        "-f",
+        str(ALL_FEATURES),
+        "--set",
+        "prometheusRule.runbookBaseUrl=wiki/runbook.md",
+    )
+    assert result.returncode != 0 and "runbookBaseUrl" in result.stderr
 
 
 def test_the_dashboards_config_map_holds_the_dashboards_as_they_are() -> None:

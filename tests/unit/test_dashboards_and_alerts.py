@@ -180,7 +180,8 @@ def test_every_alert_has_severity_summary_description_and_a_runbook_section() ->
         assert rule["labels"]["severity"] in ("critical", "warning", "info")
         annotations = rule["annotations"]
         assert annotations["summary"] and annotations["description"]
-        anchor = annotations["runbook_url"].rsplit("#", 1)[1]
+        page, anchor = annotations["runbook"].split("#")
+        assert page == "docs/runbook.md" and "runbook_url" not in annotations
         assert anchor == rule["alert"].lower() and anchor in anchors, rule["alert"]
         if rule["alert"].endswith(PER_TASK):
             for label in ("task_name", "task_id", "account"):
