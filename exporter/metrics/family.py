@@ -190,6 +190,35 @@ class Rows(Generic[Opt]):
 
         return Row((family,), make, finished=True)
 
+    def split(
+        self,
+        name: str,
+        help_: str,
+        label: str,
+        fields: tuple[tuple[str, str], ...],
+        *,
+        domain: Domain = NON_NEGATIVE,
+    ) -> Row[Opt]:
+        """One family, one series per field (attribute, `label` value), each the value as sent:
+        objects by result, tasks by state. Left out when null, counted when outside `domain`."""
+        family = self.family(name, help_, (label,))
+        heads = tuple((attr, f',{label}="{value}"}} ') for attr, value in fields)
+        low, high = domain
+
+        def write(item: Any, labels: str, bad: Bad) -> str:
+            lines = ""
+            for attr, tail in heads:
+                value = getattr(item, attr)
+                if value is None:
+                    continue
+                if low <= value <= high:
+                    lines += f"{family.name}{{{labels}{tail}{number(value)}\n"
+                else:
+                    bad(family.name)
+            return lines
+
+        return Row((family,), lambda opts: write)
+
     def custom(
         self,
         name: str,

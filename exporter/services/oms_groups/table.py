@@ -10,12 +10,12 @@ status table is its own:** 5 is a failed group, where for a task 5 means succeed
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from exporter.huawei.payload import Text
-from exporter.metrics.family import Bad, Rows, Table, Write, identity, names
-from exporter.metrics.lines import NON_NEGATIVE, Lines, number, truncate
+from exporter.metrics.family import Rows, Table, identity, names
+from exporter.metrics.lines import NON_NEGATIVE, Lines, truncate
 from exporter.services.oms_groups.payload import GroupRef, TaskGroup
 from exporter.services.oms_tasks.table import failed_object_list
 
@@ -70,28 +70,6 @@ def _info(group: TaskGroup, opts: GroupOptions) -> tuple[Text, ...]:
     )
 
 
-def _by(label: str, fields: tuple[tuple[str, str], ...]) -> Callable[[str, GroupOptions], Write]:
-    """A family of one series per field (`label` = its name), each left out when null."""
-    heads = tuple((attr, f',{label}="{value}"}} ') for attr, value in fields)
-
-    def make(name: str, opts: GroupOptions) -> Write:
-        def write(group: TaskGroup, labels: str, bad: Bad) -> str:
-            lines = ""
-            for attr, tail in heads:
-                value = getattr(group, attr)
-                if value is None:
-                    continue
-                if _LOW <= value <= _HIGH:
-                    lines += f"{name}{{{labels}{tail}{number(value)}\n"
-                else:
-                    bad(name)
-            return lines
-
-        return write
-
-    return make
-
-
 def _source(account: str, opts: GroupOptions) -> tuple[tuple[str, str], ...]:
     return (("account", account), ("region", truncate(opts.region, opts.max_label_length)))
 
@@ -116,18 +94,18 @@ TABLE: Table[GroupOptions] = Table(
             tuple(GROUP_STATUSES.values()),
             lambda group: group_status_name(group.status),
         ),
-        _rows.custom(
+        _rows.split(
             "tasks",
             "Tasks of the OMS task group by state (total|created|waiting|executing|paused|"
             "failed|completed).",
-            ("state",),
-            _by("state", TASKS),
+            "state",
+            TASKS,
         ),
-        _rows.custom(
+        _rows.split(
             "objects",
             "Objects of the OMS task group by result (total|created|succeeded|failed|skipped).",
-            ("result",),
-            _by("result", OBJECTS),
+            "result",
+            OBJECTS,
         ),
         _rows.gauge(
             "size_bytes", "Bytes the OMS task group has to migrate.", "total_size", finished=True

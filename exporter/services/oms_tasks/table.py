@@ -38,11 +38,7 @@ OMS_STATUSES = {
     7: "pausing",
 }
 FINISHED = frozenset({OMS_STATUSES[5]})  # a succeeded task does not change again
-_RESULTS = (
-    ("successful_num", ',result="succeeded"} '),
-    ("failed_num", ',result="failed"} '),
-    ("skipped_num", ',result="skipped"} '),
-)
+_RESULTS = (("successful_num", "succeeded"), ("failed_num", "failed"), ("skipped_num", "skipped"))
 _ERROR_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,31}$")
 _LOW, _HIGH = NON_NEGATIVE
 
@@ -69,21 +65,6 @@ def _info(task: OmsTask, opts: OmsOptions) -> tuple[str | int | float | None, ..
         dst.bucket if dst else None,
         task.task_priority,
     )
-
-
-def _processed(name: str, opts: OmsOptions) -> Write:
-    def write(task: OmsTask, labels: str, bad: Bad) -> str:
-        lines = ""
-        for attr, result in _RESULTS:
-            value = getattr(task, attr)
-            if value is not None:
-                if _LOW <= value <= _HIGH:
-                    lines += f"{name}{{{labels}{result}{number(value)}\n"
-                else:
-                    bad(name)
-        return lines
-
-    return write
 
 
 def _bandwidth(name: str, opts: OmsOptions) -> Write:
@@ -207,11 +188,11 @@ TABLE: Table[OmsOptions] = Table(
             finished=True,
         ),
         _rows.gauge("task_total_objects", "Objects the OMS task has to migrate.", "total_num"),
-        _rows.custom(
+        _rows.split(
             "task_processed_objects",
             "Objects the OMS task has processed, by result (succeeded|failed|skipped).",
-            ("result",),
-            _processed,
+            "result",
+            _RESULTS,
         ),
         _rows.gauge(
             "task_migrate_speed_bytes_per_second", "OMS task migration speed.", "migrate_speed"

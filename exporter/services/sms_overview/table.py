@@ -11,39 +11,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from exporter.metrics.family import Bad, Rows, Table, Write, identity, names
-from exporter.metrics.lines import NON_NEGATIVE, Lines, number
-from exporter.services.sms_overview.payload import STATES, Overview, OverviewRef
+from exporter.metrics.family import Rows, Table, identity, names
+from exporter.metrics.lines import NON_NEGATIVE, Lines
+from exporter.services.sms_overview.payload import STATES, OverviewRef
 
 _LOW, _HIGH = NON_NEGATIVE
-
-
-def _servers(name: str, opts: OverviewOptions) -> Write:
-    heads = tuple((state, f',state="{state}"}} ') for state in STATES)
-
-    def write(overview: Overview, labels: str, bad: Bad) -> str:
-        lines = ""
-        for state, tail in heads:
-            value = getattr(overview, state)
-            if value is None:
-                continue
-            if _LOW <= value <= _HIGH:
-                lines += f"{name}{{{labels}{tail}{number(value)}\n"
-            else:
-                bad(name)
-        return lines
-
-    return write
 
 
 _rows: Rows[OverviewOptions] = Rows("huaweicloud_sms_", ("account",), "sms_overview")
 TABLE: Table[OverviewOptions] = Table(
     rows=(
-        _rows.custom(
+        _rows.split(
             "overview_source_servers",
             "SMS source servers by lifecycle state, as SMS counts them (every state, 0 included).",
-            ("state",),
-            _servers,
+            "state",
+            tuple((state, state) for state in STATES),
         ),
     ),
     counted=(),
