@@ -27,6 +27,17 @@ from exporter.catalog import FAMILIES
 from exporter.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
+# Five configured waves by task name (its last digit), beside the waves every migration project
+# and task group makes: each task is in two waves.
+FIVE_WAVES = [
+    {"name": f"configured-{n}", "match": {"task_name": f".*[{2 * n}{2 * n + 1}]"}} for n in range(5)
+]
+# The wave view off: no wave from projects or groups, none configured, readiness denied.
+NO_WAVE_VIEW: dict[str, Any] = {
+    "waves": {"from_migration_projects": False, "from_task_groups": False},
+    "metrics": {"denylist": ["huaweicloud_migration_wave_.*", "huaweicloud_sms_task_cutover_.*"]},
+}
+
 # name -> the settings it adds; each one a documented config block of the README.
 PROFILES: dict[str, dict[str, Any]] = {
     "default": {},
@@ -42,6 +53,8 @@ PROFILES: dict[str, dict[str, Any]] = {
             "sync_tasks": False,
         }
     },
+    "without the wave view": NO_WAVE_VIEW,
+    "five configured waves": {"waves": {"defined": FIVE_WAVES}},
 }
 
 

@@ -33,10 +33,14 @@ from exporter.telemetry import Telemetry
 from exporter.web.server import make_app
 
 
-async def timed_poll(poller: Poller) -> dict[str, Any]:
+async def timed_poll(poller: Poller, fleet: Fleet | None) -> dict[str, Any]:
+    """One poll, and with `fleet` the wave stage's render after it (the poll's work, done
+    after it)."""
     requests = sum(poller.status.requests.values())
     wall, cpu = time.perf_counter(), time.process_time()
     ok = await poller.poll_once()
+    if fleet is not None:
+        await fleet.settled()
     return {
         "ok": ok,
         "requests": sum(poller.status.requests.values()) - requests,
@@ -48,9 +52,12 @@ async def timed_poll(poller: Poller) -> dict[str, Any]:
     }
 
 
-async def poll_all(by_service: dict[str, Poller]) -> dict[str, Any]:
+async def poll_all(by_service: dict[str, Poller], fleet: Fleet) -> dict[str, Any]:
+    """Every source at once: wall per source, and the CPU of all and of the wave stage's
+    renders after them."""
     cpu = time.process_time()
-    results = await asyncio.gather(*(timed_poll(p) for p in by_service.values()))
+    results = await asyncio.gather(*(timed_poll(p, None) for p in by_service.values()))
+    await fleet.settled()
     return {
         "ok": all(r["ok"] for r in results),
         "wall": {service: r["wall"] for service, r in zip(by_service, results, strict=True)},
@@ -64,22 +71,22 @@ def memory() -> dict[str, float]:
 
 
 async def answer(
-    command: list[str], by_service: dict[str, Poller], snapshot: Snapshot
+    command: list[str], by_service: dict[str, Poller], fleet: Fleet, snapshot: Snapshot
 ) -> dict[str, Any]:
     word, args = command[0], command[1:]
     gc.collect()  # what the last command left does not land on this one
     if word == "poll":
-        return await timed_poll(by_service[args[0]])
+        return await timed_poll(by_service[args[0]], fleet)
     if word == "cold":
         by_service[args[0]].forget()
         gc.collect()
-        return await timed_poll(by_service[args[0]])
+        return await timed_poll(by_service[args[0]], fleet)
     if word == "poll-all":
-        return await poll_all(by_service)
+        return await poll_all(by_service, fleet)
     if word == "storm":
         deadline, polls = time.monotonic() + float(args[0]), 0
         while time.monotonic() < deadline:
-            await poll_all(by_service)
+            await poll_all(by_service, fleet)
             polls += 1
         return {"polls": polls}
     if word == "memory":
@@ -103,7 +110,9 @@ async def main() -> None:
         print(json.dumps({"ready": list(by_service)}), flush=True)
         while line := await asyncio.to_thread(sys.stdin.readline):
             if line.split():
-                print(json.dumps(await answer(line.split(), by_service, snapshot)), flush=True)
+                print(
+                    json.dumps(await answer(line.split(), by_service, fleet, snapshot)), flush=True
+                )
         await runner.cleanup()
 
 

@@ -36,6 +36,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -337,6 +338,86 @@ def waves_table(waves: Waves) -> tuple[str, float]:
     return f"{lists}\n{cpu}", after / before
 
 
+@dataclass
+class WaveView:
+    """What the wave view costs (membership and readiness, the stage after the polls): the
+    CPU of a poll of every list with it on (five configured waves beside the projects' and
+    groups') and off, and the series it adds."""
+
+    cpu: dict[str, list[float]] = field(default_factory=dict)  # off/on: poll-all CPU
+    series: dict[str, float] = field(default_factory=dict)
+
+
+def wave_series(body: bytes) -> dict[str, float]:
+    """Series of the wave families per task: membership per task (SMS and OMS); readiness per
+    SMS task, per SMS task not cut over (the others export none), and most of one task."""
+    names = Counter[str]()
+    readiness = Counter[bytes]()
+    for row in body.split(b"\n"):
+        name = row.split(b"{", 1)[0].split(b" ", 1)[0].decode()
+        names[name] += 1
+        if name.startswith("huaweicloud_sms_task_cutover_"):
+            readiness[row.split(b'task_id="', 1)[1].split(b'"', 1)[0]] += 1
+    sms = names["huaweicloud_sms_task_info"]
+    tasks = sms + names["huaweicloud_oms_task_info"]
+    return {
+        "members per task": names["huaweicloud_migration_wave_task"] / max(1, tasks),
+        "readiness per SMS task": sum(readiness.values()) / max(1, sms),
+        "readiness per SMS task not cut over": sum(readiness.values()) / max(1, len(readiness)),
+        "readiness of one SMS task, most": max(readiness.values(), default=0),
+        "SMS tasks not cut over": len(readiness),
+    }
+
+
+def measure_wave_view(cloud: dict[str, Any], args: argparse.Namespace) -> WaveView:
+    """Two exporters, the wave view off and on, polling every list at once in turns."""
+    result = WaveView()
+    ports = {"off": free_port(), "on": free_port()}
+    profiles = {"off": "without the wave view", "on": "five configured waves"}
+    children = {
+        name: Child("benchmarks.ours", json.dumps(cloud), str(ports[name]), profile, args.settings)
+        for name, profile in profiles.items()
+    }
+    try:
+        for child in children.values():
+            child.line()  # ready
+            settled(child, "poll-all", args)  # the first poll: every page new
+        result.cpu = {name: [] for name in children}
+        for _ in range(args.repeat):
+            for name, child in children.items():
+                result.cpu[name].append(float(settled(child, "poll-all", args)["cpu"]))
+        result.series = wave_series(asyncio.run(fetch(f"http://127.0.0.1:{ports['on']}", False)))
+        return result
+    finally:
+        for child in children.values():
+            child.stop()
+
+
+def wave_view_table(view: WaveView) -> tuple[str, float]:
+    off, on = median(view.cpu["off"]), median(view.cpu["on"])
+    cpu = table(
+        ["poll of every list at once", "CPU (median)"],
+        [
+            ["the wave view off", fmt_s(off)],
+            ["on: five configured waves beside the projects' and groups'", fmt_s(on)],
+            ["on / off", fmt_x(on / off)],
+        ],
+    )
+    series = table(
+        ["series of the wave view", "per task"],
+        [
+            [name, f"{view.series[name]:,.2f}"]
+            for name in (
+                "members per task",
+                "readiness per SMS task",
+                "readiness per SMS task not cut over",
+                "readiness of one SMS task, most",
+            )
+        ],
+    )
+    return f"{cpu}\n{series}", on / off
+
+
 STALLED_READERS = 200
 STALLED_REQUEST = b"GET /metrics HTTP/1.1\r\nHost: bench\r\nAccept-Encoding: identity\r\n\r\n"
 
@@ -610,10 +691,12 @@ def report(
     profiles: dict[str, Profile],
     naive: Naive,
     waves: Waves,
+    view: WaveView,
 ) -> str:
     latency = args.latency
     side, ratios = side_by_side_table(ours, latency)
     wave_text, wave_ratio = waves_table(waves)
+    view_text, view_ratio = wave_view_table(view)
     wave_requests = sum(waves.requests.values())
     during_p99 = quantile(ours.during, 0.99)
     held = ours.held["gzip"] + ours.held["lz4"]
@@ -678,6 +761,19 @@ def report(
             wave_ratio <= 1.1,
             fmt_x(wave_ratio),
         ),
+        (
+            "the poll CPU of every list with the wave view within 10% of it without",
+            view_ratio <= 1.1,
+            fmt_x(view_ratio),
+        ),
+        (
+            "membership one series per task per wave (each task is in two here), readiness at"
+            " most two series per SMS task",
+            view.series["members per task"] <= 2 and view.series["readiness per SMS task"] <= 2,
+            f"{view.series['members per task']:.2f} and {view.series['readiness per SMS task']:.2f}"
+            f"; {view.series['readiness per SMS task not cut over']:.2f} per task not cut over,"
+            f" {view.series['readiness of one SMS task, most']:.0f} at most (one per blocker)",
+        ),
     ]
     sizes = ", ".join(f"{s} {ours.cold[s]['items']:,}" for s in ours.services)
     parts = [
@@ -699,6 +795,13 @@ def report(
         f"beside the lists above. The CPU of a poll of every list at once, without and with "
         f"them: medians of {args.repeat}, the two exporters taking turns.\n",
         wave_text,
+        "### The wave view\n",
+        f"Membership and readiness, made after the polls (the wave stage), off and on: medians "
+        f"of {args.repeat} polls of every list, the two exporters taking turns, each poll's CPU "
+        f"with the stage's renders after it. On: each task in its migration project's or task "
+        f"group's wave and in one of five configured waves; readiness of every SMS task not cut "
+        f"over ({view.series['SMS tasks not cut over']:,.0f}).\n",
+        view_text,
         "### Scrapes\n",
         f"Body {ours.plain_bytes / 1e6:.1f} MB plain, {ours.gzip_bytes / 1e6:.1f} MB gzip. "
         "The static-file server hands out the same bytes with sendfile.\n",
@@ -826,9 +929,11 @@ def main(argv: list[str] | None = None) -> int:
         log(f"naive measured after {time.monotonic() - started:.0f} s")
         waves = measure_waves(cloud, args)
         log(f"the wave lists measured after {time.monotonic() - started:.0f} s")
+        view = measure_wave_view(cloud, args)
+        log(f"the wave view measured after {time.monotonic() - started:.0f} s")
     finally:
         simulator.stop()
-    text = report(args, command.strip(), ours, profiles, naive, waves)
+    text = report(args, command.strip(), ours, profiles, naive, waves, view)
     print(text)
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)

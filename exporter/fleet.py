@@ -231,7 +231,14 @@ class Fleet:
         fleet that does not start its pollers: a started poller's polls must not overlap."""
         if self._start:
             raise RuntimeError("poll_once is for a fleet built with start=False")
-        return all(await asyncio.gather(*(poller.poll_once() for poller in self.pollers)))
+        ok = all(await asyncio.gather(*(poller.poll_once() for poller in self.pollers)))
+        await self.settled()
+        return ok
+
+    async def settled(self) -> None:
+        """Until the wave families hold every poll so far (they are made after the polls)."""
+        if self._waves is not None:
+            await self._waves.settled()
 
     def _stop(self, key: SourceKey) -> None:
         task = self._running.pop(key).task
@@ -244,3 +251,5 @@ class Fleet:
         for key in list(self._running):
             self._stop(key)
         await asyncio.gather(*self._stopping, return_exceptions=True)
+        if self._waves is not None:
+            await self._waves.close()

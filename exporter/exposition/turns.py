@@ -10,7 +10,12 @@ its turn instead: a pass runs one such step, and the scrapes waiting are served 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from typing import TypeVar
 from weakref import WeakKeyDictionary
+
+T = TypeVar("T")
 
 _TURNS: WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = WeakKeyDictionary()
 _WRITING: WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = WeakKeyDictionary()
@@ -39,3 +44,20 @@ def writing() -> asyncio.Semaphore:
     if slots is None:
         slots = _WRITING[loop] = asyncio.Semaphore(PAGES_WRITING)
     return slots
+
+
+@asynccontextmanager
+async def next_turn() -> AsyncIterator[None]:
+    """`async with next_turn(): ...`: one step, after what the loop has waiting. Taking a free
+    `turn()` does not pass through the loop; work that has no other await between its steps
+    (the wave stage) needs this one."""
+    await asyncio.sleep(0)
+    async with turn():
+        yield
+
+
+async def in_turns(items: Sequence[T], step: Callable[[Sequence[T]], None], size: int) -> None:
+    """`step` over `items`, `size` of them a turn (`next_turn`)."""
+    for start in range(0, len(items), size):
+        async with next_turn():
+            step(items[start : start + size])

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from exporter.metrics.lines import Lines, labels_text, line, truncate
 from exporter.settings import Wave, Waves
@@ -25,8 +26,7 @@ from exporter.waves.families import WAVE_CUTOVER, WAVE_INFO, WAVE_TASK
 SMS, OMS = "sms", "oms"  # the `service` label of a member task
 
 
-@dataclass(frozen=True, slots=True)
-class Task:
+class Task(NamedTuple):  # a tuple: lists of them compare in C (the stage compares 10,000s)
     id: str
     name: str | None
     parent: str | None  # an SMS task's migration project id; an OMS task's group_id
@@ -101,6 +101,31 @@ def sms_members(
     limit: int,
 ) -> list[str]:
     """The membership lines of one account's SMS tasks, sorted by wave and task."""
+    pairs = sms_pairs(waves, account, tasks, projects, limit)
+    return member_lines(account, SMS, sorted(pairs), limit)
+
+
+def oms_members(
+    waves: Waves,
+    account: str,
+    tasks: Sequence[Task] | None,
+    groups: Collection[str] | None,
+    limit: int,
+) -> list[str]:
+    """The membership lines of one account's OMS tasks, sorted by wave and task."""
+    pairs = oms_pairs(waves, account, tasks, groups, limit)
+    return member_lines(account, OMS, sorted(pairs), limit)
+
+
+def sms_pairs(
+    waves: Waves,
+    account: str,
+    tasks: Sequence[Task] | None,
+    projects: Mapping[str, str | None] | None,
+    limit: int,
+) -> set[tuple[str, str]]:
+    """(wave, task id) of each wave each of these SMS tasks is in: `sms_members` over some
+    of an account's tasks at a time (the stage's turns)."""
     configured = {wave.name: wave for wave in waves.defined}
     names: Mapping[str, str | None] = projects or {}
     own: dict[str, str | None] = {}
@@ -112,17 +137,17 @@ def sms_members(
         mine = own.get(task.parent) if task.parent is not None else None
         named = _configured(configured.values(), account, task, migration_project=project)
         members.update((wave, task.id) for wave in _waves(mine, named))
-    return _lines(account, SMS, members, limit)
+    return members
 
 
-def oms_members(
+def oms_pairs(
     waves: Waves,
     account: str,
     tasks: Sequence[Task] | None,
     groups: Collection[str] | None,
     limit: int,
-) -> list[str]:
-    """The membership lines of one account's OMS tasks, sorted by wave and task."""
+) -> set[tuple[str, str]]:
+    """(wave, task id) of each wave each of these OMS tasks is in (see `sms_pairs`)."""
     configured = {wave.name: wave for wave in waves.defined}
     own: dict[str, str | None] = {}
     if waves.from_task_groups:
@@ -132,7 +157,7 @@ def oms_members(
         mine = own.get(task.parent) if task.parent is not None else None
         named = _configured(configured.values(), account, task, task_group=task.parent)
         members.update((wave, task.id) for wave in _waves(mine, named))
-    return _lines(account, OMS, members, limit)
+    return members
 
 
 def _configured(
@@ -160,7 +185,10 @@ def _waves(own: str | None, named: list[str]) -> list[str]:
     return [own, *named] if own is not None else named
 
 
-def _lines(account: str, service: str, members: set[tuple[str, str]], limit: int) -> list[str]:
+def member_lines(
+    account: str, service: str, members: Iterable[tuple[str, str]], limit: int
+) -> list[str]:
+    """The membership lines of (wave, task id) pairs, in their order."""
     head = labels_text([("account", account), ("service", service)])
     return [
         line(
@@ -169,5 +197,5 @@ def _lines(account: str, service: str, members: set[tuple[str, str]], limit: int
             f"{labels_text([('task_id', truncate(task_id, limit))])}",
             1,
         )
-        for wave, task_id in sorted(members)
+        for wave, task_id in members
     ]

@@ -8,6 +8,8 @@ join of the task and its source server at `now`.
 A task that is cut over (MIGRATE_SUCCESS) or aborted exports neither family. A blocker that
 needs what the API did not give is not raised: a task whose source server is not listed is
 not `agent_disconnected` (nor `check_failed`), one without any `SYNC_*` end not `sync_stale`.
+A failed task is `failed`, not also `not_syncing` (which says the copy is still under way or
+paused): one reason per cause, so that a task blocked by its own state alone is two series.
 """
 
 from __future__ import annotations
@@ -43,15 +45,39 @@ def blockers(task: SmsTask, server: Server | None, *, now: float, max_age: float
     found = []
     if task.state in FAILED:
         found.append("failed")
-    if task.state != "SYNCING":
+    elif task.state != "SYNCING":
         found.append("not_syncing")
     if server is not None and server.connected is False:
         found.append("agent_disconnected")
     if server is not None and server.checks_failed:
         found.append("check_failed")
-    if task.last_sync_end is not None and now - task.last_sync_end > max_age:
+    if stale(task.last_sync_end, now=now, max_age=max_age):
         found.append("sync_stale")
     return found
+
+
+def stale(last_sync_end: float | None, *, now: float, max_age: float) -> bool:
+    """Whether a task's last sync ended more than `max_age` ago: the clock's part."""
+    return last_sync_end is not None and now - last_sync_end > max_age
+
+
+def task_lines(
+    account: str, task: SmsTask, server: Server | None, *, now: float, max_age: float, limit: int
+) -> tuple[str, str]:
+    """One task's ready line and its blocked lines (one str, empty when ready); ("", "") for a
+    task cut over."""
+    if task.state in CUT_OVER:
+        return "", ""
+    found = blockers(task, server, now=now, max_age=max_age)
+    labels = labels_text(
+        [
+            ("account", account),
+            ("task_id", truncate(task.id, limit)),
+            ("task_name", truncate(task.name, limit)),
+        ]
+    )
+    blocked = "".join(line(CUTOVER_BLOCKED.name, f'{labels},reason="{r}"', 1) for r in found)
+    return line(CUTOVER_READY.name, labels, 0 if found else 1), blocked
 
 
 def readiness(
@@ -65,17 +91,10 @@ def readiness(
     ready, blocked = [], []
     for account, (tasks, servers) in accounts.items():
         for task in tasks:
-            if task.state in CUT_OVER:
-                continue
             server = servers.get(task.server) if task.server is not None else None
-            found = blockers(task, server, now=now, max_age=max_age)
-            labels = labels_text(
-                [
-                    ("account", account),
-                    ("task_id", truncate(task.id, limit)),
-                    ("task_name", truncate(task.name, limit)),
-                ]
+            ready_line, blocked_lines = task_lines(
+                account, task, server, now=now, max_age=max_age, limit=limit
             )
-            ready.append(line(CUTOVER_READY.name, labels, 0 if found else 1))
-            blocked += [line(CUTOVER_BLOCKED.name, f'{labels},reason="{r}"', 1) for r in found]
+            ready += [ready_line] if ready_line else []
+            blocked += [blocked_lines] if blocked_lines else []
     return {CUTOVER_READY.name: ready, CUTOVER_BLOCKED.name: blocked}

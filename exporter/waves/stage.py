@@ -1,28 +1,44 @@
 """The wave stage: after each poll of a list a wave is made of, the wave families again, as a
 part of the snapshot of their own (`KEY`), beside the sources' parts.
 
-    stage = Stage(snapshot, settings, clock=time.time)
+    stage = Stage(snapshot, settings, clock=time.time)   # in the running loop
     stage.observe(("prod", "sms"), refs)   # a poll of prod's SMS tasks succeeded
     stage.observe(("prod", "sms"), None)   # its series were dropped (stale, or removed)
     stage.configure(reloaded)              # a reload: the families again, no poll needed
+    await stage.settled()                  # the families hold all of the above (--once)
+    await stage.close()
 
 Membership and readiness read across items of several lists, so they cannot be in any item's
 text: the render cache reuses an item's text while its JSON is unchanged, which a project
 renamed, a server's agent lost or a wave added by a reload would make wrong. The stage reads
 the refs the polls keep (what counting already decodes of every item, unchanged pages
 included), never the items themselves.
+
+A call only notes what changed. The families are made again in the background: one render at
+a time, and one more after it for everything that arrived meanwhile; `STEP` tasks a turn of
+the loop (`exposition.turns`), as the polls render theirs; compressed in the compressing
+thread. Made in one piece after every poll, a render of 10,000 tasks held the loop, and every
+scrape waiting, for 50 to 230 ms. What a render makes is kept by what it was made of: a task's
+membership by its name and parent, its readiness by its ref and its server's (identical while
+their page is unchanged) and whether its sync is stale.
 """
 
 from __future__ import annotations
 
+import asyncio
+import functools
+import math
+import operator
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import structlog
 
-from exporter.exposition.assembly import Exposition, of_block
+from exporter.exposition.assembly import Exposition, of_block, off_loop
 from exporter.exposition.snapshot import Snapshot
+from exporter.exposition.turns import in_turns, next_turn
 from exporter.huawei.payload import text
 from exporter.metrics.lines import render_families
 from exporter.services.oms_groups.payload import GroupRef
@@ -39,15 +55,48 @@ from exporter.waves.families import (
     WAVE_INFO,
     WAVE_TASK,
 )
-from exporter.waves.membership import Lists, Task, oms_members, sms_members
+from exporter.waves.membership import OMS, SMS, Lists, Task, member_lines, oms_pairs, sms_pairs
 from exporter.waves.membership import info as info_lines
-from exporter.waves.readiness import Server, SmsTask, readiness
+from exporter.waves.readiness import Server, SmsTask, stale, task_lines
 
 log = structlog.get_logger(__name__)
 R = TypeVar("R")
 
 KEY: SourceKey = ("", "waves")  # no account: it sorts before every source
 READ = {"sms", "oms", "sms_projects", "oms_groups", "sms_sources"}  # the lists it joins
+STEP = 500  # tasks a turn: a few milliseconds of matching or joining at most
+Pairs = Callable[[Sequence[Task]], set[tuple[str, str]]]
+
+
+@dataclass(frozen=True, slots=True)
+class _Members:
+    """One account's member lines of one service, and what they were made of."""
+
+    refs: list[Any]
+    tasks: list[Task]
+    parents: Mapping[str, str | None] | Collection[str] | None
+    lines: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class _Ready:
+    """One task's readiness lines, and what they were made of."""
+
+    inputs: tuple[Any, ...]  # its name and state, its server's agent and checks, stale or not
+    ready: str
+    blocked: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Readiness:
+    """One account's readiness lines, and what they were made of."""
+
+    sms: list[Any]
+    sources: list[Any]
+    until: float  # when the first sync that is fresh now grows stale
+    tasks: dict[str, _Ready]  # by task id
+    ready: list[str]
+    blocked: list[str]
 
 
 class Stage:
@@ -60,19 +109,22 @@ class Stage:
         self._refs: dict[str, dict[str, list[Any]]] = {}  # account -> service -> its refs
         self._exposition: Exposition | None = None
         self._clashes: set[str] = set()  # logged once each
-        # (account, part) -> the inputs it was made of, and its lines (see `_part`)
-        self._cache: dict[tuple[str, str], tuple[tuple[Any, ...], list[str]]] = {}
-        self._kept: dict[tuple[str, str], tuple[tuple[Any, ...], list[str]]] = {}
+        self._members: dict[tuple[str, str], _Members] = {}  # by (account, service)
+        self._readiness: dict[str, _Readiness] = {}  # by account
         self._shape: tuple[Any, ...] = ()
-        self._render()
+        self._due = False  # something changed since the render running began
+        self._rendering: asyncio.Task[None] | None = None
+        self._bugs: set[type[BaseException]] = set()
+        self._soon()
 
     def configure(self, settings: Settings) -> None:
-        """A reload: the families again at once, with its waves, label limit and metric lists."""
+        """A reload: the families again, with its waves, label limit and metric lists."""
         self._settings = settings
-        self._render()
+        self._soon()
 
     def observe(self, key: SourceKey, refs: Sequence[Any] | None) -> None:
-        """A source's last successful poll (its refs), or None when its series went."""
+        """A source's last successful poll (the refs of its items with an id), or None when
+        its series went."""
         account, service = key
         if service not in READ:
             return
@@ -82,108 +134,101 @@ class Stage:
             if not lists:
                 del self._refs[account]
         else:
-            lists[service] = [ref for ref in refs if ref.key is not None]
-        self._render()
+            lists[service] = list(refs)
+        self._soon()
 
-    @staticmethod
-    def _tasks(refs: list[Any] | None, kind: type[Any], parent: str) -> list[Task] | None:
-        if refs is None:
-            return None
-        return [Task(k, r.task_name, getattr(r, parent)) for r, k in _of(refs, kind)]
+    async def settled(self) -> None:
+        """Until the families hold everything observed and configured so far."""
+        while self._rendering is not None and not self._rendering.done():
+            await asyncio.shield(self._rendering)
 
-    @staticmethod
-    def _projects(refs: list[Any] | None) -> dict[str, str | None] | None:
-        return None if refs is None else {k: r.project_name for r, k in _of(refs, ProjectRef)}
+    async def close(self) -> None:
+        if self._rendering is not None:
+            self._rendering.cancel()
+            await asyncio.gather(self._rendering, return_exceptions=True)
 
-    @staticmethod
-    def _groups(refs: list[Any] | None) -> frozenset[str] | None:
-        return None if refs is None else frozenset(k for _, k in _of(refs, GroupRef))
+    def _soon(self) -> None:
+        self._due = True
+        if self._rendering is None or self._rendering.done():
+            self._rendering = asyncio.get_running_loop().create_task(self._run(), name="waves")
 
-    def _ready(self, refs: dict[str, list[Any]], account: str) -> list[str]:
-        tasks = [
-            SmsTask(k, r.task_name, text(r.state), r.server_id, r.last_sync_end)
-            for r, k in _of(refs.get("sms", []), SmsRef)
-        ]
-        servers = {
-            k: Server(r.connected, r.checks_failed)
-            for r, k in _of(refs.get("sms_sources", []), SourceRef)
-        }
-        settings = self._settings
-        lines = readiness(
-            {account: (tasks, servers)},
-            now=self._clock(),
-            max_age=settings.waves.cutover_ready_max_sync_age_seconds,
-            limit=settings.label_value_max_length,
-        )
-        return [text for family in (CUTOVER_READY, CUTOVER_BLOCKED) for text in lines[family.name]]
-
-    def _sms(
-        self, account: str, sms: list[Any] | None, projects: dict[str, str | None] | None
-    ) -> list[str]:
-        tasks = self._tasks(sms, SmsRef, "project_id")
-        waves, limit = self._settings.waves, self._settings.label_value_max_length
-        return sms_members(waves, account, tasks, projects, limit)
-
-    def _oms(self, account: str, oms: list[Any] | None, groups: frozenset[str] | None) -> list[str]:
-        tasks = self._tasks(oms, OmsRef, "group")
-        waves, limit = self._settings.waves, self._settings.label_value_max_length
-        return oms_members(waves, account, tasks, groups, limit)
-
-    def _part(
-        self,
-        account: str,
-        part: str,
-        inputs: tuple[Any, ...],
-        make: Callable[..., list[str]],
-        *args: Any,
-        same: Callable[[Any, Any], bool] = lambda a, b: a is b or a == b,
-    ) -> list[str]:
-        """One account's lines of one part, made again only when one of its inputs (a list's
-        refs, or what the join reads of them) differs from last time: by `same`, equal (a
-        list of refs compares its unchanged pages' refs by identity first)."""
-        old = self._cache.get((account, part))
-        if old is not None and all(same(a, b) for a, b in zip(old[0], inputs, strict=True)):
-            self._kept[(account, part)] = old
-            return old[1]
-        lines = make(*args)
-        self._kept[(account, part)] = (inputs, lines)
-        return lines
-
-    def _render(self) -> None:
-        settings = self._settings
-        limit, waves = settings.label_value_max_length, settings.waves
-        if (waves, limit) != self._shape:  # a reload: nothing made before holds
-            self._shape, self._cache = (waves, limit), {}
-        self._kept = {}
-        accounts = sorted(self._refs.items())
-        info, cutover, clashes = info_lines(
-            waves,
-            [
-                Lists(
-                    projects=self._projects(refs.get("sms_projects")),
-                    groups=self._groups(refs.get("oms_groups")),
+    async def _run(self) -> None:
+        while self._due:
+            self._due = False
+            try:
+                await self._render()
+            except Exception as exc:  # a broad catch: the stage never stops, nor the daemon
+                first = type(exc) not in self._bugs
+                self._bugs.add(type(exc))
+                log.error(
+                    "the wave families could not be made: they keep their last values",
+                    error=f"{type(exc).__name__}: {exc}",
+                    exc_info=exc if first else None,
                 )
-                for _, refs in accounts
-            ],
-            limit,
+
+    async def _render(self) -> None:
+        settings = self._settings  # the render's own: a reload meanwhile renders again
+        limit, waves, keeps = (
+            settings.label_value_max_length,
+            settings.waves,
+            settings.metrics.keeps,
         )
+        if (waves, limit) != self._shape:  # a reload: nothing made before holds
+            self._shape, self._members, self._readiness = (waves, limit), {}, {}
+        accounts = sorted((account, dict(lists)) for account, lists in self._refs.items())
+        members: dict[tuple[str, str], _Members] = {}
+        readiness: dict[str, _Readiness] = {}
+        lists: list[Lists] = []
         tasks: list[str] = []
         ready: list[str] = []
+        blocked: list[str] = []
+        now = self._clock()  # readiness moves with it (sync_stale): made at every render
         for account, refs in accounts:
-            sms, oms = refs.get("sms"), refs.get("oms")
-            projects, groups = refs.get("sms_projects"), refs.get("oms_groups")
-            # Membership changes only with what the lists say: equal lists, the same lines.
-            names, ids = self._projects(projects), self._groups(groups)
-            tasks += self._part(account, "sms", (sms, names), self._sms, account, sms, names)
-            tasks += self._part(account, "oms", (oms, ids), self._oms, account, oms, ids)
-            if sms is not None:
-                servers = refs.get("sms_sources")
-                # Readiness also moves with the clock (sync_stale): made again at each poll of
-                # its lists, compared by identity.
-                ready += self._part(
-                    account, "ready", (sms, servers), self._ready, refs, account, same=_identical
+            names = _projects(refs.get("sms_projects"))
+            groups = _groups(refs.get("oms_groups"))
+            lists.append(Lists(projects=names, groups=groups))
+            if keeps(WAVE_TASK.name):
+                sms = await self._membership(
+                    (account, SMS),
+                    refs.get("sms"),
+                    SmsRef,
+                    names,
+                    functools.partial(sms_pairs, waves, account, projects=names, limit=limit),
+                    limit,
                 )
-        self._cache = self._kept
+                oms = await self._membership(
+                    (account, OMS),
+                    refs.get("oms"),
+                    OmsRef,
+                    groups,
+                    functools.partial(oms_pairs, waves, account, groups=groups, limit=limit),
+                    limit,
+                )
+                members[(account, SMS)], members[(account, OMS)] = sms, oms
+                tasks += sms.lines + oms.lines
+            if "sms" in refs and (keeps(CUTOVER_READY.name) or keeps(CUTOVER_BLOCKED.name)):
+                made = await self._ready(
+                    account, refs["sms"], refs.get("sms_sources", []), now, settings
+                )
+                readiness[account] = made
+                ready += made.ready
+                blocked += made.blocked
+        self._members, self._readiness = members, readiness
+        async with next_turn():
+            info, cutover, clashes = info_lines(waves, lists, limit)
+            block = render_families(
+                {
+                    name: family
+                    for name, family in (
+                        (WAVE_INFO.name, info),
+                        (WAVE_CUTOVER.name, cutover),
+                        (WAVE_TASK.name, tasks),
+                        (CUTOVER_READY.name, ready),
+                        (CUTOVER_BLOCKED.name, blocked),
+                    )
+                    if keeps(name)
+                }
+            )
         for wave in sorted(clashes - self._clashes):
             log.warning(
                 "a configured wave has the name of a migration project or task group: the"
@@ -191,33 +236,130 @@ class Stage:
                 wave=wave,
             )
         self._clashes |= clashes
-        ready_lines = [t for t in ready if t.startswith(CUTOVER_READY.name + "{")]
-        blocked_lines = [t for t in ready if t.startswith(CUTOVER_BLOCKED.name + "{")]
-        lines = {
-            WAVE_INFO.name: info,
-            WAVE_CUTOVER.name: cutover,
-            WAVE_TASK.name: tasks,
-            CUTOVER_READY.name: ready_lines,
-            CUTOVER_BLOCKED.name: blocked_lines,
-        }
-        block = render_families({k: v for k, v in lines.items() if settings.metrics.keeps(k)})
         if not block:
             self._exposition = None
-            self._snapshot.replace(KEY, None)
-            return
-        self._exposition = of_block(block, self._exposition)
+        else:
+            self._exposition = await off_loop(
+                functools.partial(of_block, previous=self._exposition), block
+            )
         self._snapshot.replace(KEY, self._exposition)
 
+    async def _membership(
+        self,
+        key: tuple[str, str],
+        refs: list[Any] | None,
+        kind: type[SmsRef] | type[OmsRef],
+        parents: Mapping[str, str | None] | Collection[str] | None,
+        pairs: Pairs,
+        limit: int,
+    ) -> _Members:
+        """One account's member lines of one service: made again only when a task's name or
+        parent, or the list of parents, differs from the last render's."""
+        refs = refs or []
+        old = self._members.get(key)
+        async with next_turn():  # the same refs (no page changed): no task did
+            if old is not None and old.parents == parents and _identical(old.refs, refs):
+                return old
+        tasks: list[Task] = []
+        parent = "project_id" if kind is SmsRef else "group"
 
-def _of(refs: list[Any], kind: type[R]) -> list[tuple[R, str]]:
+        def project(chunk: Sequence[Any]) -> None:
+            tasks.extend(Task(k, r.task_name, getattr(r, parent)) for r, k in _of(chunk, kind))
+
+        await in_turns(refs, project, STEP)
+        async with next_turn():
+            if old is not None and old.parents == parents and old.tasks == tasks:
+                return _Members(refs, old.tasks, parents, old.lines)
+        found: set[tuple[str, str]] = set()
+        await in_turns(tasks, lambda chunk: found.update(pairs(chunk)), STEP)
+        async with next_turn():
+            ordered = sorted(found)  # by wave and task
+        lines: list[str] = []
+        await in_turns(ordered, lambda pairs: lines.extend(member_lines(*key, pairs, limit)), STEP)
+        return _Members(refs, tasks, parents, lines)
+
+    async def _ready(
+        self, account: str, sms: list[Any], sources: list[Any], now: float, settings: Settings
+    ) -> _Readiness:
+        """One account's readiness lines: the last render's while neither list changed and no
+        sync grew stale; else each task's own while what it is made of is the same."""
+        old = self._readiness.get(account)
+        async with next_turn():
+            if (
+                old is not None
+                and now <= old.until
+                and _identical(old.sms, sms)
+                and _identical(old.sources, sources)
+            ):
+                return old
+        servers = await _servers(sources)
+        before = {} if old is None else old.tasks
+        max_age = settings.waves.cutover_ready_max_sync_age_seconds
+        limit = settings.label_value_max_length
+        made = _Readiness(sms, sources, math.inf, {}, [], [])
+        until = math.inf
+
+        def step(chunk: Sequence[Any]) -> None:
+            nonlocal until
+            for ref, key in _of(chunk, SmsRef):
+                server = servers.get(ref.server_id) if ref.server_id is not None else None
+                end = ref.last_sync_end
+                is_stale = stale(end, now=now, max_age=max_age)
+                if end is not None and not is_stale:
+                    until = min(until, end + max_age)
+                agent = None if server is None else (server.connected, server.checks_failed)
+                inputs = (ref.task_name, ref.state, agent, is_stale)
+                task = before.get(key)
+                if task is None or task.inputs != inputs:
+                    joined = (
+                        None if server is None else Server(server.connected, server.checks_failed)
+                    )
+                    task = _Ready(
+                        inputs,
+                        *task_lines(
+                            account,
+                            SmsTask(key, ref.task_name, text(ref.state), ref.server_id, end),
+                            joined,
+                            now=now,
+                            max_age=max_age,
+                            limit=limit,
+                        ),
+                    )
+                made.tasks[key] = task
+                if task.ready:
+                    made.ready.append(task.ready)
+                if task.blocked:
+                    made.blocked.append(task.blocked)
+
+        await in_turns(sms, step, STEP)
+        return _Readiness(sms, sources, until, made.tasks, made.ready, made.blocked)
+
+
+def _projects(refs: list[Any] | None) -> dict[str, str | None] | None:
+    return None if refs is None else {k: r.project_name for r, k in _of(refs, ProjectRef)}
+
+
+def _groups(refs: list[Any] | None) -> frozenset[str] | None:
+    return None if refs is None else frozenset(k for _, k in _of(refs, GroupRef))
+
+
+async def _servers(refs: list[Any]) -> dict[str, SourceRef]:
+    servers: dict[str, SourceRef] = {}
+    await in_turns(
+        refs, lambda chunk: servers.update((k, r) for r, k in _of(chunk, SourceRef)), STEP
+    )
+    return servers
+
+
+def _of(refs: Sequence[Any], kind: type[R]) -> list[tuple[R, str]]:
     """The refs of one list with their id (the poll kept only those with one)."""
     return [(ref, key) for ref in refs if isinstance(ref, kind) and (key := _key(ref)) is not None]
+
+
+def _identical(a: Sequence[Any], b: Sequence[Any]) -> bool:
+    return len(a) == len(b) and all(map(operator.is_, a, b))
 
 
 def _key(ref: Any) -> str | None:
     key: str | None = ref.key
     return key
-
-
-def _identical(a: Any, b: Any) -> bool:
-    return a is b

@@ -106,7 +106,7 @@ async def test_each_blocker_from_the_apis_answers(
         await simulator.close()
     assert ready == {"t-1": 1.0, "t-2": 0.0, "t-3": 0.0, "t-4": 0.0, "t-5": 0.0}  # t-6 cut over
     assert blocked == {
-        "t-2": ["failed", "not_syncing"],
+        "t-2": ["failed"],
         "t-3": ["not_syncing"],
         "t-4": ["check_failed"],
         "t-5": ["sync_stale"],

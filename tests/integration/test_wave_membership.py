@@ -153,6 +153,7 @@ async def test_a_reload_changes_the_waves_without_a_poll_and_a_removed_account_l
     requests = len(cloud.stats.log)
     reloaded = settings_for(simulator.url, cloud, waves={"defined": DEFINED[:1]})
     changes = built.fleet.apply(reloaded)
+    await built.fleet.settled()  # the wave families are made after a reload as after a poll
     assert changes.restarted == [] and len(cloud.stats.log) == requests
     after = members(body(built.snapshot))
     assert {m for m in after if m[0] == "erp-cutover"} and after - before == {
@@ -161,6 +162,7 @@ async def test_a_reload_changes_the_waves_without_a_poll_and_a_removed_account_l
     cutover = samples(body(built.snapshot), "cutover_timestamp_seconds")
     assert [(s.labels, s.value) for s in cutover] == [({"wave": "erp-cutover"}, 1800021600.0)]
     built.fleet.apply(Settings.model_validate({"waves": {"defined": DEFINED[:1]}}))
+    await built.fleet.settled()
     assert members(body(built.snapshot)) == set()
     assert [s.labels["wave"] for s in samples(body(built.snapshot), "info")] == ["erp-cutover"]
 
@@ -179,6 +181,7 @@ async def test_a_renamed_project_moves_its_tasks_at_its_next_poll_though_theirs_
     project = cloud.tenants[0].sms_projects[1]
     old, project["name"] = project["name"], "renamed"
     assert await built.poller("sms_projects").poll_once()  # the tasks are not even polled
+    await built.fleet.settled()
     after = members(body(built.snapshot))
     assert {m for m in after if m[0] == "renamed"} == {
         ("renamed", *m[1:]) for m in before if m[0] == old
