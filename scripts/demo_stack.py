@@ -6,7 +6,10 @@ and a receiver that prints every page it gets. Ctrl-C stops everything.
     scripts/demo-stack --base-port 19000
 
 Uses Debian's `prometheus` and `prometheus-alertmanager`, as the tests do
-(`scripts/setup --tools` installs them). A MIGRATE_FAIL page arrives within a minute or two.
+(`scripts/setup --tools` installs them). A MIGRATE_FAIL page arrives within a minute or two,
+and so does `HuaweiCloudMigrationWaveWillMissCutover` for the demo's late wave, crm-cutover:
+the demo's waves last minutes, so the rules this stack loads wait one minute where the shipped
+ones wait half an hour (`DEMO_WAITS`); they are the shipped rules otherwise, without links.
 """
 
 from __future__ import annotations
@@ -30,6 +33,28 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 RULES = ROOT / "alerts" / "huaweicloud-migration.rules.yml"
 EXPORTER = ROOT / ".venv" / "bin" / "huaweicloud-migration-exporter"
+# The waits of the wave alerts, cut to the demo's minutes-long waves (the shipped rules: 30m
+# for a wave that will miss its cutover, 5m for a ready task blocked again).
+DEMO_WAITS = {
+    "HuaweiCloudMigrationWaveWillMissCutover": "1m",
+    "HuaweiCloudMigrationWaveCutoverReadinessDropped": "1m",
+}
+
+
+def demo_rules(work: Path) -> Path:
+    """The shipped rules with the demo's waits: a copy in `work`."""
+    rules = yaml.safe_load(RULES.read_text())
+    cut = set()
+    for group in rules["groups"]:
+        for rule in group["rules"]:
+            if rule.get("alert") in DEMO_WAITS:
+                rule["for"] = DEMO_WAITS[rule["alert"]]
+                cut.add(rule["alert"])
+    if cut != set(DEMO_WAITS):
+        sys.exit(f"demo-stack: the rules file has no alert {sorted(set(DEMO_WAITS) - cut)}")
+    path = work / "rules.yml"
+    path.write_text(yaml.safe_dump(rules, sort_keys=False))
+    return path
 
 
 def receiver(port: int) -> ThreadingHTTPServer:
@@ -59,7 +84,7 @@ def receiver(port: int) -> ThreadingHTTPServer:
 def configs(work: Path, ports: dict[str, int]) -> tuple[Path, Path]:
     prometheus = {
         "global": {"scrape_interval": "5s", "evaluation_interval": "5s"},
-        "rule_files": [str(RULES)],
+        "rule_files": [str(demo_rules(work))],
         "alerting": {
             "alertmanagers": [
                 {"static_configs": [{"targets": [f"127.0.0.1:{ports['alertmanager']}"]}]}
@@ -75,7 +100,7 @@ def configs(work: Path, ports: dict[str, int]) -> tuple[Path, Path]:
     alertmanager = {
         "route": {
             "receiver": "print",
-            "group_by": ["alertname", "account", "task_id", "source_server_id"],
+            "group_by": ["alertname", "account", "task_id", "source_server_id", "wave"],
             "group_wait": "5s",
             "group_interval": "10s",
             "repeat_interval": "12h",
@@ -172,7 +197,8 @@ def main(argv: list[str] | None = None) -> int:
             f"  Prometheus    http://127.0.0.1:{ports['prometheus']}/classic/alerts"
             f"  (or /api/v1/alerts)\n"
             f"  Alertmanager  http://127.0.0.1:{ports['alertmanager']}/\n"
-            "  pages arrive below as Alertmanager sends them:",
+            "  pages arrive below as Alertmanager sends them (within minutes: a MIGRATE_FAIL,\n"
+            "  the late wave crm-cutover, the agent the demo drops at +150 s):",
             flush=True,
         )
         while not stop.wait(1):

@@ -1,5 +1,6 @@
-"""`scripts/demo-stack`, as a newcomer runs it: a MIGRATE_FAIL page printed within minutes,
-and everything gone again after Ctrl-C."""
+"""`scripts/demo-stack`, as a newcomer runs it: a MIGRATE_FAIL page and the late wave's
+`HuaweiCloudMigrationWaveWillMissCutover` printed within minutes, and everything gone again
+after Ctrl-C."""
 
 from __future__ import annotations
 
@@ -39,7 +40,7 @@ def free_block(size: int = 4) -> int:
     raise AssertionError("no block of free ports")
 
 
-def test_a_migrate_fail_page_arrives_and_ctrl_c_stops_everything(tmp_path: Path) -> None:
+def test_a_migrate_fail_and_a_late_wave_page_and_ctrl_c_stops_everything(tmp_path: Path) -> None:
     need("prometheus")
     need("prometheus-alertmanager")
     base = free_block()
@@ -59,18 +60,24 @@ def test_a_migrate_fail_page_arrives_and_ctrl_c_stops_everything(tmp_path: Path)
 
     threading.Thread(target=read, daemon=True).start()
     seen: list[str] = []
+    wanted = ("HuaweiCloudSMSTaskFailed", "HuaweiCloudMigrationWaveWillMissCutover")
+
+    def firing(alert: str) -> list[str]:
+        return [line for line in seen if alert in line and "PAGE firing" in line]
+
     try:
-        deadline = time.monotonic() + 240
-        while time.monotonic() < deadline:
+        deadline = time.monotonic() + 300  # the wave's page: its 1m wait, then Alertmanager's
+        while time.monotonic() < deadline and not all(firing(alert) for alert in wanted):
             try:
                 seen.append(lines.get(timeout=1))
             except queue.Empty:
                 continue
-            if "HuaweiCloudSMSTaskFailed" in seen[-1] and "firing" in seen[-1]:
-                break
-        page = next((line for line in seen if "HuaweiCloudSMSTaskFailed" in line), None)
-        assert page is not None, "".join(seen)
-        assert "PAGE firing" in page and "critical" in page and "(MIGRATE_FAIL)" in page
+        failed, late = (firing(alert) for alert in wanted)
+        assert failed and late, "".join(seen)
+        assert "critical" in failed[0] and "failed (MIGRATE_FAIL)" in failed[0]
+        assert [page.split(": ", 1)[1].strip() for page in late] == [
+            "Wave crm-cutover will miss its cutover"  # and not erp-cutover, on track
+        ]
         # Every address it printed answers (Debian's Prometheus 2.42 has no /alerts page).
         urls = [url for line in seen for url in re.findall(r"http://127\.0\.0\.1:\d+/\S*", line)]
         assert any(url.startswith(f"http://127.0.0.1:{base + 1}/") for url in urls), seen
