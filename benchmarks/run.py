@@ -37,6 +37,8 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -300,25 +302,46 @@ def measure_waves(cloud: dict[str, Any], args: argparse.Namespace) -> Waves:
     """Two exporters, without and with the wave lists, polling every list at once in turns
     (so that the machine's drift lands on both alike); then each wave list alone."""
     result = Waves()
+    profiles = {"before": "without the wave lists", "after": "default"}
+    with exporters(cloud, profiles, args) as (children, _):
+        result.cpu = poll_all_in_turns(children, args)
+        for service in WAVE_LISTS:
+            poll = settled(children["after"], f"poll {service}", args)
+            result.requests[service], result.items[service] = poll["requests"], poll["items"]
+    return result
+
+
+@contextmanager
+def exporters(
+    cloud: dict[str, Any], profiles: dict[str, str], args: argparse.Namespace
+) -> Iterator[tuple[dict[str, Child], dict[str, int]]]:
+    """One of our exporters per profile, each ready and with its first poll done (every
+    page new), and the port each serves on; stopped after."""
+    ports = {name: free_port() for name in profiles}
     children = {
-        name: Child("benchmarks.ours", json.dumps(cloud), str(free_port()), profile, args.settings)
-        for name, profile in (("before", "without the wave lists"), ("after", "default"))
+        name: Child("benchmarks.ours", json.dumps(cloud), str(ports[name]), profile, args.settings)
+        for name, profile in profiles.items()
     }
     try:
         for child in children.values():
             child.line()  # ready
-            settled(child, "poll-all", args)  # the first poll: every page new
-        result.cpu = {name: [] for name in children}
-        for _ in range(args.repeat):
-            for name, child in children.items():
-                result.cpu[name].append(float(settled(child, "poll-all", args)["cpu"]))
-        for service in WAVE_LISTS:
-            poll = settled(children["after"], f"poll {service}", args)
-            result.requests[service], result.items[service] = poll["requests"], poll["items"]
-        return result
+            settled(child, "poll-all", args)
+        yield children, ports
     finally:
         for child in children.values():
             child.stop()
+
+
+def poll_all_in_turns(
+    children: dict[str, Child], args: argparse.Namespace
+) -> dict[str, list[float]]:
+    """The CPU of `args.repeat` polls of every list by each exporter, the exporters taking
+    turns (so that the machine's drift lands on all alike)."""
+    cpu: dict[str, list[float]] = {name: [] for name in children}
+    for _ in range(args.repeat):
+        for name, child in children.items():
+            cpu[name].append(float(settled(child, "poll-all", args)["cpu"]))
+    return cpu
 
 
 def waves_table(waves: Waves) -> tuple[str, float]:
@@ -372,25 +395,12 @@ def wave_series(body: bytes) -> dict[str, float]:
 def measure_wave_view(cloud: dict[str, Any], args: argparse.Namespace) -> WaveView:
     """Two exporters, the wave view off and on, polling every list at once in turns."""
     result = WaveView()
-    ports = {"off": free_port(), "on": free_port()}
     profiles = {"off": "without the wave view", "on": "five configured waves"}
-    children = {
-        name: Child("benchmarks.ours", json.dumps(cloud), str(ports[name]), profile, args.settings)
-        for name, profile in profiles.items()
-    }
-    try:
-        for child in children.values():
-            child.line()  # ready
-            settled(child, "poll-all", args)  # the first poll: every page new
-        result.cpu = {name: [] for name in children}
-        for _ in range(args.repeat):
-            for name, child in children.items():
-                result.cpu[name].append(float(settled(child, "poll-all", args)["cpu"]))
-        result.series = wave_series(asyncio.run(fetch(f"http://127.0.0.1:{ports['on']}", False)))
-        return result
-    finally:
-        for child in children.values():
-            child.stop()
+    with exporters(cloud, profiles, args) as (children, ports):
+        result.cpu = poll_all_in_turns(children, args)
+        body = asyncio.run(fetch(f"http://127.0.0.1:{ports['on']}", False))
+        result.series = wave_series(body)
+    return result
 
 
 def wave_view_table(view: WaveView) -> tuple[str, float]:

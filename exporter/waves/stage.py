@@ -26,12 +26,12 @@ their page is unchanged) and whether its sync is stale.
 from __future__ import annotations
 
 import asyncio
-import functools
 import math
 import operator
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, TypeVar
 
 import structlog
@@ -65,7 +65,8 @@ R = TypeVar("R")
 KEY: SourceKey = ("", "waves")  # no account: it sorts before every source
 READ = {"sms", "oms", "sms_projects", "oms_groups", "sms_sources"}  # the lists it joins
 STEP = 500  # tasks a turn: a few milliseconds of matching or joining at most
-Pairs = Callable[[Sequence[Task]], set[tuple[str, str]]]
+Pairs = Callable[..., set[tuple[str, str]]]  # (tasks, limit=...) -> (wave, task id) of each
+Parents = Mapping[str, str | None] | Collection[str] | None  # projects' names, or group ids
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +75,7 @@ class _Members:
 
     refs: list[Any]
     tasks: list[Task]
-    parents: Mapping[str, str | None] | Collection[str] | None
+    parents: Parents
     lines: list[str]
 
 
@@ -188,24 +189,17 @@ class Stage:
             groups = _groups(refs.get("oms_groups"))
             lists.append(Lists(projects=names, groups=groups))
             if keeps(WAVE_TASK.name):
-                sms = await self._membership(
-                    (account, SMS),
-                    refs.get("sms"),
-                    SmsRef,
-                    names,
-                    functools.partial(sms_pairs, waves, account, projects=names, limit=limit),
-                    limit,
+                services: tuple[tuple[str, type[SmsRef] | type[OmsRef], Parents, Pairs], ...] = (
+                    (SMS, SmsRef, names, partial(sms_pairs, waves, account, projects=names)),
+                    (OMS, OmsRef, groups, partial(oms_pairs, waves, account, groups=groups)),
                 )
-                oms = await self._membership(
-                    (account, OMS),
-                    refs.get("oms"),
-                    OmsRef,
-                    groups,
-                    functools.partial(oms_pairs, waves, account, groups=groups, limit=limit),
-                    limit,
-                )
-                members[(account, SMS)], members[(account, OMS)] = sms, oms
-                tasks += sms.lines + oms.lines
+                for service, kind, parents, pairs in services:
+                    key = (account, service)
+                    part = await self._membership(
+                        key, refs.get(service), kind, parents, pairs, limit
+                    )
+                    members[key] = part
+                    tasks += part.lines
             if "sms" in refs and (keeps(CUTOVER_READY.name) or keeps(CUTOVER_BLOCKED.name)):
                 made = await self._ready(
                     account, refs["sms"], refs.get("sms_sources", []), now, settings
@@ -239,9 +233,7 @@ class Stage:
         if not block:
             self._exposition = None
         else:
-            self._exposition = await off_loop(
-                functools.partial(of_block, previous=self._exposition), block
-            )
+            self._exposition = await off_loop(partial(of_block, previous=self._exposition), block)
         self._snapshot.replace(KEY, self._exposition)
 
     async def _membership(
@@ -249,7 +241,7 @@ class Stage:
         key: tuple[str, str],
         refs: list[Any] | None,
         kind: type[SmsRef] | type[OmsRef],
-        parents: Mapping[str, str | None] | Collection[str] | None,
+        parents: Parents,
         pairs: Pairs,
         limit: int,
     ) -> _Members:
@@ -271,7 +263,7 @@ class Stage:
             if old is not None and old.parents == parents and old.tasks == tasks:
                 return _Members(refs, old.tasks, parents, old.lines)
         found: set[tuple[str, str]] = set()
-        await in_turns(tasks, lambda chunk: found.update(pairs(chunk)), STEP)
+        await in_turns(tasks, lambda chunk: found.update(pairs(chunk, limit=limit)), STEP)
         async with next_turn():
             ordered = sorted(found)  # by wave and task
         lines: list[str] = []
