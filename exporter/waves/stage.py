@@ -116,6 +116,7 @@ class Stage:
         self._due = False  # something changed since the render running began
         self._rendering: asyncio.Task[None] | None = None
         self._bugs: set[type[BaseException]] = set()
+        self._closed = False
         self._soon()
 
     def configure(self, settings: Settings) -> None:
@@ -144,12 +145,16 @@ class Stage:
             await asyncio.shield(self._rendering)
 
     async def close(self) -> None:
+        """Stop rendering: what it holds stays in the snapshot, nothing new is made."""
+        self._closed = True
         if self._rendering is not None:
             self._rendering.cancel()
             await asyncio.gather(self._rendering, return_exceptions=True)
 
     def _soon(self) -> None:
         self._due = True
+        if self._closed:
+            return
         if self._rendering is None or self._rendering.done():
             self._rendering = asyncio.get_running_loop().create_task(self._run(), name="waves")
 
