@@ -415,7 +415,10 @@ def draw_table(panel: JSON, frame: Frame, ctx: Context, drawn: Drawn) -> str:
 
 def ticks(low: float, high: float, unit: str) -> list[float]:
     span = (high - low) or 1.0
-    if unit.startswith("dateTime"):
+    if unit == "s" and span >= 120:
+        choices = [60, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800]
+        size = next((c for c in choices if span / c <= 5), 604800)
+    elif unit.startswith("dateTime"):
         choices = [s * 1000 for s in (1, 5, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200,
                                       21600, 43200, 86400, 172800, 604800, 1209600)]  # fmt: skip
         size = next((c for c in choices if span / c <= 5), choices[-1])
@@ -455,8 +458,8 @@ def draw_timeseries(panel: JSON, frame: Frame, ctx: Context, drawn: Drawn) -> st
         lines = stacks
     values = [v for _, points in lines for _, v in points if math.isfinite(v)]
     low, high = min(values), max(values)
-    if not unit.startswith("dateTime"):
-        low = min(low, 0.0)
+    if not unit.startswith("dateTime"):  # 0 in sight: counts, bytes, a deadline's 0 s to spare
+        low, high = min(low, 0.0), max(high, 0.0)
     if high == low:
         high = low + (abs(low) * 0.1 or 1.0)
     scale = ticks(low, high, unit)
@@ -592,7 +595,7 @@ h1{position:absolute;left:12px;top:6px;margin:0;font-size:18px;font-weight:500}
 .tile{flex:1;display:flex;flex-direction:column;justify-content:center;align-items:center;border-radius:2px;min-width:0}
 .big{font-weight:500;white-space:nowrap}.name{font-size:12px}
 .bar{display:flex;align-items:center;gap:8px;margin:2px 0}
-.bname{width:30%;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
+.bname{width:40%;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
 .track{flex:1;height:70%;background:#22252b}.track span{display:block;height:100%}
 .bval{width:70px;text-align:right}
 table{border-collapse:collapse;width:100%}
