@@ -92,9 +92,24 @@ def panel(
     return out | ({"transformations": transformations} if transformations else {})
 
 
-def thresholds(red_from: float) -> JSON:
-    steps = [{"color": "green", "value": None}, {"color": "red", "value": red_from}]
+def thresholds(red_from: float | None = None) -> JSON:
+    """A stat's or bar's colours, written out: where a panel sets none, Grafana applies its
+    defaults (green, red from 80), and a wave of 300 tasks or 2 TiB left would show red. Green
+    then red from `red_from`, or one neutral blue."""
+    steps: list[JSON] = [{"color": "green" if red_from else "blue", "value": None}]
+    steps += [{"color": "red", "value": red_from}] if red_from else []
     return {"thresholds": {"mode": "absolute", "steps": steps}, "color": {"mode": "thresholds"}}
+
+
+HEALTH = {"0": ("healthy", "green"), "1": ("lagging", "orange"), "2": ("error", "red")}
+
+
+def mapped(names: dict[str, tuple[str, str]]) -> JSON:
+    """A value mapping: each value's text and colour."""
+    options = {
+        v: {"text": t, "color": c, "index": n} for n, (v, (t, c)) in enumerate(names.items())
+    }
+    return {"type": "value", "options": options}
 
 
 # Panel options are written whole: every option the plugin's schema (@grafana/schema 10.4)
@@ -131,9 +146,11 @@ def stat(
     *,
     unit: str = "short",
     red_from: float | None = None,
+    names: dict[str, tuple[str, str]] | None = None,
     w: int = 4,
     h: int = 4,
 ) -> JSON:
+    colours = thresholds(red_from) | ({"mappings": [mapped(names)]} if names else {})
     return panel(
         pid,
         "stat",
@@ -144,7 +161,7 @@ def stat(
         w=w,
         h=h,
         options=STAT,
-        defaults=thresholds(red_from) if red_from else None,
+        defaults=colours,
     )
 
 
@@ -152,7 +169,9 @@ def values(pid: int, title: str, description: str, *targets: tuple[str, str]) ->
     """A stat of several named values side by side (`N of M`)."""
     refs = [target(expr, name, chr(65 + n), instant=True) for n, (expr, name) in enumerate(targets)]
     options = STAT | {"colorMode": "value", "textMode": "value_and_name"}
-    return panel(pid, "stat", title, description, refs, w=4, h=4, options=options)
+    return panel(
+        pid, "stat", title, description, refs, w=4, h=4, options=options, defaults=thresholds()
+    )
 
 
 def series(
@@ -194,9 +213,11 @@ def table(
     *exprs: str,
     columns: dict[str, str],
     units: dict[str, str] | None = None,
+    names: dict[str, dict[str, tuple[str, str]]] | None = None,
     w: int = 24,
     h: int = 8,
     sort: str = "",
+    ascending: bool = False,
 ) -> JSON:
     """An instant table; `columns` maps the labels and values (`Value #A`, ...) to show to
     their headers, in order; every other field is hidden."""
@@ -209,10 +230,18 @@ def table(
     steps: list[JSON] = [{"id": "merge", "options": {}}] if len(exprs) > 1 else []
     steps.append({"id": "organize", "options": organize})
     if sort:
-        steps.append({"id": "sortBy", "options": {"sort": [{"field": sort, "desc": True}]}})
+        steps.append(
+            {"id": "sortBy", "options": {"sort": [{"field": sort, "desc": not ascending}]}}
+        )
     overrides = [
         {"matcher": {"id": "byName", "options": header}, "properties": [{"id": "unit", "value": u}]}
         for header, u in (units or {}).items()
+    ] + [
+        {
+            "matcher": {"id": "byName", "options": header},
+            "properties": [{"id": "mappings", "value": [mapped(values)]}],
+        }
+        for header, values in (names or {}).items()
     ]
     return panel(
         pid,
@@ -249,7 +278,7 @@ def bars(
         unit=unit,
         w=w,
         h=h,
-        defaults={"min": 0, **({"max": top} if top else {})},
+        defaults={"min": 0, **({"max": top} if top else {}), **thresholds()},
         options=BARS,
     )
 
@@ -380,15 +409,16 @@ IN_WAVE = 'job=~"$job", wave=~"$wave"'
 
 def wave() -> JSON:
     """The waves (DESIGN.md section 12: migration projects, task groups, configured waves),
-    all by default."""
+    all by default. All is `.*` (the allValue), which also matches a series without a `wave`
+    label: what the task dashboards' filters below rest on."""
     return variable(
         "wave", "Wave", 'label_values(huaweicloud_migration_wave_info{job=~"$job"}, wave)'
     )
 
 
-def by_wave(rule: str) -> str:
+def by_wave(rule: str, matchers: str = "") -> str:
     """A `wave:*` recording rule (or a wave-level family) of `$wave`: these have no account."""
-    return f"{rule}{{{IN_WAVE}}}"
+    return f"{rule}{{{', '.join(p for p in (IN_WAVE, matchers) if p)}}}"
 
 
 def of_wave(expr: str, service: str = "") -> str:
@@ -398,6 +428,46 @@ def of_wave(expr: str, service: str = "") -> str:
     return f"({expr}) and on (job, account, task_id) huaweicloud_migration_wave_task{{{matchers}}}"
 
 
+# Every task, server or count of the task dashboards is kept for the waves picked in `$wave`,
+# and with All nothing is filtered out: a task in no wave (a user without waves) still shows.
+# The trick: `.*` matches a series that has no `wave` label, a picked wave's name does not.
+# So `huaweicloud_sms_task_info{wave=~"$wave"}` is every task with All and none with a pick,
+# and `members or that` is every task with All and the picked waves' members otherwise.
+EVERY_WAVE = m("huaweicloud_migration_exporter_build_info", 'wave=~"$wave"', 'job=~"$job"')
+
+
+def wave_tasks(expr: str, service: str) -> str:
+    """`expr` (per task: job, account, task_id) of the tasks of `$wave` (`service` `sms` or
+    `oms`); with All, `expr` whole."""
+    members = m("huaweicloud_migration_wave_task", f'wave=~"$wave", service="{service}"')
+    every = m(f"huaweicloud_{service}_task_info", 'wave=~"$wave"')
+    return f"({expr}) and on (job, account, task_id) ({members} or {every})"
+
+
+def wave_servers(expr: str) -> str:
+    """`expr` (per source server: job, account, source_server_id) of the servers whose SMS
+    task is in `$wave`; with All, `expr` whole (a server without a task too)."""
+    info = m("huaweicloud_sms_source_server_info")
+    members = m("huaweicloud_migration_wave_task", 'wave=~"$wave", service="sms"')
+    every = m("huaweicloud_sms_source_server_info", 'wave=~"$wave"')
+    return (
+        f"({expr}) and on (job, account, source_server_id)"
+        f" (({info} and on (job, account, task_id) {members}) or {every})"
+    )
+
+
+def wave_counts(service: str) -> str:
+    """The waves' tasks of `service` by state (an OMS task's status as its state)."""
+    return by_wave("wave:huaweicloud_migration_tasks:count", f'service="{service}"')
+
+
+def every_or_wave(every: str, picked: str) -> str:
+    """`every` (the estate's figure, from a job-and-account rule) with All, `picked` (from the
+    waves' own) with waves picked: EVERY_WAVE is one series with All, none with a pick."""
+    return f"({every}) and on () count({EVERY_WAVE}) or ({picked}) unless on () count({EVERY_WAVE})"
+
+
+LEFT = by_wave("wave:huaweicloud_migration_remaining_bytes:sum")
 DEADLINE = f"max by (job, wave) ({by_wave('huaweicloud_migration_wave_cutover_timestamp_seconds')})"
 
 
@@ -433,6 +503,7 @@ def waves_table(pid: int, title: str, w: int = 24, h: int = 8) -> JSON:
             "estimated completion": "dateTimeAsIso",
             "deadline": "dateTimeAsIso",
         },
+        names={"health": HEALTH},
         sort="health",
         w=w,
         h=h,
@@ -626,7 +697,7 @@ def overview() -> JSON:
                 table(
                     10,
                     "Failed now: SMS",
-                    "Failed SMS tasks with their error code and since when they are failed.",
+                    "Failed SMS tasks with their error code and since when they are failed, the newest first.",
                     failed_sms,
                     m("huaweicloud_sms_task_error_info"),
                     f"min_over_time(timestamp({sms_state(SMS_FAILED)})[1d:1m]) * 1000",
@@ -639,6 +710,7 @@ def overview() -> JSON:
                         "Value #C": "failed since",
                     },
                     units={"failed since": "dateTimeAsIso"},
+                    sort="failed since",
                     w=12,
                 ),
                 table(
@@ -718,17 +790,21 @@ def overview() -> JSON:
                     w=12,
                 ),
             ],
-            [projects_table(19, "Migration projects", w=12), groups_table(20, "Task groups", w=12)],
+            [projects_table(19, "Migration projects", w=9), groups_table(20, "Task groups", w=15)],
             [row(21, "Waves: $wave")],
             [
                 waves_table(22, "Waves", w=16),
-                series(
+                timeline(
                     23,
                     "Wave health",
-                    "Each wave's health over time: 0 healthy, 1 lagging, 2 error (the Waves"
-                    " dashboard says why).",
-                    (f"max by (wave) ({by_wave('wave:huaweicloud_migration_health')})", "{{wave}}"),
+                    "Each wave's health over time, one band a wave: healthy, lagging, error (the"
+                    " Waves dashboard says why). Bands, not lines: five waves at one value"
+                    " would draw one line.",
+                    f"max by (wave) ({by_wave('wave:huaweicloud_migration_health')})",
+                    "{{wave}}",
+                    HEALTH,
                     w=8,
+                    h=8,
                 ),
             ],
         ],
@@ -765,15 +841,20 @@ def sms() -> JSON:
         "hwmig-sms",
         "Huawei Cloud migration / SMS tasks",
         "SMS server migration tasks: the wave by state, failures, and the detail of the tasks picked in Task.",
-        [migration_project(), picked],
+        [migration_project(), wave(), picked],
         [
             [
                 series(
                     1,
                     "Tasks by state",
-                    "How many SMS tasks are in each state, over time.",
+                    "How many SMS tasks are in each state, over time; with waves picked, the"
+                    " waves' own counts (wave:huaweicloud_migration_tasks:count, every account: a"
+                    " task in two waves picked counts in each).",
                     (
-                        f"sum by (state) ({m('job_account_state:huaweicloud_sms_tasks:sum')}) > 0",
+                        every_or_wave(
+                            f"sum by (state) ({m('job_account_state:huaweicloud_sms_tasks:sum')}) > 0",
+                            f"sum by (state) ({wave_counts('sms')}) > 0",
+                        ),
                         "{{state}}",
                     ),
                     stack=True,
@@ -781,8 +862,11 @@ def sms() -> JSON:
                 table(
                     2,
                     "Failed tasks",
-                    "Failed SMS tasks, their error code and source server.",
-                    f"{sms_state(SMS_FAILED)} * on (job, account, task_id) group_left (source_server_name, source_server_ip) {m('huaweicloud_sms_task_info')}",
+                    "Failed SMS tasks of the waves picked, their error code and source server.",
+                    wave_tasks(
+                        f"{sms_state(SMS_FAILED)} * on (job, account, task_id) group_left (source_server_name, source_server_ip) {m('huaweicloud_sms_task_info')}",
+                        "sms",
+                    ),
                     m("huaweicloud_sms_task_error_info"),
                     columns={
                         "account": "account",
@@ -800,9 +884,10 @@ def sms() -> JSON:
                 series(
                     31,
                     "Tasks by migration project",
-                    "How many SMS tasks each migration project holds, over time.",
+                    "How many SMS tasks (of the waves picked) each migration project holds, over"
+                    " time.",
                     (
-                        f"count by (job, account, migration_project_id) ({m('huaweicloud_sms_task_info')}) * on (job, account, migration_project_id) group_left (migration_project_name) {m('huaweicloud_sms_migration_project_info', IN_PROJECT)}",
+                        f"count by (job, account, migration_project_id) ({wave_tasks(m('huaweicloud_sms_task_info'), 'sms')}) * on (job, account, migration_project_id) group_left (migration_project_name) {m('huaweicloud_sms_migration_project_info', IN_PROJECT)}",
                         "{{migration_project_name}}",
                     ),
                     stack=True,
@@ -861,37 +946,43 @@ def sms_servers() -> JSON:
         "hwmig-sms-servers",
         "Huawei Cloud migration / SMS source servers",
         "SMS source servers: agent connection, bytes replicated of total, time left, environment checks.",
-        [picked],
+        [wave(), picked],
         [
             [
                 stat(
                     1,
                     "Agents disconnected",
-                    "Source servers whose SMS agent is not connected.",
-                    f"sum({m('job_account_agent:huaweicloud_sms_source_servers:sum', DISCONNECTED)}) or vector(0)",
+                    "Source servers whose SMS agent is not connected (of the waves picked).",
+                    every_or_wave(
+                        f"sum({m('job_account_agent:huaweicloud_sms_source_servers:sum', DISCONNECTED)}) or vector(0)",
+                        f"count({wave_servers(m('huaweicloud_sms_source_server_agent_connected') + ' == 0')}) or vector(0)",
+                    ),
                     red_from=1,
                     w=6,
                 ),
                 stat(
                     2,
                     "Agents connected",
-                    "Source servers whose SMS agent is connected.",
-                    f"sum({m('job_account_agent:huaweicloud_sms_source_servers:sum', CONNECTED)}) or vector(0)",
+                    "Source servers whose SMS agent is connected (of the waves picked).",
+                    every_or_wave(
+                        f"sum({m('job_account_agent:huaweicloud_sms_source_servers:sum', CONNECTED)}) or vector(0)",
+                        f"count({wave_servers(m('huaweicloud_sms_source_server_agent_connected') + ' == 1')}) or vector(0)",
+                    ),
                     w=6,
                 ),
                 stat(
                     3,
                     "Replicated",
-                    "Bytes replicated of all servers' bytes.",
-                    f"sum({m('huaweicloud_sms_source_server_replicated_bytes')}) / sum({m('huaweicloud_sms_source_server_total_bytes')})",
+                    "Bytes replicated of all servers' bytes (of the waves picked).",
+                    f"sum({wave_servers(m('huaweicloud_sms_source_server_replicated_bytes'))}) / sum({wave_servers(m('huaweicloud_sms_source_server_total_bytes'))})",
                     unit="percentunit",
                     w=6,
                 ),
                 stat(
                     4,
                     "Servers failing checks",
-                    "Servers with an environment check that did not pass.",
-                    f"count(count by (job, account, source_server_id) ({m('huaweicloud_sms_source_server_check_problem')})) or vector(0)",
+                    "Servers (of the waves picked) with an environment check that did not pass.",
+                    f"count(count by (job, account, source_server_id) ({wave_servers(m('huaweicloud_sms_source_server_check_problem'))})) or vector(0)",
                     red_from=1,
                     w=6,
                 ),
@@ -900,8 +991,10 @@ def sms_servers() -> JSON:
                 table(
                     5,
                     "Disconnected agents",
-                    "Servers whose agent is offline, and since when.",
-                    f"({m('huaweicloud_sms_source_server_agent_connected')} == 0) * on (job, account, source_server_id) group_left (task_name, source_server_ip) {m('huaweicloud_sms_source_server_info')}",
+                    "Servers (of the waves picked) whose agent is offline, and since when.",
+                    wave_servers(
+                        f"({m('huaweicloud_sms_source_server_agent_connected')} == 0) * on (job, account, source_server_id) group_left (task_name, source_server_ip) {m('huaweicloud_sms_source_server_info')}"
+                    ),
                     f"{m('huaweicloud_sms_source_server_agent_connection_changed_timestamp_seconds')} * 1000",
                     columns={
                         "account": "account",
@@ -916,8 +1009,8 @@ def sms_servers() -> JSON:
                 table(
                     6,
                     "Failing environment checks",
-                    "Each check of a server that did not pass.",
-                    m("huaweicloud_sms_source_server_check_problem"),
+                    "Each check of a server (of the waves picked) that did not pass.",
+                    wave_servers(m("huaweicloud_sms_source_server_check_problem")),
                     columns={
                         "account": "account",
                         "source_server_name": "server",
@@ -932,8 +1025,11 @@ def sms_servers() -> JSON:
                 table(
                     7,
                     "Servers by progress",
-                    "Every server: bytes replicated of total, time left and ETA.",
-                    f"{m('huaweicloud_sms_source_server_replicated_bytes')} / {m('huaweicloud_sms_source_server_total_bytes')}",
+                    "Every server of the waves picked: bytes replicated of total, time left and"
+                    " ETA, the most time left first.",
+                    wave_servers(
+                        f"{m('huaweicloud_sms_source_server_replicated_bytes')} / {m('huaweicloud_sms_source_server_total_bytes')}"
+                    ),
                     m("huaweicloud_sms_source_server_remaining_seconds"),
                     f"{m('huaweicloud_sms_source_server_estimated_completion_timestamp_seconds')} * 1000",
                     columns={
@@ -953,7 +1049,8 @@ def sms_servers() -> JSON:
                     20,
                     "Servers by state (SMS's count)",
                     "SMS's own count of the source servers by lifecycle state (GET "
-                    "/v3/sources/overview): right even past what the exporter lists.",
+                    "/v3/sources/overview): right even past what the exporter lists; the"
+                    " account's whole, whatever the waves picked.",
                     (
                         f"sum by (state) ({m('huaweicloud_sms_overview_source_servers')}) > 0",
                         "{{state}}",
@@ -1021,15 +1118,20 @@ def oms() -> JSON:
         "hwmig-oms",
         "Huawei Cloud migration / OMS buckets",
         "OMS object storage migration tasks: the wave by status, bytes, failures, and the detail of the tasks picked in Task.",
-        [task_group(), picked],
+        [task_group(), wave(), picked],
         [
             [
                 series(
                     1,
                     "Tasks by status",
-                    "How many OMS tasks are in each status, over time.",
+                    "How many OMS tasks are in each status, over time; with waves picked, the"
+                    " waves' own counts (wave:huaweicloud_migration_tasks:count, every account: a"
+                    " task in two waves picked counts in each).",
                     (
-                        f"sum by (status) ({m('job_account_status:huaweicloud_oms_tasks:sum')}) > 0",
+                        every_or_wave(
+                            f"sum by (status) ({m('job_account_status:huaweicloud_oms_tasks:sum')}) > 0",
+                            f"sum by (status) (label_replace({wave_counts('oms')}, 'status', '$1', 'state', '(.*)')) > 0",
+                        ),
                         "{{status}}",
                     ),
                     stack=True,
@@ -1038,18 +1140,21 @@ def oms() -> JSON:
                 series(
                     2,
                     "Bytes completed and total",
-                    "Bytes all tasks have completed of their total.",
-                    (f"sum({m('huaweicloud_oms_task_completed_bytes')})", "completed"),
-                    (f"sum({m('huaweicloud_oms_task_size_bytes')})", "total"),
+                    "Bytes the tasks (of the waves picked) have completed of their total.",
+                    (
+                        f"sum({wave_tasks(m('huaweicloud_oms_task_completed_bytes'), 'oms')})",
+                        "completed",
+                    ),
+                    (f"sum({wave_tasks(m('huaweicloud_oms_task_size_bytes'), 'oms')})", "total"),
                     unit="bytes",
                     w=8,
                 ),
                 series(
                     3,
                     "Objects by result",
-                    "Objects processed, by result.",
+                    "Objects processed by the tasks of the waves picked, by result.",
                     (
-                        f"sum by (result) ({m('huaweicloud_oms_task_processed_objects')})",
+                        f"sum by (result) ({wave_tasks(m('huaweicloud_oms_task_processed_objects'), 'oms')})",
                         "{{result}}",
                     ),
                     w=8,
@@ -1059,8 +1164,11 @@ def oms() -> JSON:
                 table(
                     4,
                     "Failed tasks",
-                    "Failed OMS tasks with their buckets and error code.",
-                    f"({m('huaweicloud_oms_task_status', OMS_FAILED)} == 1) * on (job, account, region, task_id) group_left (src_bucket, dst_bucket) {m('huaweicloud_oms_task_info')}",
+                    "Failed OMS tasks (of the waves picked) with their buckets and error code.",
+                    wave_tasks(
+                        f"({m('huaweicloud_oms_task_status', OMS_FAILED)} == 1) * on (job, account, region, task_id) group_left (src_bucket, dst_bucket) {m('huaweicloud_oms_task_info')}",
+                        "oms",
+                    ),
                     m("huaweicloud_oms_task_error_info"),
                     columns={
                         "account": "account",
@@ -1075,8 +1183,8 @@ def oms() -> JSON:
                 table(
                     5,
                     "Longest time left",
-                    "The ten migrating tasks with most time left.",
-                    f"topk(10, {m('huaweicloud_oms_task_remaining_seconds')} * on (job, account, region, task_id) group_left () {migrating})",
+                    "The ten migrating tasks (of the waves picked) with most time left.",
+                    f"topk(10, {wave_tasks(m('huaweicloud_oms_task_remaining_seconds') + ' * on (job, account, region, task_id) group_left () ' + migrating, 'oms')})",
                     columns={"account": "account", "task_name": "task", "Value": "time left"},
                     units={"time left": "s"},
                     sort="time left",
@@ -1327,6 +1435,7 @@ def waves() -> JSON:
                     " failed).",
                     f"max({by_wave('wave:huaweicloud_migration_health')})",
                     red_from=1,
+                    names=HEALTH,
                 ),
                 stat(
                     2,
@@ -1371,27 +1480,31 @@ def waves() -> JSON:
                     7,
                     "Burn-down: bytes left and what the deadline allows",
                     "Bytes left per wave, and the bytes it can still copy before its deadline at"
-                    " the last hour's rate: while left is above the deadline line, the wave"
-                    " misses its cutover.",
+                    " the last hour's rate, at most what is left (a deadline a week away would"
+                    " put that line far above the others): while left is above the deadline"
+                    " line, the wave misses its cutover; on track, the two lines are one.",
                     (by_wave("wave:huaweicloud_migration_remaining_bytes:sum"), "{{wave}} left"),
                     (
-                        f"{by_wave('wave:huaweicloud_migration_migrated_bytes:rate1h')}"
-                        f" * on (job, wave) clamp_min({DEADLINE} - time(), 0)",
+                        f"({by_wave('wave:huaweicloud_migration_migrated_bytes:rate1h')}"
+                        f" * on (job, wave) clamp_min({DEADLINE} - time(), 0)"
+                        f" < on (job, wave) {LEFT}) or on (job, wave) ({LEFT} and on (job, wave) {DEADLINE})",
                         "{{wave}} copyable by the deadline",
                     ),
                     unit="bytes",
                 ),
                 series(
                     8,
-                    "Estimated completion against the deadline",
-                    "Now + bytes left / the last hour's rate, and the deadline: an estimate above"
-                    " its deadline is late (HuaweiCloudMigrationWaveWillMissCutover after 30m).",
+                    "Time to spare: the deadline less the estimated completion",
+                    "The deadline minus the estimated completion (now + bytes left / the last"
+                    " hour's rate), per wave with a deadline: below 0 the wave is late"
+                    " (HuaweiCloudMigrationWaveWillMissCutover after 30m). A difference, not the"
+                    " two times: waves due days apart share one axis. The times themselves are"
+                    " in the stats above and the Waves table.",
                     (
-                        f"{by_wave('wave:huaweicloud_migration_estimated_completion_timestamp_seconds')} * 1000",
-                        "{{wave}} estimated",
+                        f"{DEADLINE} - on (job, wave) {by_wave('wave:huaweicloud_migration_estimated_completion_timestamp_seconds')}",
+                        "{{wave}}",
                     ),
-                    (f"{DEADLINE} * 1000", "{{wave}} deadline"),
-                    unit="dateTimeAsIso",
+                    unit="s",
                 ),
             ],
             [
@@ -1403,13 +1516,23 @@ def waves() -> JSON:
                     unit="percentunit",
                     w=8,
                 ),
+                bars(
+                    15,
+                    "Blockers by reason",
+                    "How many of the waves' SMS tasks each reason blocks (a task blocked for two"
+                    " reasons counts in both): the table beside lists them.",
+                    f"count by (reason) ({of_wave(m('huaweicloud_sms_task_cutover_blocked'), 'sms')})",
+                    "{{reason}}",
+                    unit="short",
+                    w=6,
+                ),
                 table(
                     10,
                     "Blockers per server",
-                    "What keeps each server of the wave from cutting over, one row per reason:"
-                    " failed, not_syncing (the full copy is not done), agent_disconnected,"
-                    " check_failed (a source-server check), sync_stale (the last incremental"
-                    " sync is too old).",
+                    "What keeps each server of the wave from cutting over, one row per reason,"
+                    " by reason: agent_disconnected, check_failed (a source-server check),"
+                    " failed, not_syncing (the full copy is not done), sync_stale (the last"
+                    " incremental sync is too old).",
                     of_wave(
                         f"{m('huaweicloud_sms_task_cutover_blocked')} * on (job, account, task_id)"
                         f" group_left (source_server_name) {m('huaweicloud_sms_task_info')}",
@@ -1421,7 +1544,9 @@ def waves() -> JSON:
                         "task_name": "task",
                         "reason": "blocker",
                     },
-                    w=16,
+                    sort="blocker",
+                    ascending=True,
+                    w=10,
                     h=8,
                 ),
             ],

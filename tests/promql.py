@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -52,37 +53,55 @@ def variable_query(variable: dict[str, Any]) -> str:
     return str(query.get("query", "")) if isinstance(query, dict) else ""
 
 
-def variable_queries() -> list[tuple[str, str, str]]:
+def variable_queries(values: Mapping[str, str] | None = None) -> list[tuple[str, str, str]]:
     """(where, metric selector, label) of every `label_values(selector, label)` variable."""
     out = []
     for name, dashboard in load_dashboards().items():
         for variable in dashboard["templating"]["list"]:
             match = re.fullmatch(r"label_values\((.*), (\w+)\)", variable_query(variable))
             if match:
-                out.append((f"{name}: ${variable['name']}", substitute(match[1]), match[2]))
+                selector = substitute(match[1], values)
+                out.append((f"{name}: ${variable['name']}", selector, match[2]))
     return out
 
 
-def dashboard_queries() -> list[tuple[str, str]]:
-    """(where, expression) for every panel target and annotation query, variables substituted."""
+def dashboard_queries(values: Mapping[str, str] | None = None) -> list[tuple[str, str]]:
+    """(where, expression) for every panel target and annotation query, variables substituted
+    (`values`: variable name -> the regex Grafana would write for the values picked, e.g.
+    `{"wave": "erp-cutover"}`; every other variable as with All selected)."""
     out = []
     for name, dashboard in load_dashboards().items():
         for panel in panels(dashboard):
             for target in panel.get("targets", []):
-                out.append(
-                    (f"{name}: {panel['title']} ({target['refId']})", substitute(target["expr"]))
-                )
+                where = f"{name}: {panel['title']} ({target['refId']})"
+                out.append((where, substitute(target["expr"], values)))
         for annotation in dashboard.get("annotations", {}).get("list", []):
             expr = annotation.get("target", {}).get("expr")
             if expr:
-                out.append((f"{name}: annotation {annotation['name']}", substitute(expr)))
+                out.append((f"{name}: annotation {annotation['name']}", substitute(expr, values)))
     return out
 
 
-def substitute(expr: str) -> str:
-    for variable, value in VARIABLES.items():
-        expr = expr.replace(variable, value)
+def substitute(expr: str, values: Mapping[str, str] | None = None) -> str:
+    """`expr` with Grafana's variables replaced: those of `values` (name without `$` -> text)
+    as given, the others as VARIABLES has them (All selected)."""
+    given = {f"${name}": value for name, value in (values or {}).items()}
+    # VARIABLES' order first (a name before any that is its prefix), new names longest first.
+    names = list(VARIABLES) + sorted(set(given) - set(VARIABLES), key=len, reverse=True)
+    for variable in names:
+        expr = expr.replace(variable, given.get(variable, VARIABLES.get(variable, variable)))
     return expr
+
+
+def grafana_regex(picked: list[str]) -> str:
+    """What Grafana writes for a multi-value variable in a Prometheus query: one value
+    escaped, several as `(a|b)`. A regex character is escaped twice, as Grafana does: once for
+    the regex, once for the PromQL string it stands in (`a.b` -> `a\\\\.b`)."""
+    escaped = [
+        re.sub(r"([$^*{}\[\]'+?.()|])", r"\\\\\1", value.replace("\\", "\\" * 4))
+        for value in picked
+    ]
+    return escaped[0] if len(escaped) == 1 else "(" + "|".join(escaped) + ")"
 
 
 def rules() -> list[dict[str, Any]]:
