@@ -156,7 +156,7 @@ class Fleet:
         """Make the running pollers those of `settings`, changing only what differs."""
         changes = Changes()
         if self._waves is None:
-            self._waves = Stage(self._snapshot, settings, clock=self._clock)
+            self._waves = Stage(self._snapshot, self._telemetry, settings, clock=self._clock)
         else:
             self._waves.configure(settings)
         network, policy = network_of(settings), self._policy or request_policy(settings)
@@ -232,13 +232,12 @@ class Fleet:
         if self._start:
             raise RuntimeError("poll_once is for a fleet built with start=False")
         ok = all(await asyncio.gather(*(poller.poll_once() for poller in self.pollers)))
-        await self.settled()
-        return ok
+        return await self.settled() and ok
 
-    async def settled(self) -> None:
-        """Until the wave families hold every poll so far (they are made after the polls)."""
-        if self._waves is not None:
-            await self._waves.settled()
+    async def settled(self) -> bool:
+        """Until the wave families hold every poll so far (they are made after the polls);
+        whether they could be made."""
+        return True if self._waves is None else await self._waves.settled()
 
     def _stop(self, key: SourceKey) -> None:
         task = self._running.pop(key).task

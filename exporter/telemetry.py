@@ -67,6 +67,13 @@ OWN_FAMILIES: tuple[Family, ...] = (
         (*SOURCE, "to"),
     ),
     _own(
+        "exporter_wave_render_errors_total",
+        "counter",
+        "Renders of the wave families (membership, readiness) that failed: they keep their last"
+        " values meanwhile, and the log says why.",
+        (),
+    ),
+    _own(
         "auth_backoff_until_timestamp_seconds",
         "gauge",
         "When the back-off after the account's access key (or password login) was rejected "
@@ -159,6 +166,7 @@ class Telemetry:
     config_loaded_at: float | None = None
     # Account -> when its credential's back-off ends (wall clock): the process's `Gates`.
     backoffs: Callable[[], Mapping[str, float]] = _no_backoffs
+    wave_render_errors: int = 0  # renders of the wave stage that failed
 
     def source(self, account: str, service: str) -> SourceStatus:
         key = (account, service)
@@ -227,6 +235,7 @@ class Telemetry:
         # As kube-state-metrics does: the shard as a number, so alerts can tell a missing one.
         add("exporter_shard_ordinal", labels_text([("shard", str(self.shard))]), self.shard)
         add("exporter_total_shards", "", self.total_shards)
+        add("exporter_wave_render_errors_total", "", self.wave_render_errors)
         if self.reload_ok is not None:
             add("config_last_reload_successful", "", 1 if self.reload_ok else 0)
         if self.config_loaded_at is not None:

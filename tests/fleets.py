@@ -5,8 +5,9 @@
     polled = await poll_all(settings, policy=FAST)  # every source once, at the same time
     assert polled.ok and polled.telemetry.sources[("acct-a", "oms")].up
 
-A fleet that does not start its pollers owns no task: there is nothing to close but the HTTP
-session, which is the caller's (or, for `poll_all` without one, its own).
+A fleet that does not start its pollers owns no poll task, only the wave stage's, done once
+`poll_once` (or `fleet.settled()`) returns: there is nothing to close but the HTTP session,
+which is the caller's (or, for `poll_all` without one, its own).
 """
 
 from __future__ import annotations

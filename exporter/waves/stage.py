@@ -34,20 +34,21 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any, TypeVar
 
+import msgspec
 import structlog
 
 from exporter.exposition.assembly import Exposition, of_block, off_loop
 from exporter.exposition.snapshot import Snapshot
 from exporter.exposition.turns import in_turns, next_turn
 from exporter.huawei.payload import text
-from exporter.metrics.lines import render_families
+from exporter.metrics.lines import Lines, render_families
 from exporter.services.oms_groups.payload import GroupRef
 from exporter.services.oms_tasks.payload import OmsRef
 from exporter.services.sms_projects.payload import ProjectRef
 from exporter.services.sms_sources.payload import SourceRef
 from exporter.services.sms_tasks.payload import SmsRef
 from exporter.settings import Settings
-from exporter.telemetry import SourceKey
+from exporter.telemetry import SourceKey, Telemetry
 from exporter.waves.families import (
     CUTOVER_BLOCKED,
     CUTOVER_READY,
@@ -64,7 +65,8 @@ R = TypeVar("R")
 
 KEY: SourceKey = ("", "waves")  # no account: it sorts before every source
 READ = {"sms", "oms", "sms_projects", "oms_groups", "sms_sources"}  # the lists it joins
-STEP = 500  # tasks a turn: a few milliseconds of matching or joining at most
+STEP = 500  # tasks a turn: a few milliseconds of joining at most
+MATCHES = 2_500  # (task, configured wave) pairs matched a turn: some 3 ms
 Pairs = Callable[..., set[tuple[str, str]]]  # (tasks, limit=...) -> (wave, task id) of each
 Parents = Mapping[str, str | None] | Collection[str] | None  # projects' names, or group ids
 
@@ -79,8 +81,7 @@ class _Members:
     lines: list[str]
 
 
-@dataclass(frozen=True, slots=True)
-class _Ready:
+class _Ready(msgspec.Struct, frozen=True, gc=False):  # one per task: not for the collector
     """One task's readiness lines, and what they were made of."""
 
     inputs: tuple[Any, ...]  # its name and state, its server's agent and checks, stale or not
@@ -94,7 +95,8 @@ class _Readiness:
 
     sms: list[Any]
     sources: list[Any]
-    until: float  # when the first sync that is fresh now grows stale
+    since: float  # the time it was made at
+    until: float  # when the first sync fresh then grows stale
     tasks: dict[str, _Ready]  # by task id
     ready: list[str]
     blocked: list[str]
@@ -102,9 +104,16 @@ class _Readiness:
 
 class Stage:
     def __init__(
-        self, snapshot: Snapshot, settings: Settings, *, clock: Callable[[], float] = time.time
+        self,
+        snapshot: Snapshot,
+        telemetry: Telemetry,
+        settings: Settings,
+        *,
+        clock: Callable[[], float] = time.time,
     ) -> None:
+        """Made in the running loop: it renders in a task of its own."""
         self._snapshot = snapshot
+        self._telemetry = telemetry
         self._settings = settings
         self._clock = clock
         self._refs: dict[str, dict[str, list[Any]]] = {}  # account -> service -> its refs
@@ -117,6 +126,7 @@ class Stage:
         self._rendering: asyncio.Task[None] | None = None
         self._bugs: set[type[BaseException]] = set()
         self._closed = False
+        self._failed = False  # a render failed since `settled` last said
         self._soon()
 
     def configure(self, settings: Settings) -> None:
@@ -139,10 +149,15 @@ class Stage:
             lists[service] = list(refs)
         self._soon()
 
-    async def settled(self) -> None:
-        """Until the families hold everything observed and configured so far."""
-        while self._rendering is not None and not self._rendering.done():
-            await asyncio.shield(self._rendering)
+    async def settled(self) -> bool:
+        """Until no render is due (the families hold everything observed and configured so
+        far), or the stage is closed; whether every render since the last call succeeded.
+        With pollers running it may wait as long as they keep observing: for `--once` and
+        the tests."""
+        while not self._closed and self._rendering is not None and not self._rendering.done():
+            await asyncio.wait({self._rendering})
+        ok, self._failed = not self._failed, False
+        return ok
 
     async def close(self) -> None:
         """Stop rendering: what it holds stays in the snapshot, nothing new is made."""
@@ -164,6 +179,9 @@ class Stage:
             try:
                 await self._render()
             except Exception as exc:  # a broad catch: the stage never stops, nor the daemon
+                self._failed = True
+                self._telemetry.wave_render_errors += 1
+                self._snapshot.set_own(self._telemetry.render())
                 first = type(exc) not in self._bugs
                 self._bugs.add(type(exc))
                 log.error(
@@ -189,6 +207,7 @@ class Stage:
         ready: list[str] = []
         blocked: list[str] = []
         now = self._clock()  # readiness moves with it (sync_stale): made at every render
+        matching = max(1, MATCHES // max(1, len(waves.defined)))  # tasks a turn
         for account, refs in accounts:
             names = _projects(refs.get("sms_projects"))
             groups = _groups(refs.get("oms_groups"))
@@ -201,7 +220,7 @@ class Stage:
                 for service, kind, parents, pairs in services:
                     key = (account, service)
                     part = await self._membership(
-                        key, refs.get(service), kind, parents, pairs, limit
+                        key, refs.get(service), kind, parents, pairs, limit, matching
                     )
                     members[key] = part
                     tasks += part.lines
@@ -215,19 +234,17 @@ class Stage:
         self._members, self._readiness = members, readiness
         async with next_turn():
             info, cutover, clashes = info_lines(waves, lists, limit)
-            block = render_families(
-                {
-                    name: family
-                    for name, family in (
-                        (WAVE_INFO.name, info),
-                        (WAVE_CUTOVER.name, cutover),
-                        (WAVE_TASK.name, tasks),
-                        (CUTOVER_READY.name, ready),
-                        (CUTOVER_BLOCKED.name, blocked),
-                    )
-                    if keeps(name)
-                }
+        lines = {
+            name: family
+            for name, family in (
+                (WAVE_INFO.name, info),
+                (WAVE_CUTOVER.name, cutover),
+                (WAVE_TASK.name, tasks),
+                (CUTOVER_READY.name, ready),
+                (CUTOVER_BLOCKED.name, blocked),
             )
+            if keeps(name)
+        }
         for wave in sorted(clashes - self._clashes):
             log.warning(
                 "a configured wave has the name of a migration project or task group: the"
@@ -235,10 +252,8 @@ class Stage:
                 wave=wave,
             )
         self._clashes |= clashes
-        if not block:
-            self._exposition = None
-        else:
-            self._exposition = await off_loop(partial(of_block, previous=self._exposition), block)
+        # Joined, encoded and compressed in the compressing thread: some MB of text.
+        self._exposition = await off_loop(partial(_exposition, previous=self._exposition), lines)
         self._snapshot.replace(KEY, self._exposition)
 
     async def _membership(
@@ -249,6 +264,7 @@ class Stage:
         parents: Parents,
         pairs: Pairs,
         limit: int,
+        matching: int,
     ) -> _Members:
         """One account's member lines of one service: made again only when a task's name or
         parent, or the list of parents, differs from the last render's."""
@@ -268,7 +284,7 @@ class Stage:
             if old is not None and old.parents == parents and old.tasks == tasks:
                 return _Members(refs, old.tasks, parents, old.lines)
         found: set[tuple[str, str]] = set()
-        await in_turns(tasks, lambda chunk: found.update(pairs(chunk, limit=limit)), STEP)
+        await in_turns(tasks, lambda chunk: found.update(pairs(chunk, limit=limit)), matching)
         async with next_turn():
             ordered = sorted(found)  # by wave and task
         lines: list[str] = []
@@ -284,7 +300,7 @@ class Stage:
         async with next_turn():
             if (
                 old is not None
-                and now <= old.until
+                and old.since <= now <= old.until  # (a clock set back: made again)
                 and _identical(old.sms, sms)
                 and _identical(old.sources, sources)
             ):
@@ -293,7 +309,7 @@ class Stage:
         before = {} if old is None else old.tasks
         max_age = settings.waves.cutover_ready_max_sync_age_seconds
         limit = settings.label_value_max_length
-        made = _Readiness(sms, sources, math.inf, {}, [], [])
+        made = _Readiness(sms, sources, now, math.inf, {}, [], [])
         until = math.inf
 
         def step(chunk: Sequence[Any]) -> None:
@@ -329,7 +345,12 @@ class Stage:
                     made.blocked.append(task.blocked)
 
         await in_turns(sms, step, STEP)
-        return _Readiness(sms, sources, until, made.tasks, made.ready, made.blocked)
+        return _Readiness(sms, sources, now, until, made.tasks, made.ready, made.blocked)
+
+
+def _exposition(lines: Lines, previous: Exposition | None) -> Exposition | None:
+    block = render_families(lines)
+    return of_block(block, previous) if block else None
 
 
 def _projects(refs: list[Any] | None) -> dict[str, str | None] | None:

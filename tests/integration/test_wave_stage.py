@@ -37,9 +37,11 @@ class Clock:
         return self.now
 
 
-def settings(url: str, cloud: FakeCloud, defined: list[dict[str, Any]]) -> Settings:
-    waves = {"defined": defined, "cutover_ready_max_sync_age_seconds": 90}
-    return settings_for(url, cloud, waves=waves)
+def settings(
+    url: str, cloud: FakeCloud, defined: list[dict[str, Any]], max_age: int = 90, **top: Any
+) -> Settings:
+    waves = {"defined": defined, "cutover_ready_max_sync_age_seconds": max_age}
+    return settings_for(url, cloud, waves=waves, **top)
 
 
 FIRST = [
@@ -47,6 +49,8 @@ FIRST = [
     {"name": "files", "match": {"task_group": ".*"}},
 ]
 SECOND = [{"name": "crm", "match": {"task_name": ".*[27]"}}]
+BLOCKED = "huaweicloud_sms_task_cutover_blocked"
+DENIED = {"denylist": [BLOCKED]}
 
 
 async def test_what_the_stage_keeps_between_renders_shows_what_a_fresh_stage_would(
@@ -65,10 +69,10 @@ async def test_what_the_stage_keeps_between_renders_shows_what_a_fresh_stage_wou
     try:
         kept = build(settings(simulator.url, cloud, FIRST), session, policy=FAST, clock=clock)
 
-        async def compare(configured: list[dict[str, Any]]) -> str:
+        async def compare(configured: list[dict[str, Any]], **top: Any) -> str:
             assert await kept.fleet.poll_once()
             fresh = build(
-                settings(simulator.url, cloud, configured), session, policy=FAST, clock=clock
+                settings(simulator.url, cloud, configured, **top), session, policy=FAST, clock=clock
             )
             assert await fresh.fleet.poll_once()
             text = waves_only(kept.snapshot.body(openmetrics=False).decode())
@@ -92,12 +96,19 @@ async def test_what_the_stage_keeps_between_renders_shows_what_a_fresh_stage_wou
         seen.append(await compare(SECOND))
         tenant.source_overrides.clear()  # the agents are back
         seen.append(await compare(SECOND))
+        clock.now -= 45  # the clock set back: the stale syncs fresh again, no list changed
+        seen.append(await compare(SECOND))
+        for top in ({"label_value_max_length": 16}, {"max_age": 30}, {"metrics": DENIED}):
+            kept.fleet.apply(settings(simulator.url, cloud, SECOND, **top))
+            seen.append(await compare(SECOND, **top))
     finally:
         await simulator.close()
     # Each change did change the families: the comparisons were of something.
-    assert len(set(seen)) == len(seen) - 1 and seen[0] == seen[1]
+    assert seen[0] == seen[1] and all(a != b for a, b in itertools.pairwise(seen[1:]))
     assert 'reason="agent_disconnected"' in seen[2] and 'wave="renamed"' in seen[5]
     assert 'reason="sync_stale"' in seen[3] and 'wave="crm"' in seen[6]
+    assert 'reason="sync_stale"' in seen[7] and 'reason="sync_stale"' not in seen[8]
+    assert "…" in seen[9] and 'reason="sync_stale"' in seen[10] and BLOCKED not in seen[11]
 
 
 async def test_a_render_of_thousands_of_tasks_lets_the_loop_run_between_its_steps(
