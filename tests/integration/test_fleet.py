@@ -72,6 +72,7 @@ async def test_added_start_removed_stop_and_unchanged_keep_their_poller(
     assert not snapshot.has_source(("b", "sms")) and ("b", "sms") not in telemetry.sources
     await until_polled(telemetry, ("c", "sms"))
     assert cloud.stats.by_tenant["a"] == requests  # no extra poll of the unchanged one
+    await running.settled()  # and the wave families made again without b's tasks
     body = snapshot.body(openmetrics=False).decode()
     assert 'account="a"' in body and 'account="c"' in body and 'account="b"' not in body
 

@@ -183,6 +183,7 @@ async def polled(service: str) -> Snapshot:
         async with new_session() as session:
             built = build(settings, session, policy=FAST, clock=lambda: NOW)
             assert await built.poller(service).poll_once()
+            assert await built.fleet.settled()  # the waves' render, before they are taken out
         snapshot = built.snapshot
         snapshot.set_own({})  # the task families only; the exporter's own are golden apart
         snapshot.replace(WAVES, None)  # and so are the waves (of several lists at once)
