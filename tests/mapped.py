@@ -13,6 +13,7 @@ from typing import Any
 
 import msgspec
 
+from exporter.catalog import family
 from exporter.exposition.render import ItemRenderer, Rendered
 from exporter.huawei.paging import Listing, Page, list_all
 from exporter.huawei.payload import ListedPage
@@ -32,6 +33,7 @@ from exporter.services.sms_sources import SERVICE as SOURCES
 from exporter.services.sms_sources.payload import SourceRef, SourceServer
 from exporter.services.sms_tasks import SERVICE as SMS
 from exporter.services.sms_tasks.payload import SmsRef, SmsTask
+from tests.parsing import parse_lines
 
 __all__ = [
     "GROUPS",
@@ -41,10 +43,31 @@ __all__ = [
     "SMS",
     "SOURCES",
     "SYNC",
+    "Series",
+    "flat",
     "listed_page",
     "mapped",
     "rendered",
 ]
+
+Series = dict[frozenset[tuple[str, str]], float]
+
+
+def flat(lines: Lines) -> dict[str, Series]:
+    """family -> {labels: value}, with the labels in the order of the catalogue checked."""
+    out: dict[str, Series] = {}
+    for name, chunks in lines.items():
+        series: Series = {}
+        for sample, pairs, value in parse_lines(chunks):
+            assert sample == name
+            assert tuple(k for k, _ in pairs) == family(name).labels, name
+            key = frozenset(pairs)
+            assert key not in series, f"duplicate series in {name}"
+            series[key] = value
+        if series:
+            out[name] = series
+    return out
+
 
 _KINDS: dict[str, tuple[type[Any], type[Any]]] = {
     "sms": (SmsRef, SmsTask),

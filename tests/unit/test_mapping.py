@@ -8,35 +8,15 @@ from typing import Any
 
 import pytest
 
-from exporter.catalog import FAMILIES, family
-from exporter.metrics.lines import Lines
+from exporter.catalog import FAMILIES
 from exporter.services.oms_tasks.payload import OmsTask
 from exporter.services.oms_tasks.table import OMS_STATUSES
 from exporter.services.sms_tasks.payload import SmsTask
 from exporter.services.sms_tasks.table import SMS_STATES, SmsOptions, error_code
-from tests.mapped import OMS, SMS, mapped
-from tests.parsing import parse_lines
+from tests.mapped import OMS, SMS, Series, flat, mapped
 from tests.payloads import FULL_OMS, FULL_SMS, OMS_OPTS, SMS_OPTS
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
-
-Series = dict[frozenset[tuple[str, str]], float]
-
-
-def flat(lines: Lines) -> dict[str, Series]:
-    """family -> {labels: value}, with the labels in the order of the catalogue checked."""
-    out: dict[str, Series] = {}
-    for name, chunks in lines.items():
-        series: Series = {}
-        for sample, pairs, value in parse_lines(chunks):
-            assert sample == name
-            assert tuple(k for k, _ in pairs) == family(name).labels, name
-            key = frozenset(pairs)
-            assert key not in series, f"duplicate series in {name}"
-            series[key] = value
-        if series:
-            out[name] = series
-    return out
 
 
 def only(series: Series) -> float:

@@ -7,30 +7,13 @@ from typing import Any
 
 import pytest
 
-from exporter.catalog import FAMILIES, family
-from exporter.metrics.lines import Lines
+from exporter.catalog import FAMILIES
 from exporter.services.sms_sources.table import CYCLES
 from tests import mapped as through
-from tests.parsing import parse_lines
+from tests.mapped import Series, flat
 from tests.payloads import FULL_SOURCE, SOURCE_OPTS
 
-Series = dict[frozenset[tuple[str, str]], float]
 P = "huaweicloud_sms_source_server_"
-
-
-def flat(lines: Lines) -> dict[str, Series]:
-    """family -> {labels: value}, label order checked against the catalogue."""
-    out: dict[str, Series] = {}
-    for name, chunks in lines.items():
-        series: Series = {}
-        for sample, pairs, value in parse_lines(chunks):
-            assert sample == name
-            assert tuple(k for k, _ in pairs) == family(name).labels, name
-            assert frozenset(pairs) not in series, f"duplicate series in {name}"
-            series[frozenset(pairs)] = value
-        if series:
-            out[name] = series
-    return out
 
 
 def mapped(*servers: dict[str, Any]) -> dict[str, Series]:

@@ -6,11 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from exporter.catalog import FAMILIES, family
-from exporter.metrics.lines import Lines
 from exporter.services.oms_groups.table import GROUP_STATUSES
 from exporter.services.oms_tasks.table import OMS_STATUSES
 from tests import mapped as through
-from tests.parsing import parse_lines
+from tests.mapped import Series, flat
 from tests.payloads import (
     FULL_GROUP,
     FULL_OMS,
@@ -25,23 +24,6 @@ from tests.payloads import (
     SMS_OPTS,
     SYNC_OPTS,
 )
-
-Series = dict[frozenset[tuple[str, str]], float]
-
-
-def flat(lines: Lines) -> dict[str, Series]:
-    """family -> {labels: value}, label order checked against the catalogue."""
-    out: dict[str, Series] = {}
-    for name, chunks in lines.items():
-        series: Series = {}
-        for sample, pairs, value in parse_lines(chunks):
-            assert sample == name
-            assert tuple(k for k, _ in pairs) == family(name).labels, name
-            assert frozenset(pairs) not in series, f"duplicate series in {name}"
-            series[frozenset(pairs)] = value
-        if series:
-            out[name] = series
-    return out
 
 
 def one(series: Series) -> tuple[dict[str, str], float]:
