@@ -13,9 +13,10 @@ import re
 import ssl
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Literal, Self
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import (
+    AfterValidator,
     AliasChoices,
     BaseModel,
     ConfigDict,
@@ -40,6 +41,18 @@ from exporter.huawei.network import trust
 SPEED_UNITS = {"mbit": 125_000.0, "mbyte": 1_048_576.0}  # bytes per second per API unit
 DEFAULT_IAM_ENDPOINT = "https://iam.myhuaweicloud.com"
 _LABEL_SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,62}$")
+
+
+def _label_safe(value: str) -> str:
+    if not _LABEL_SAFE.match(value):
+        raise ValueError("must be 1-63 letters, digits, '.', '_', ':' or '-'")
+    return value
+
+
+# A name that becomes a label value as it is (an account's, a wave's).
+LabelSafe = Annotated[
+    str, AfterValidator(_label_safe), Field(json_schema_extra={"pattern": _LABEL_SAFE.pattern})
+]
 
 
 class _Strict(BaseModel):
@@ -336,19 +349,12 @@ def _check_url(value: str | None) -> str | None:
 
 
 class Account(_Strict):
-    name: str = Field(json_schema_extra={"pattern": _LABEL_SAFE.pattern})
+    name: LabelSafe
     region: str
     iam_endpoint: str | None = None
     credentials: Credentials = Field(default_factory=lambda: Credentials())
     sms: SmsSource = SmsSource()
     oms: OmsSource = OmsSource()
-
-    @field_validator("name")
-    @classmethod
-    def _label_safe(cls, value: str) -> str:
-        if not _LABEL_SAFE.match(value):
-            raise ValueError("must be 1-63 letters, digits, '.', '_', ':' or '-'")
-        return value
 
     @field_validator("iam_endpoint")
     @classmethod
@@ -629,16 +635,9 @@ class WaveMatch(_Strict):
 class Wave(_Strict):
     """A wave of the configuration: `origin="config"`."""
 
-    name: str = Field(json_schema_extra={"pattern": _LABEL_SAFE.pattern})
+    name: LabelSafe
     cutover: str | None = Field(default=None, json_schema_extra={"pattern": RFC3339.pattern})
     match: WaveMatch = WaveMatch()
-
-    @field_validator("name")
-    @classmethod
-    def _label_safe(cls, value: str) -> str:
-        if not _LABEL_SAFE.match(value):
-            raise ValueError("must be 1-63 letters, digits, '.', '_', ':' or '-'")
-        return value
 
     @field_validator("cutover", mode="before")
     @classmethod
