@@ -27,13 +27,25 @@ _WRITING: WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = Weak
 PAGES_WRITING = 4
 
 
-def turn() -> asyncio.Lock:
-    """The running loop's lock for CPU steps: `async with turn(): ...` (one step, no await)."""
+def _lock() -> asyncio.Lock:
+    """The running loop's lock for CPU steps."""
     loop = asyncio.get_running_loop()
     lock = _TURNS.get(loop)
     if lock is None:
         lock = _TURNS[loop] = asyncio.Lock()
     return lock
+
+
+@asynccontextmanager
+async def turn() -> AsyncIterator[None]:
+    """`async with turn(): ...`: one CPU step (no await inside), then a pass of the loop with
+    the turn still held: what serves the scrapes waiting. One step a pass, whichever task's:
+    a free lock is taken without a pass, so steps with no other await between them (a page's
+    batches of items, the wave stage's) ran all at once, and two tasks ready in one pass
+    each ran a step in it."""
+    async with _lock():
+        yield
+        await asyncio.sleep(0)
 
 
 def writing() -> asyncio.Semaphore:
@@ -46,18 +58,8 @@ def writing() -> asyncio.Semaphore:
     return slots
 
 
-@asynccontextmanager
-async def next_turn() -> AsyncIterator[None]:
-    """`async with next_turn(): ...`: one step, after what the loop has waiting. Taking a free
-    `turn()` does not pass through the loop; work that has no other await between its steps
-    (the wave stage) needs this one."""
-    await asyncio.sleep(0)
-    async with turn():
-        yield
-
-
 async def in_turns(items: Sequence[T], step: Callable[[Sequence[T]], None], size: int) -> None:
-    """`step` over `items`, `size` of them a turn (`next_turn`)."""
+    """`step` over `items`, `size` of them a turn."""
     for start in range(0, len(items), size):
-        async with next_turn():
+        async with turn():
             step(items[start : start + size])

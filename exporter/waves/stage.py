@@ -39,7 +39,7 @@ import structlog
 
 from exporter.exposition.assembly import Exposition, of_block, off_loop
 from exporter.exposition.snapshot import Snapshot
-from exporter.exposition.turns import in_turns, next_turn
+from exporter.exposition.turns import in_turns, turn
 from exporter.huawei.payload import text
 from exporter.metrics.lines import Lines, render_families
 from exporter.services.oms_groups.payload import GroupRef
@@ -232,7 +232,7 @@ class Stage:
                 ready += made.ready
                 blocked += made.blocked
         self._members, self._readiness = members, readiness
-        async with next_turn():
+        async with turn():
             info, cutover, clashes = info_lines(waves, lists, limit)
         lines = {
             name: family
@@ -270,7 +270,7 @@ class Stage:
         parent, or the list of parents, differs from the last render's."""
         refs = refs or []
         old = self._members.get(key)
-        async with next_turn():  # the same refs (no page changed): no task did
+        async with turn():  # the same refs (no page changed): no task did
             if old is not None and old.parents == parents and _identical(old.refs, refs):
                 return old
         tasks: list[Task] = []
@@ -280,12 +280,12 @@ class Stage:
             tasks.extend(Task(k, r.task_name, getattr(r, parent)) for r, k in _of(chunk, kind))
 
         await in_turns(refs, project, STEP)
-        async with next_turn():
+        async with turn():
             if old is not None and old.parents == parents and old.tasks == tasks:
                 return _Members(refs, old.tasks, parents, old.lines)
         found: set[tuple[str, str]] = set()
         await in_turns(tasks, lambda chunk: found.update(pairs(chunk, limit=limit)), matching)
-        async with next_turn():
+        async with turn():
             ordered = sorted(found)  # by wave and task
         lines: list[str] = []
         await in_turns(ordered, lambda pairs: lines.extend(member_lines(*key, pairs, limit)), STEP)
@@ -297,7 +297,7 @@ class Stage:
         """One account's readiness lines: the last render's while neither list changed and no
         sync grew stale; else each task's own while what it is made of is the same."""
         old = self._readiness.get(account)
-        async with next_turn():
+        async with turn():
             if (
                 old is not None
                 and old.since <= now <= old.until  # (a clock set back: made again)
